@@ -1,0 +1,279 @@
+"""Typed records that flow through zoo: claims -> measurements -> verdicts -> run record.
+
+Every record is a plain dataclass. Run records are written to and read from JSON
+with :func:`to_json_dict` / :func:`from_json_dict`, which use pydantic's
+``TypeAdapter`` so a damaged file is rejected with the field that is wrong.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Literal, Optional, TypeVar, Union
+
+SCHEMA_VERSION = 1
+
+Scalar = Union[bool, int, float, str, None]
+"""A value that can stand in a JSON record as is (conditions, extras)."""
+
+
+# --------------------------------------------------------------------------- claims
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where something was written: a file and a 1-based line."""
+
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+class Metric(str, enum.Enum):
+    """The quantities zoo knows how to claim and measure (canonical names)."""
+
+    PARAMETERS = "parameters"
+    FLOPS = "flops"
+    FILE_SIZE = "file_size"
+    TOP1 = "top1"
+    TOP5 = "top5"
+    IMAGE_SIZE = "image_size"
+    CROP_PCT = "crop_pct"
+    INTERPOLATION = "interpolation"
+    WEIGHTS = "weights"
+    THROUGHPUT = "throughput"
+    LATENCY_P50 = "latency_p50"
+    LATENCY_P90 = "latency_p90"
+    WEIGHTS_LOAD = "weights_load"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One documented figure, as written in the model index.
+
+    ``precision`` is the unit of the last digit the author wrote ("72.95%" -> 0.01,
+    "3500000" -> 100000); ``None`` for text values.
+    """
+
+    metric: str
+    field: str
+    value: Union[int, float, str]
+    raw: str
+    source: SourceRef
+    unit: str = ""
+    precision: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """A model as the index documents it: its claims plus everything else it said."""
+
+    name: str
+    source: SourceRef
+    collection: Optional[str] = None
+    claims: dict[str, Claim] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """Every other key of the model's entry (Architecture, LR, Code, ...), kept verbatim."""
+
+    def claim(self, metric: str | Metric) -> Optional[Claim]:
+        key = metric.value if isinstance(metric, Metric) else metric
+        return self.claims.get(key)
+
+    def number(self, metric: str | Metric) -> Optional[float]:
+        """The claimed value of ``metric`` as a number, or ``None`` if absent or text."""
+        claim = self.claim(metric)
+        if claim is None or isinstance(claim.value, str):
+            return None
+        return float(claim.value)
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+MeasurementStatus = Literal["ok", "unavailable", "error"]
+"""ok: a value was measured. unavailable: it could not be made (network, data, OOM,
+not implemented), with a reason. error: the model or its input is broken."""
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """A range around a measured value: a confidence interval or a run-to-run spread."""
+
+    kind: str
+    """e.g. "wilson-95", "iqr", "min-max"."""
+    low: float
+    high: float
+    level: Optional[float] = None
+    """Confidence level for an interval (0.95), None for a spread."""
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One candidate reading of a measurement under another convention (e.g. FLOPs)."""
+
+    convention: str
+    value: float
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One measured quantity for one model, or why it could not be measured."""
+
+    metric: str
+    status: MeasurementStatus
+    value: Union[int, float, str, None] = None
+    unit: str = ""
+    method: str = ""
+    """How it was made: tool and version, convention (human readable)."""
+    conditions: dict[str, Scalar] = field(default_factory=dict)
+    """Input size, device, dtype, batch size, dataset fingerprint, images, ..."""
+    uncertainty: Optional[Uncertainty] = None
+    alternatives: list[Alternative] = field(default_factory=list)
+    reason: Optional[str] = None
+    """Why it could not be made (status != "ok")."""
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def unavailable(cls, metric: str, reason: str, **kw: Any) -> "Measurement":
+        return cls(metric=metric, status="unavailable", reason=reason, **kw)
+
+    @classmethod
+    def failed(cls, metric: str, reason: str, **kw: Any) -> "Measurement":
+        return cls(metric=metric, status="error", reason=reason, **kw)
+
+
+# --------------------------------------------------------------------------- judging
+
+
+VerdictStatus = Literal["pass", "drift", "unverified", "error", "waived"]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far a measurement may sit from its claim and still pass.
+
+    ``relative`` is a fraction of the claim (0.02 = 2%), ``absolute`` is in the
+    metric's unit (percentage points for accuracy). Either may be zero.
+    """
+
+    metric: str
+    relative: float = 0.0
+    absolute: float = 0.0
+    gate: bool = False
+    """Whether a drift of this metric fails the CI gate (exit code 1)."""
+
+    def allowed(self, claimed: float) -> float:
+        return max(abs(claimed) * self.relative, self.absolute)
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """A known, accepted disagreement: it turns drift into waived until it expires."""
+
+    model: str
+    metric: str
+    reason: str
+    expires: str
+    """ISO date (YYYY-MM-DD); the waiver stops waiving after this day."""
+    source: Optional[SourceRef] = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A claim set beside its measurement."""
+
+    model: str
+    metric: str
+    status: VerdictStatus
+    explanation: str
+    claim: Optional[Claim] = None
+    measurement: Optional[Measurement] = None
+    difference: Optional[float] = None
+    """measured - claimed, in the metric's unit."""
+    relative_difference: Optional[float] = None
+    """(measured - claimed) / claimed."""
+    tolerance: Optional[Tolerance] = None
+    waiver: Optional[Waiver] = None
+    gating: bool = False
+    """Whether this verdict takes part in the gate's exit code."""
+
+
+# --------------------------------------------------------------------------- runs
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Where and with what a run was made."""
+
+    python: str
+    platform: str
+    hostname: str
+    cpu: str
+    cpu_threads: int
+    torch: str
+    packages: dict[str, str] = field(default_factory=dict)
+    """Versions of timm, fvcore, datasets, ... ("" if not installed)."""
+    cuda: Optional[str] = None
+    gpus: list[str] = field(default_factory=list)
+    git_commit: Optional[str] = None
+    git_dirty: Optional[bool] = None
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """Everything a run learned about one model."""
+
+    card: ModelCard
+    measurements: list[Measurement] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+
+    def measurement(self, metric: str) -> Optional[Measurement]:
+        return next((m for m in self.measurements if m.metric == metric), None)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run of zoo: the single source of every view (table, report, gate)."""
+
+    run_id: str
+    started: str
+    finished: str
+    environment: Environment
+    index: list[str]
+    """The index paths the cards were read from."""
+    measurements_requested: list[str]
+    options: dict[str, Scalar] = field(default_factory=dict)
+    models: list[ModelResult] = field(default_factory=list)
+    shard: Optional[str] = None
+    """"K/N" when this run covered one shard of the models."""
+    artifacts: dict[str, str] = field(default_factory=dict)
+    """Files written beside the record (e.g. per-image predictions), by name."""
+    schema_version: int = SCHEMA_VERSION
+
+    def verdicts(self) -> list[Verdict]:
+        return [v for m in self.models for v in m.verdicts]
+
+
+# --------------------------------------------------------------------------- JSON
+
+T = TypeVar("T")
+
+
+def to_json_dict(record: Any) -> Any:
+    """A JSON-ready structure for any record above."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(type(record)).dump_python(record, mode="json")
+
+
+def from_json_dict(kind: type[T], data: Any) -> T:
+    """Rebuild a record of type ``kind`` from :func:`to_json_dict` output.
+
+    Raises ``pydantic.ValidationError`` naming the bad field.
+    """
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(kind).validate_python(data)
