@@ -1,0 +1,1 @@
+"""zoo's command line: thin click commands over the library, one module per command."""

@@ -1,0 +1,57 @@
+"""What every command shares: the exit-code contract and turning errors into messages."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Any, Callable, TypeVar
+
+import click
+
+from zoo.errors import EXIT_BAD_INPUT, ZooError
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  every checked claim passes or is waived
+  1  at least one gating claim drifted beyond its tolerance
+  2  bad usage or bad input (unreadable index, unknown model, bad option)
+  3  incomplete: a requested measurement could not be made, nothing drifted
+"""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def explained_errors(func: F) -> F:
+    """Turn a :class:`ZooError` into a one-paragraph message on stderr and its exit code.
+
+    Anything else is a bug and keeps its traceback.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ZooError as exc:
+            click.echo(f"zoo: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("zoo: interrupted; nothing half-written was kept.", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def index_option(func: F) -> F:
+    """``--index PATH`` (repeatable): model-index files or folders, default ``metadata/``."""
+    return click.option(
+        "--index",
+        "index_paths",
+        multiple=True,
+        type=click.Path(exists=True, dir_okay=True, file_okay=True),
+        help="Model-index file or folder (repeatable). Default: metadata/ "
+        "(or $ZOO_INDEX).",
+        envvar="ZOO_INDEX",
+    )(func)
+
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_CODES_HELP", "explained_errors", "index_option"]

@@ -1,0 +1,150 @@
+"""Turning a model's model-index entry into typed claims with their sources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from zoo.errors import InputError
+from zoo.index.located_yaml import LocatedMap
+from zoo.index.values import read_number
+from zoo.records import Claim, Metric, SourceRef
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How one card field becomes a claim."""
+
+    metric: Metric
+    unit: str
+    kind: str
+    """"integer", "number", "percent" or "text"."""
+
+
+# Metadata fields of a model entry, by the name cards use.
+METADATA_FIELDS: dict[str, FieldSpec] = {
+    "FLOPs": FieldSpec(Metric.FLOPS, "FLOPs (convention unstated)", "integer"),
+    "Parameters": FieldSpec(Metric.PARAMETERS, "parameters", "integer"),
+    "File Size": FieldSpec(Metric.FILE_SIZE, "bytes", "integer"),
+    "Image Size": FieldSpec(Metric.IMAGE_SIZE, "pixels", "integer"),
+    "Crop Pct": FieldSpec(Metric.CROP_PCT, "fraction", "number"),
+    "Interpolation": FieldSpec(Metric.INTERPOLATION, "", "text"),
+}
+# Results -> Metrics fields for ImageNet image classification.
+RESULT_FIELDS: dict[str, FieldSpec] = {
+    "Top 1 Accuracy": FieldSpec(Metric.TOP1, "%", "percent"),
+    "Top 5 Accuracy": FieldSpec(Metric.TOP5, "%", "percent"),
+}
+IMAGENET_NAMES = {"imagenet", "imagenet-1k", "imagenet1k", "imagenet 1k", "ilsvrc2012", "imagenet-1k val"}
+THROUGHPUT_PREFIXES = ("FPS", "Throughput")
+
+
+class ClaimReader:
+    """Reads claims of one model, raising errors that name file, line, model and field."""
+
+    def __init__(self, path: str, model: str) -> None:
+        self.path = path
+        self.model = model
+
+    def _fail(self, mapping: LocatedMap, key: str, message: str, hint: str) -> InputError:
+        return InputError(
+            message,
+            source=SourceRef(self.path, mapping.line_of(key)),
+            model=self.model,
+            field=key,
+            hint=hint,
+        )
+
+    def read(self, mapping: LocatedMap, key: str, spec: FieldSpec) -> Claim:
+        value = mapping[key]
+        raw = mapping.raw.get(key, str(value))
+        source = SourceRef(self.path, mapping.line_of(key))
+        if spec.kind == "text":
+            if isinstance(value, (dict, list)) or value is None:
+                raise self._fail(mapping, key, f"expected text, found {value!r}", "write a single word such as 'bicubic'")
+            return Claim(spec.metric.value, key, str(value), raw, source, spec.unit, None)
+        number = read_number(raw) if value is not None and not isinstance(value, (dict, list)) else None
+        if number is None:
+            raise self._fail(
+                mapping, key, f"cannot read {raw!r} as a number",
+                "write a plain number such as 3500000, 0.875 or '72.95%'",
+            )
+        if spec.kind == "percent":
+            percent, precision = number.value, number.precision
+            if not number.is_percent and 0 < number.value <= 1:
+                # A bare fraction (0.7295) is the same claim written as a ratio.
+                percent, precision = number.value * 100, number.precision * 100
+            if not 0 <= percent <= 100:
+                raise self._fail(mapping, key, f"{raw!r} is not a percentage between 0 and 100", "write it as '72.95%'")
+            return Claim(spec.metric.value, key, round(percent, 10), raw, source, spec.unit, precision)
+        if spec.kind == "integer":
+            if not number.is_integer:
+                raise self._fail(mapping, key, f"{raw!r} is not a whole number", "write a whole count such as 3500000 or 3.5M")
+            return Claim(spec.metric.value, key, int(number.value), raw, source, spec.unit, number.precision)
+        return Claim(spec.metric.value, key, number.value, raw, source, spec.unit, number.precision)
+
+    def read_throughput(self, mapping: LocatedMap, key: str) -> Optional[Claim]:
+        number = read_number(mapping.raw.get(key, str(mapping[key])))
+        if number is None:
+            raise self._fail(mapping, key, f"cannot read {mapping[key]!r} as images per second", "write a number such as 1250")
+        return Claim(
+            Metric.THROUGHPUT.value, key, number.value, mapping.raw.get(key, ""),
+            SourceRef(self.path, mapping.line_of(key)), "images/s", number.precision,
+        )
+
+
+def collect_claims(entry: LocatedMap, metadata: LocatedMap, reader: ClaimReader) -> dict[str, Claim]:
+    """All claims of one model entry (its merged Metadata, Weights and ImageNet Results)."""
+    claims: dict[str, Claim] = {}
+    for key in metadata:
+        spec = METADATA_FIELDS.get(key)
+        if spec is not None:
+            claims[spec.metric.value] = reader.read(metadata, key, spec)
+        elif isinstance(key, str) and key.startswith(THROUGHPUT_PREFIXES):
+            claim = reader.read_throughput(metadata, key)
+            if claim is not None:
+                claims[claim.metric] = claim
+    weights = entry.get("Weights")
+    if weights:
+        claims[Metric.WEIGHTS.value] = Claim(
+            Metric.WEIGHTS.value, "Weights", str(weights), entry.raw.get("Weights", str(weights)),
+            SourceRef(reader.path, entry.line_of("Weights")), "URL", None,
+        )
+    for result in _imagenet_results(entry, reader):
+        metrics = result.get("Metrics")
+        if not isinstance(metrics, LocatedMap):
+            continue
+        for key in metrics:
+            spec = RESULT_FIELDS.get(key)
+            if spec is not None:
+                claims[spec.metric.value] = reader.read(metrics, key, spec)
+    return claims
+
+
+def _imagenet_results(entry: LocatedMap, reader: ClaimReader) -> list[LocatedMap]:
+    results = entry.get("Results") or []
+    if not isinstance(results, list):
+        raise InputError(
+            "Results must be a list of {Task, Dataset, Metrics}",
+            source=SourceRef(reader.path, entry.line_of("Results")), model=reader.model, field="Results",
+        )
+    chosen = []
+    for result in results:
+        if not isinstance(result, LocatedMap):
+            continue
+        dataset = str(result.get("Dataset", "")).strip().lower()
+        task = str(result.get("Task", "Image Classification")).strip().lower()
+        if dataset in IMAGENET_NAMES and task == "image classification":
+            chosen.append(result)
+    return chosen
+
+
+def plain(value: Any) -> Any:
+    """A located structure as plain dicts and lists (for ModelCard.metadata)."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    return str(value)

@@ -1,0 +1,106 @@
+"""Finding model-index documents inside files of every form found in the wild.
+
+- ``.yml`` / ``.yaml`` / ``.json``: the whole file is one document.
+- Markdown, MDX or any other text: YAML in an HTML comment (``<!-- Type: model-index ... -->``,
+  as timm's model cards carry it) and/or YAML front matter between ``---`` lines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from zoo.errors import InputError
+from zoo.index.located_yaml import LocatedMap, error_position, load_located
+from zoo.records import SourceRef
+
+STRUCTURED_SUFFIXES = {".yml", ".yaml", ".json"}
+_COMMENT = re.compile(r"<!--(.*?)-->", re.DOTALL)
+_FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_INDEX_KEYS = ("Models", "Collections", "Import")
+
+
+@dataclass(frozen=True)
+class IndexDocument:
+    """One parsed model-index mapping and the file it came from."""
+
+    path: Path
+    data: LocatedMap
+
+
+def display_path(path: Path) -> str:
+    """The path as a person would type it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _parse(path: Path, text: str, line_offset: int) -> Any:
+    try:
+        return load_located(text, line_offset)
+    except yaml.YAMLError as exc:
+        line, column = error_position(exc, line_offset)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(
+            f"malformed model-index YAML: {problem}",
+            source=SourceRef(display_path(path), line or line_offset + 1),
+            column=column,
+            hint="fix the YAML syntax at that place",
+        ) from None
+
+
+def _is_index(data: Any) -> bool:
+    return isinstance(data, LocatedMap) and (
+        any(key in data for key in _INDEX_KEYS) or data.get("Type") == "model-index"
+    )
+
+
+def read_documents(path: Path) -> list[IndexDocument]:
+    """Every model-index document in ``path``; a text file with none is an error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"cannot read model-index file: {exc}",
+            source=SourceRef(display_path(path), 1),
+            hint="check the path given to --index",
+        ) from None
+
+    if path.suffix.lower() in STRUCTURED_SUFFIXES:
+        data = _parse(path, text, 0)
+        if data is None:
+            return []
+        if not isinstance(data, LocatedMap):
+            raise InputError(
+                "a model-index file must hold a mapping with Models, Collections or Import",
+                source=SourceRef(display_path(path), 1),
+            )
+        return [IndexDocument(path, data)]
+
+    documents = []
+    front = _FRONT_MATTER.match(text)
+    if front:
+        data = _parse(path, front.group(1), 1)
+        if _is_index(data):
+            documents.append(IndexDocument(path, data))
+    for match in _COMMENT.finditer(text):
+        body = match.group(1)
+        if "model-index" not in body and not any(f"{k}:" in body for k in _INDEX_KEYS):
+            continue
+        offset = text.count("\n", 0, match.start(1))
+        data = _parse(path, body, offset)
+        if _is_index(data):
+            documents.append(IndexDocument(path, data))
+    if not documents:
+        raise InputError(
+            "no model-index data found (looked for YAML front matter and "
+            "<!-- Type: model-index ... --> comments)",
+            source=SourceRef(display_path(path), 1),
+            hint="point --index at a model-index .yml/.json or a card that carries one",
+        )
+    return documents

@@ -1,0 +1,213 @@
+"""Loading a model index: following ``Import:`` lists, resolving collections, building cards."""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional, Sequence, Union
+
+from zoo.errors import InputError, UnknownModelError
+from zoo.index.claims import ClaimReader, collect_claims, plain
+from zoo.index.documents import IndexDocument, display_path, read_documents
+from zoo.index.located_yaml import LocatedMap
+from zoo.records import ModelCard, SourceRef
+
+ROOT_NAMES = ("model-index.yml", "model-index.yaml", "model-index.json")
+DEFAULT_INDEX = Path("metadata")
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A named group of models; its Metadata is inherited by its models."""
+
+    name: str
+    source: SourceRef
+    metadata: Optional[LocatedMap]
+    path: str
+
+
+@dataclass
+class Index:
+    """Every model card read from one or more index roots."""
+
+    models: list[ModelCard] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    roots: list[str] = field(default_factory=list)
+
+    def names(self) -> list[str]:
+        return [card.name for card in self.models]
+
+    def get(self, name: str) -> ModelCard:
+        for card in self.models:
+            if card.name == name:
+                return card
+        raise UnknownModelError(
+            f"unknown model {name!r}: not in the index ({', '.join(self.roots)})",
+            hint=f"known models: {', '.join(self.names()) or 'none'}; `zoo list` shows them",
+        )
+
+    def select(self, names: Sequence[str], all_models: bool) -> list[ModelCard]:
+        """The cards to work on: every model, or the ones named (in the order named)."""
+        if all_models and names:
+            raise InputError("give model names or --all, not both")
+        if all_models:
+            return list(self.models)
+        if not names:
+            raise InputError("no models chosen", hint="name models or pass --all")
+        return [self.get(name) for name in dict.fromkeys(names)]
+
+
+def resolve_roots(paths: Iterable[Union[str, Path]]) -> list[Path]:
+    """Index files to start from: each path, or the model-index file inside a folder."""
+    roots = []
+    for raw in list(paths) or [DEFAULT_INDEX]:
+        path = Path(raw)
+        if path.is_dir():
+            found = next((path / n for n in ROOT_NAMES if (path / n).is_file()), None)
+            if found is None:
+                raise InputError(
+                    f"folder {display_path(path)} has no {' / '.join(ROOT_NAMES)}",
+                    hint="pass a model-index file or card with --index, or add a root model-index.yml",
+                )
+            roots.append(found)
+        elif path.is_file():
+            roots.append(path)
+        else:
+            raise InputError(
+                f"model index {display_path(path)} does not exist",
+                hint="pass an existing file or folder with --index (default: metadata/)",
+            )
+    return roots
+
+
+class _IndexLoader:
+    """Walks imports depth first, refusing loops, reading each file once."""
+
+    def __init__(self) -> None:
+        self.documents: list[IndexDocument] = []
+        self.files: list[str] = []
+        self._seen: set[Path] = set()
+        self._stack: list[Path] = []
+
+    def load(self, path: Path, imported_from: Optional[SourceRef] = None) -> None:
+        real = path.resolve()
+        if real in self._stack:
+            chain = " -> ".join(display_path(p) for p in self._stack + [real])
+            raise InputError(f"Import loops back to {display_path(path)} ({chain})", source=imported_from, field="Import", hint="remove one of the imports in the loop")
+        if real in self._seen:
+            return
+        self._seen.add(real)
+        self._stack.append(real)
+        self.files.append(display_path(path))
+        for document in read_documents(path):
+            self.documents.append(document)
+            self._follow_imports(document)
+        self._stack.pop()
+
+    def _follow_imports(self, document: IndexDocument) -> None:
+        imports = document.data.get("Import") or []
+        shown = display_path(document.path)
+        if isinstance(imports, str):
+            imports = [imports]
+        if not isinstance(imports, list):
+            raise InputError("Import must be a list of paths or globs", source=SourceRef(shown, document.data.line_of("Import")), field="Import")
+        base = document.path.parent
+        for pattern in imports:
+            where = SourceRef(shown, document.data.line_of("Import"))
+            matches = sorted(glob.glob(str(base / str(pattern)), recursive=True))
+            matches = [m for m in matches if Path(m).is_file()]
+            if not matches:
+                raise InputError(
+                    f"Import {pattern!r} matches no file (relative to {display_path(base)})",
+                    source=where, field="Import", hint="fix the path or glob; it is relative to the importing file",
+                )
+            for match in matches:
+                self.load(Path(match), imported_from=where)
+
+
+def load_index(paths: Iterable[Union[str, Path]] = ()) -> Index:
+    """Read every model card reachable from ``paths`` (files or folders; default ``metadata/``)."""
+    roots = resolve_roots(paths)
+    loader = _IndexLoader()
+    for root in roots:
+        loader.load(root)
+    collections = _collections(loader.documents)
+    models: list[ModelCard] = []
+    first_seen: dict[str, SourceRef] = {}
+    for document in loader.documents:
+        for card in _models(document, collections):
+            if card.name in first_seen:
+                raise InputError(
+                    f"model {card.name!r} is defined twice: here and at {first_seen[card.name]}",
+                    source=card.source, model=card.name, field="Name",
+                    hint="remove or rename one of the two entries",
+                )
+            first_seen[card.name] = card.source
+            models.append(card)
+    return Index(models=models, files=loader.files, roots=[display_path(r) for r in roots])
+
+
+def _collections(documents: list[IndexDocument]) -> dict[str, Collection]:
+    found: dict[str, Collection] = {}
+    for document in documents:
+        shown = display_path(document.path)
+        entries = document.data.get("Collections") or []
+        if not isinstance(entries, list):
+            raise InputError("Collections must be a list", source=SourceRef(shown, document.data.line_of("Collections")), field="Collections")
+        for entry in entries:
+            if not isinstance(entry, LocatedMap) or not entry.get("Name"):
+                line = entry.line if isinstance(entry, LocatedMap) else document.data.line_of("Collections")
+                raise InputError("a collection has no Name", source=SourceRef(shown, line), field="Name", hint="give every collection a Name")
+            meta = entry.get("Metadata")
+            found[str(entry["Name"])] = Collection(
+                str(entry["Name"]), SourceRef(shown, entry.line), meta if isinstance(meta, LocatedMap) else None, shown
+            )
+    return found
+
+
+def _models(document: IndexDocument, collections: dict[str, Collection]) -> list[ModelCard]:
+    shown = display_path(document.path)
+    entries = document.data.get("Models") or []
+    if not isinstance(entries, list):
+        raise InputError("Models must be a list", source=SourceRef(shown, document.data.line_of("Models")), field="Models")
+    cards = []
+    for entry in entries:
+        if not isinstance(entry, LocatedMap):
+            raise InputError("each entry of Models must be a mapping", source=SourceRef(shown, document.data.line_of("Models")), field="Models")
+        name = entry.get("Name")
+        if not name or not isinstance(name, (str, int)):
+            raise InputError("a model has no Name", source=SourceRef(shown, entry.line), field="Name", hint="add `Name: <timm model name>` to the entry")
+        name = str(name)
+        collection_name = entry.get("In Collection")
+        collection = None
+        if collection_name is not None:
+            collection = collections.get(str(collection_name))
+            if collection is None:
+                raise InputError(
+                    f"unknown collection {collection_name!r}",
+                    source=SourceRef(shown, entry.line_of("In Collection")), model=name, field="In Collection",
+                    hint=f"define it under Collections; known: {', '.join(collections) or 'none'}",
+                )
+        reader = ClaimReader(shown, name)
+        own_meta = entry.get("Metadata")
+        if own_meta is not None and not isinstance(own_meta, LocatedMap):
+            raise InputError("Metadata must be a mapping", source=SourceRef(shown, entry.line_of("Metadata")), model=name, field="Metadata")
+        claims = {}
+        if collection is not None and collection.metadata is not None:
+            claims.update(collect_claims(_empty(), collection.metadata, ClaimReader(collection.path, name)))
+        claims.update(collect_claims(entry, own_meta or _empty(), reader))
+        metadata = plain({k: v for k, v in entry.items() if k not in ("Name", "In Collection")})
+        cards.append(
+            ModelCard(
+                name=name, source=SourceRef(shown, entry.line), collection=str(collection_name) if collection_name else None,
+                claims=claims, metadata=metadata,
+            )
+        )
+    return cards
+
+
+def _empty() -> LocatedMap:
+    mapping = LocatedMap()
+    mapping.line, mapping.key_lines, mapping.raw = 0, {}, {}
+    return mapping
