@@ -1,0 +1,131 @@
+"""Judging: a claim set beside its measurement becomes a :class:`Verdict`.
+
+Rules (documented in metadata/tolerances.yml and the README):
+- a measurement that could not be made -> ``unverified`` with its reason; one that failed on
+  bad input -> ``error``;
+- numbers pass when ``|measured - claimed|`` is within the tolerance, or within half the unit
+  of the claim's last written digit ("holds at the precision claimed");
+- a measurement with a confidence interval (accuracy) passes only when the whole interval is
+  within claim +/- allowance, drifts when it lies wholly outside, and is otherwise
+  ``unverified: inconclusive``;
+- FLOPs are judged against the closest of the measured counting conventions, which is named;
+- a live waiver turns ``drift`` into ``waived``; an expired one is mentioned and ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from typing import Optional, Sequence
+
+from zoo.policy import Policy, waiver_is_live
+from zoo.records import Claim, Measurement, Metric, ModelCard, Tolerance, Verdict
+
+MEASUREMENT_OF_CLAIM: dict[str, str] = {m.value: m.value for m in Metric}
+"""Which measurement metric judges each claim metric (the same name, for now)."""
+
+
+def judge(card: ModelCard, measurements: Sequence[Measurement], policy: Policy, today: Optional[dt.date] = None) -> list[Verdict]:
+    """One verdict per claim of ``card``, in the card's order."""
+    today = today or dt.date.today()
+    by_metric = {m.metric: m for m in measurements}
+    verdicts = []
+    for claim in card.claims.values():
+        measurement = by_metric.get(MEASUREMENT_OF_CLAIM.get(claim.metric, claim.metric))
+        verdict = judge_claim(card.name, claim, measurement, policy.tolerance(claim.metric))
+        verdicts.append(_apply_waiver(verdict, policy, today))
+    return verdicts
+
+
+def judge_claim(model: str, claim: Claim, measurement: Optional[Measurement], tolerance: Tolerance) -> Verdict:
+    """The verdict for one claim, before waivers."""
+    base = dict(model=model, metric=claim.metric, claim=claim, measurement=measurement, tolerance=tolerance, gating=tolerance.gate)
+    if measurement is None:
+        return Verdict(status="unverified", explanation="not measured in this run", **base)
+    if measurement.status == "unavailable":
+        return Verdict(status="unverified", explanation=measurement.reason or "could not be measured", **base)
+    if measurement.status == "error":
+        return Verdict(status="error", explanation=measurement.reason or "measurement failed", **base)
+    if isinstance(claim.value, str) or isinstance(measurement.value, str) or measurement.value is None:
+        return _judge_text(claim, measurement, base)
+    return _judge_number(claim, measurement, tolerance, base)
+
+
+def _judge_text(claim: Claim, measurement: Measurement, base: dict) -> Verdict:
+    if claim.metric == Metric.WEIGHTS.value:
+        return Verdict(status="pass", explanation=f"fetched, verified and loaded ({measurement.method})", **base)
+    same = str(claim.value).strip().lower() == str(measurement.value).strip().lower()
+    text = f"card says {claim.value!r}, measured {measurement.value!r}"
+    return Verdict(status="pass" if same else "drift", explanation=text, **base)
+
+
+def _judge_number(claim: Claim, measurement: Measurement, tolerance: Tolerance, base: dict) -> Verdict:
+    claimed = float(claim.value)
+    measured, convention = _closest(claimed, measurement)
+    difference = measured - claimed
+    relative = difference / claimed if claimed else None
+    half_digit = (claim.precision or 0.0) / 2
+    allowance = max(tolerance.allowed(claimed), half_digit)
+    extra = dict(difference=difference, relative_difference=relative)
+    where = f" ({convention})" if convention else ""
+    interval = measurement.uncertainty
+    if interval is not None and interval.level is not None:
+        low, high = claimed - allowance, claimed + allowance
+        span = f"{interval.level:.0%} interval [{interval.low:.3f}, {interval.high:.3f}]"
+        if low <= interval.low and interval.high <= high:
+            return Verdict(status="pass", explanation=f"{span} lies within {claimed:g} +/- {allowance:g}", **base, **extra)
+        if interval.high < low or interval.low > high:
+            return Verdict(status="drift", explanation=f"{span} lies outside {claimed:g} +/- {allowance:g}", **base, **extra)
+        return Verdict(
+            status="unverified",
+            explanation=f"inconclusive: {span} overlaps {claimed:g} +/- {allowance:g} but is too wide to decide (evaluate more images)",
+            **base, **extra,
+        )
+    if abs(difference) <= half_digit:
+        return Verdict(status="pass", explanation=f"holds at the precision claimed ({claim.raw}){where}", **base, **extra)
+    if abs(difference) <= allowance:
+        return Verdict(status="pass", explanation=f"within tolerance {_describe(tolerance)}{where}", **base, **extra)
+    return Verdict(
+        status="drift",
+        explanation=f"off by {_signed(difference, relative)}, beyond tolerance {_describe(tolerance)}{where}{_others(measurement, claimed)}",
+        **base, **extra,
+    )
+
+
+def _closest(claimed: float, measurement: Measurement) -> tuple[float, str]:
+    """The measured value, or, where conventions differ, the alternative closest to the claim."""
+    assert isinstance(measurement.value, (int, float))
+    if not measurement.alternatives:
+        return float(measurement.value), ""
+    best = min(measurement.alternatives, key=lambda a: abs(a.value - claimed))
+    return float(best.value), f"closest convention: {best.convention}, ratio claim/measured {claimed / best.value:.4f}" if best.value else best.convention
+
+
+def _others(measurement: Measurement, claimed: float) -> str:
+    if not measurement.alternatives:
+        return ""
+    ranked = sorted(measurement.alternatives, key=lambda a: abs(a.value - claimed))[1:3]
+    return "; next: " + ", ".join(f"{a.convention} = {a.value:,.0f}" for a in ranked) if ranked else ""
+
+
+def _describe(tolerance: Tolerance) -> str:
+    parts = []
+    if tolerance.relative:
+        parts.append(f"{tolerance.relative:.2%}")
+    if tolerance.absolute:
+        parts.append(f"{tolerance.absolute:g}")
+    return " / ".join(parts) if parts else "0 (exact)"
+
+
+def _signed(difference: float, relative: Optional[float]) -> str:
+    text = f"{difference:+,.6g}"
+    return f"{text} ({relative:+.2%})" if relative is not None else text
+
+
+def _apply_waiver(verdict: Verdict, policy: Policy, today: dt.date) -> Verdict:
+    waiver = policy.waiver(verdict.model, verdict.metric)
+    if waiver is None or verdict.status != "drift":
+        return verdict
+    if waiver_is_live(waiver, today):
+        return replace(verdict, status="waived", waiver=waiver, explanation=f"{verdict.explanation}; waived until {waiver.expires}: {waiver.reason}")
+    return replace(verdict, waiver=waiver, explanation=f"{verdict.explanation}; waiver expired on {waiver.expires} ({waiver.reason})")

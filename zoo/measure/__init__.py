@@ -1,0 +1,1 @@
+"""Measurements: each module measures one kind of quantity and returns Measurement records."""

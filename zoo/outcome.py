@@ -1,0 +1,26 @@
+"""The exit code of a run, from its verdicts alone (design.md's contract)."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from zoo.errors import EXIT_BAD_INPUT, EXIT_DRIFT, EXIT_INCOMPLETE, EXIT_OK
+from zoo.records import Verdict
+
+
+def exit_code(verdicts: Iterable[Verdict], requested_metrics: Iterable[str] | None = None) -> int:
+    """1 if a gating claim drifted; else 2 if a claim errored on bad input; else 3 if a
+    measurement that was asked for could not be made; else 0.
+
+    ``requested_metrics`` limits "incomplete" to measurements the run asked for (a claim left
+    unmeasured by ``--only``/``--skip`` does not make the run incomplete); ``None`` counts all.
+    """
+    verdicts = list(verdicts)
+    requested = None if requested_metrics is None else set(requested_metrics)
+    if any(v.status == "drift" and v.gating for v in verdicts):
+        return EXIT_DRIFT
+    if any(v.status == "error" for v in verdicts):
+        return EXIT_BAD_INPUT
+    if any(v.status == "unverified" and (requested is None or v.metric in requested) for v in verdicts):
+        return EXIT_INCOMPLETE
+    return EXIT_OK
