@@ -66,7 +66,7 @@ def _judge_number(claim: Claim, measurement: Measurement, tolerance: Tolerance, 
     relative = difference / claimed if claimed else None
     half_digit = (claim.precision or 0.0) / 2
     allowance = max(tolerance.allowed(claimed), half_digit)
-    extra = dict(difference=difference, relative_difference=relative)
+    extra = dict(compared_value=measured, difference=difference, relative_difference=relative)
     where = f" ({convention})" if convention else ""
     interval = measurement.uncertainty
     if interval is not None and interval.level is not None:

@@ -191,8 +191,10 @@ class Verdict:
     explanation: str
     claim: Optional[Claim] = None
     measurement: Optional[Measurement] = None
+    compared_value: Optional[float] = None
+    """The measured value the claim was compared with (for FLOPs, the closest convention's)."""
     difference: Optional[float] = None
-    """measured - claimed, in the metric's unit."""
+    """compared_value - claimed, in the metric's unit."""
     relative_difference: Optional[float] = None
     """(measured - claimed) / claimed."""
     tolerance: Optional[Tolerance] = None

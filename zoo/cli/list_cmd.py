@@ -1,0 +1,34 @@
+"""``zoo list``: the models in the index with their claims."""
+
+from __future__ import annotations
+
+import json
+from typing import Sequence
+
+import click
+
+from zoo.cards_json import card_json
+from zoo.cli.common import explained_errors, index_option
+from zoo.index import load_index
+
+
+@click.command("list")
+@index_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True, help="Output format.")
+@explained_errors
+def command(index_paths: Sequence[str], fmt: str) -> None:
+    """List the models in the index with their claims and where each is written."""
+    index = load_index(index_paths)
+    if fmt == "json":
+        click.echo(json.dumps([card_json(card) for card in index.models], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(index.models)} models from {', '.join(index.roots)}")
+    for column in ("Model", "Collection", "Params", "FLOPs", "File size", "Top-1", "Top-5", "Source"):
+        table.add_column(column, justify="right" if column in ("Params", "FLOPs", "File size", "Top-1", "Top-5") else "left")
+    for card in index.models:
+        cells = [card.claims[m].raw if m in card.claims else "—" for m in ("parameters", "flops", "file_size", "top1", "top5")]
+        table.add_row(card.name, card.collection or "", *cells, str(card.source))
+    Console().print(table)

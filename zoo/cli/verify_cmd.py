@@ -1,0 +1,90 @@
+"""``zoo verify``: measure every claim of the chosen models and judge it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Any, Sequence
+
+import click
+
+from zoo.cli.bench_options import bench_options, bench_options_from_cli
+from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
+from zoo.cli.eval_options import eval_options, eval_options_from_cli
+from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
+from zoo.index import load_index
+from zoo.outcome import exit_code
+from zoo.plan import MEASUREMENT_KINDS, choose_kinds, metrics_of
+from zoo.policy import load_policy
+from zoo.runs import results_dir
+from zoo.shard import parse_shard, select_shard
+from zoo.verify import VerifyRequest, is_main_process, run_verify
+
+
+def verify_options(func: Any) -> Any:
+    """Options shared by ``zoo verify`` and ``zoo bench``."""
+    for decorator in reversed(
+        [
+            click.argument("models", nargs=-1),
+            click.option("--all", "all_models", is_flag=True, help="Every model in the index."),
+            index_option,
+            click.option("--results", type=click.Path(file_okay=False), default=None, help="Folder for run records (default: runs/, or $ZOO_RESULTS)."),
+            click.option("--tolerances", type=click.Path(dir_okay=False), default=None, help="Tolerances and waivers file (default: metadata/tolerances.yml)."),
+            click.option("--gate-metrics", default=None, help="Comma-separated metrics whose drift fails the run (default: from the tolerances file: top1,top5)."),
+            click.option("--shard", default=None, metavar="K/N", help="Only the K-th of N deterministic shares of the models (CI matrices)."),
+            click.option("--no-record", is_flag=True, help="Do not write a run record."),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
+    """Build the request from parsed options, run it, print the table, exit with the verdicts' code."""
+    index = load_index(kw["index_paths"])
+    cards = index.select(kw["models"], kw["all_models"])
+    shard = None
+    if kw["shard"]:
+        k, n = parse_shard(kw["shard"])
+        cards, shard = select_shard(cards, k, n), kw["shard"]
+    policy = load_policy(kw["tolerances"])
+    if kw["gate_metrics"]:
+        policy = policy.with_gate_metrics(m.strip() for m in kw["gate_metrics"].split(",") if m.strip())
+    request = VerifyRequest(
+        cards=cards,
+        kinds=kinds,
+        policy=policy,
+        results=None if kw["no_record"] else results_dir(kw["results"]),
+        index_paths=index.roots,
+        fetch=fetch_options_from_cli(**kw),
+        evaluation=eval_options_from_cli(**kw),
+        bench=bench_options_from_cli(**kw),
+        shard=shard,
+        options={k: (v if isinstance(v, (bool, int, float, str)) or v is None else str(v)) for k, v in kw.items()},
+        today=dt.date.today(),
+    )
+    record, path = run_verify(request, say=lambda line: click.echo(line, err=True))
+    code = exit_code(record.verdicts(), metrics_of(kinds))
+    if is_main_process():
+        from zoo.views.terminal import print_run
+
+        print_run(record, code)
+        if path is not None:
+            click.echo(f"run record: {path}", err=True)
+    sys.exit(code)
+
+
+@click.command("verify", epilog=EXIT_CODES_HELP)
+@verify_options
+@click.option("--only", multiple=True, help=f"Measure only these (comma-separated): {', '.join(MEASUREMENT_KINDS)}.")
+@click.option("--skip", multiple=True, help="Skip these measurements (comma-separated).")
+@fetch_options
+@eval_options
+@bench_options
+@explained_errors
+def command(only: Sequence[str], skip: Sequence[str], **kw: Any) -> None:
+    """Measure the claims of MODELS (or --all) and set each beside its claim with a verdict.
+
+    Writes one run record (runs/<run-id>/run.json) that every view reads.
+    """
+    run_and_exit(choose_kinds(only, skip), kw)

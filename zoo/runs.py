@@ -1,0 +1,106 @@
+"""Run records on disk: one folder per run holding ``run.json`` and its artifacts.
+
+A run is written into a hidden staging folder and renamed into place only when complete,
+so an interrupted run never leaves a half-written record among the results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional, Union
+
+from pydantic import ValidationError
+
+from zoo.errors import InputError
+from zoo.records import SCHEMA_VERSION, RunRecord, from_json_dict, to_json_dict
+
+RUN_FILE = "run.json"
+DEFAULT_RESULTS_DIR = Path("runs")
+RESULTS_ENV = "ZOO_RESULTS"
+
+
+def results_dir(option: Union[str, Path, None] = None) -> Path:
+    """``--results``, else ``$ZOO_RESULTS``, else ``runs/``."""
+    return Path(option or os.environ.get(RESULTS_ENV) or DEFAULT_RESULTS_DIR)
+
+
+def new_run_id(now: Optional[dt.datetime] = None) -> str:
+    """Sortable and unique: UTC time plus a random suffix."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+@contextmanager
+def staging(results: Path, run_id: str) -> Iterator[Path]:
+    """A private folder to write a run into; removed if the block does not complete."""
+    results.mkdir(parents=True, exist_ok=True)
+    folder = results / f".staging-{run_id}"
+    folder.mkdir()
+    try:
+        yield folder
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def publish(record: RunRecord, staged: Path) -> Path:
+    """Write ``run.json`` into ``staged`` and move the folder into place; returns the run.json path."""
+    payload = json.dumps(to_json_dict(record), indent=2, sort_keys=False)
+    tmp = staged / (RUN_FILE + ".tmp")
+    tmp.write_text(payload + "\n", encoding="utf-8")
+    os.replace(tmp, staged / RUN_FILE)
+    final = staged.parent / record.run_id
+    os.replace(staged, final)
+    return final / RUN_FILE
+
+
+def save_run(record: RunRecord, results: Path) -> Path:
+    """Write a run with no artifacts; returns the path of its run.json."""
+    with staging(results, record.run_id) as folder:
+        return publish(record, folder)
+
+
+def run_file(path: Union[str, Path]) -> Path:
+    """The run.json a user meant: the file itself or the one inside a run folder."""
+    path = Path(path)
+    return path / RUN_FILE if path.is_dir() else path
+
+
+def load_run(path: Union[str, Path]) -> RunRecord:
+    """Read a run record, with errors that name the file and the bad field."""
+    file = run_file(path)
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"no run record at {file}", hint="pass a run folder or its run.json (see `ls runs/`)") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"{file}: cannot read run record: {exc}", hint="the file is damaged; re-run `zoo verify`") from None
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version != SCHEMA_VERSION:
+        raise InputError(f"{file}: run record schema {version!r} is not the supported {SCHEMA_VERSION}", hint="re-run `zoo verify` with this zoo version")
+    try:
+        return from_json_dict(RunRecord, data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{file}: run record field {where}: {first['msg']}", hint="the file is damaged or from another tool") from None
+
+
+def list_runs(results: Path) -> list[Path]:
+    """run.json files under ``results``, oldest first (run ids sort by time)."""
+    if not results.is_dir():
+        return []
+    return sorted(p / RUN_FILE for p in results.iterdir() if not p.name.startswith(".") and (p / RUN_FILE).is_file())
+
+
+def latest_run(results: Path) -> Path:
+    runs = list_runs(results)
+    if not runs:
+        raise InputError(f"no runs in {results}", hint="run `zoo verify` first, or pass run records explicitly")
+    return runs[-1]

@@ -1,0 +1,189 @@
+"""The verify pipeline: cards -> measurements -> verdicts -> one run record.
+
+Per model: build, timm config, params, FLOPs, weights (fetch, verify, load), throughput;
+then accuracy over every model whose weights loaded (models sharing a transform share
+decoded batches); then judging; then the run record is published atomically. A view never
+measures: the terminal table, reports and the gate all read the record this returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Mapping, Optional, Sequence
+
+import torch
+
+from zoo.build import BuildError, build_model
+from zoo.compare import judge
+from zoo.environment import fingerprint
+from zoo.plan import MEASUREMENT_KINDS
+from zoo.policy import Policy
+from zoo.records import Measurement, ModelCard, ModelResult, RunRecord, Scalar
+from zoo.runs import new_run_id, publish, staging
+
+if TYPE_CHECKING:  # the options types live with the measurements that use them
+    from zoo.bench.options import BenchOptions
+    from zoo.evaluate.options import EvalOptions
+    from zoo.weights.options import FetchOptions
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class VerifyRequest:
+    """Everything one run needs; the CLI builds it from options, Python users directly."""
+
+    cards: Sequence[ModelCard]
+    kinds: Sequence[str]
+    """Measurement kinds in run order (see zoo.plan.MEASUREMENT_KINDS)."""
+    policy: Policy
+    results: Optional[Path]
+    """Where the run record goes; None keeps it in memory only."""
+    index_paths: Sequence[str] = ()
+    fetch: Optional["FetchOptions"] = None
+    evaluation: Optional["EvalOptions"] = None
+    bench: Optional["BenchOptions"] = None
+    shard: Optional[str] = None
+    options: Mapping[str, Scalar] = field(default_factory=dict)
+    """The options as given, for the record."""
+    today: Optional[dt.date] = None
+
+
+@dataclass
+class _Work:
+    """A model in flight: its card, built module and measurements so far."""
+
+    card: ModelCard
+    model: Optional[torch.nn.Module]
+    measurements: list[Measurement] = field(default_factory=list)
+    weights_loaded: bool = False
+
+
+def is_main_process() -> bool:
+    """False on the non-zero ranks of a torchrun launch (they do not write records)."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def run_verify(request: VerifyRequest, say: Say = lambda _: None) -> tuple[RunRecord, Optional[Path]]:
+    """Measure and judge every card; returns the record and where it was written."""
+    started = _now()
+    run_id = new_run_id()
+    environment = fingerprint()
+    writing = request.results is not None and is_main_process()
+    if not writing:
+        record = _measure_and_record(request, run_id, started, environment, None, say)
+        return record, None
+    assert request.results is not None
+    with staging(request.results, run_id) as folder:
+        record = _measure_and_record(request, run_id, started, environment, folder, say)
+        path = publish(record, folder)
+    return record, path
+
+
+def _measure_and_record(request: VerifyRequest, run_id: str, started: str, environment, folder: Optional[Path], say: Say) -> RunRecord:
+    kinds = list(request.kinds)
+    works = []
+    total = len(request.cards)
+    for number, card in enumerate(request.cards, 1):
+        say(f"[{number}/{total}] {card.name}")
+        works.append(_measure_model(card, kinds, request, say))
+    artifacts: dict[str, str] = {}
+    if "accuracy" in kinds:
+        artifacts.update(_measure_accuracy(works, request, folder, say))
+    results = []
+    for work in works:
+        verdicts = judge(work.card, work.measurements, request.policy, request.today)
+        results.append(ModelResult(card=work.card, measurements=work.measurements, verdicts=verdicts))
+    return RunRecord(
+        run_id=run_id,
+        started=started,
+        finished=_now(),
+        environment=environment,
+        index=list(request.index_paths),
+        measurements_requested=kinds,
+        options=dict(request.options),
+        models=results,
+        shard=request.shard,
+        artifacts=artifacts,
+    )
+
+
+def _measure_model(card: ModelCard, kinds: list[str], request: VerifyRequest, say: Say) -> _Work:
+    try:
+        model = build_model(card)
+    except BuildError as exc:
+        failed = [Measurement.failed(metric, str(exc)) for kind in kinds for metric in MEASUREMENT_KINDS[kind]]
+        say(f"    cannot build: {exc}")
+        return _Work(card, None, failed)
+    work = _Work(card, model)
+    for kind in kinds:
+        if kind == "accuracy":
+            continue
+        say(f"    {kind}")
+        work.measurements.extend(_measure_kind(kind, work, request))
+    return work
+
+
+def _measure_kind(kind: str, work: _Work, request: VerifyRequest) -> list[Measurement]:
+    assert work.model is not None
+    if kind == "config":
+        from zoo.measure.config import measure_config
+
+        return measure_config(work.model)
+    if kind == "params":
+        from zoo.measure.params import measure_params
+
+        return [measure_params(work.model)]
+    if kind == "flops":
+        from zoo.measure.flops import measure_flops
+
+        return [measure_flops(work.card, work.model)]
+    if kind == "weights":
+        from zoo.measure.weights import measure_weights
+        from zoo.weights.options import FetchOptions
+
+        outcome = measure_weights(work.card, work.model, request.fetch or FetchOptions.from_env())
+        work.weights_loaded = outcome.loaded
+        return list(outcome.measurements)
+    if kind == "throughput":
+        from zoo.bench.options import BenchOptions
+        from zoo.measure.throughput import measure_throughput
+
+        return measure_throughput(work.card, work.model, request.bench or BenchOptions.from_env())
+    raise ValueError(f"unknown measurement kind {kind!r}")
+
+
+def _measure_accuracy(works: list[_Work], request: VerifyRequest, folder: Optional[Path], say: Say) -> dict[str, str]:
+    from zoo.evaluate.options import EvalOptions
+    from zoo.measure.accuracy import AccuracyEntry, measure_accuracy
+
+    ready = [w for w in works if w.model is not None and w.weights_loaded]
+    for work in works:
+        if work.model is not None and not work.weights_loaded:
+            reason = _weights_reason(work)
+            work.measurements.extend(Measurement.unavailable(m, f"weights not loaded: {reason}") for m in MEASUREMENT_KINDS["accuracy"])
+    if not ready:
+        return {}
+    say(f"accuracy: {len(ready)} model(s)")
+    outcome = measure_accuracy(
+        [AccuracyEntry(card=w.card, model=w.model) for w in ready if w.model is not None],
+        request.evaluation or EvalOptions.from_env(),
+        folder,
+    )
+    for work in ready:
+        work.measurements.extend(outcome.measurements.get(work.card.name, []))
+    return dict(outcome.artifacts)
+
+
+def _weights_reason(work: _Work) -> str:
+    weights = next((m for m in work.measurements if m.metric == "weights"), None)
+    if weights is None:
+        return "weights were not measured"
+    return weights.reason or "the checkpoint did not load"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
