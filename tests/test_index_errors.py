@@ -1,0 +1,108 @@
+"""Bad input fails clearly, naming file, line (and column), model and field."""
+
+from __future__ import annotations
+
+import pytest
+
+from index_worlds import line_of, model_yaml, write
+from zoo.errors import InputError, UnknownModelError
+from zoo.index import load_index
+
+
+def test_malformed_yaml_names_file_line_and_column(tmp_path):
+    path = write(tmp_path / "bad.yml", "Models:\n- Name: a\n  Metadata: {FLOPs: 1\n")
+    with pytest.raises(InputError) as info:
+        load_index([path])
+    message = str(info.value)
+    assert str(path.name) in message and "malformed" in message
+    assert info.value.source.line in (3, 4) and info.value.column is not None
+
+
+def test_malformed_yaml_inside_markdown_comment_reports_the_file_line(tmp_path):
+    path = write(tmp_path / "card.md", "# T\n\ntext\n<!--\nType: model-index\nModels:\n- Name: a\n  Metadata: [unclosed\n-->\n")
+    with pytest.raises(InputError) as info:
+        load_index([path])
+    assert info.value.source.path.endswith("card.md")
+    assert info.value.source.line >= line_of(path, "Metadata: [unclosed")
+
+
+def test_model_without_name(tmp_path):
+    path = write(tmp_path / "i.yml", "Models:\n- Name: ok\n- Metadata:\n    FLOPs: 1\n")
+    with pytest.raises(InputError) as info:
+        load_index([path])
+    assert info.value.source.line == line_of(path, "- Metadata:")
+    assert info.value.field == "Name" and "i.yml:3" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [("Parameters", "'lots'"), ("FLOPs", "1.5"), ("File Size", "[1, 2]")],
+)
+def test_claim_that_is_not_a_number_names_file_line_model_field(tmp_path, field, value):
+    text = f"Models:\n- Name: tiny\n  Metadata:\n    {field}: {value}\n"
+    path = write(tmp_path / "i.yml", text)
+    with pytest.raises(InputError) as info:
+        load_index([path])
+    message = str(info.value)
+    assert f"i.yml:{line_of(path, field + ':')}" in message
+    assert "'tiny'" in message and repr(field) in message
+
+
+def test_accuracy_that_is_not_a_percentage(tmp_path):
+    text = "Models:\n- Name: tiny\n  Results:\n  - Dataset: ImageNet\n    Metrics:\n      Top 1 Accuracy: 172%\n"
+    path = write(tmp_path / "i.yml", text)
+    with pytest.raises(InputError, match="Top 1 Accuracy") as info:
+        load_index([path])
+    assert info.value.source.line == 6
+
+
+def test_same_model_twice_names_both_places(tmp_path):
+    write(tmp_path / "a.yml", model_yaml())
+    b = write(tmp_path / "b.yml", model_yaml().replace("- Name: Tiny\n", "- Name: Tiny2\n").replace("In Collection: Tiny", "In Collection: Tiny2"))
+    root = write(tmp_path / "model-index.yml", "Import: [a.yml, b.yml]\n")
+    with pytest.raises(InputError) as info:
+        load_index([root])
+    message = str(info.value)
+    a_line = line_of(tmp_path / "a.yml", "- Name: test_efficientnet")
+    assert f"a.yml:{a_line}" in message and f"b.yml:{line_of(b, '- Name: test_efficientnet')}" in message
+
+
+def test_import_that_matches_nothing(tmp_path):
+    root = write(tmp_path / "model-index.yml", "Import:\n- missing/*.yml\n")
+    with pytest.raises(InputError, match="missing/\\*.yml") as info:
+        load_index([root])
+    assert info.value.source.line == 1 and info.value.field == "Import"
+
+
+def test_import_loop_is_named(tmp_path):
+    write(tmp_path / "a.yml", "Import: [b.yml]\n")
+    write(tmp_path / "b.yml", "Import: [a.yml]\n")
+    with pytest.raises(InputError, match="loops back to .*a.yml"):
+        load_index([tmp_path / "a.yml"])
+
+
+def test_unknown_collection(tmp_path):
+    path = write(tmp_path / "i.yml", "Models:\n- Name: m\n  In Collection: Nope\n")
+    with pytest.raises(InputError, match="unknown collection 'Nope'") as info:
+        load_index([path])
+    assert info.value.source.line == 3 and info.value.model == "m"
+
+
+def test_folder_without_root_and_missing_path(tmp_path):
+    with pytest.raises(InputError, match="has no model-index"):
+        load_index([tmp_path])
+    with pytest.raises(InputError, match="does not exist"):
+        load_index([tmp_path / "nope.yml"])
+
+
+def test_markdown_without_index_data(tmp_path):
+    with pytest.raises(InputError, match="no model-index data"):
+        load_index([write(tmp_path / "card.md", "# Just prose\n<!-- a comment -->\n")])
+
+
+def test_unknown_model_lists_known_ones(tmp_path):
+    index = load_index([write(tmp_path / "i.yml", model_yaml())])
+    with pytest.raises(UnknownModelError, match="test_efficientnet"):
+        index.get("nope")
+    with pytest.raises(InputError, match="--all"):
+        index.select([], all_models=False)

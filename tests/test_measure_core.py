@@ -1,0 +1,88 @@
+"""Parameters and FLOPs on models whose counts are known by construction."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from zoo.build import BuildError, build_model
+from zoo.compare import judge_claim
+from zoo.measure.flops import measure_flops
+from zoo.measure.params import measure_params
+from zoo.records import Claim, ModelCard, SourceRef, Tolerance
+
+SRC = SourceRef("i.yml", 1)
+
+
+class Tiny(nn.Module):
+    """conv 3->4 (3x3, no bias) -> BN -> ReLU -> global pool -> linear 4->2."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(4)
+        self.act = nn.ReLU()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.pool(self.act(self.bn(self.conv(x)))).flatten(1))
+
+
+def card(size="8", crop="0.5", flops=None):
+    claims = {
+        "image_size": Claim("image_size", "Image Size", int(size), size, SRC, precision=1),
+        "crop_pct": Claim("crop_pct", "Crop Pct", float(crop), crop, SRC, precision=0.1),
+    }
+    if flops is not None:
+        claims["flops"] = Claim("flops", "FLOPs", flops, str(flops), SRC, precision=1)
+    return ModelCard(name="tiny", source=SRC, claims=claims)
+
+
+def conv_linear_macs(side: int) -> int:
+    return 4 * 3 * 9 * side * side + 4 * 2
+
+
+def test_parameter_count_is_exact_and_excludes_buffers():
+    measurement = measure_params(Tiny())
+    assert measurement.value == 3 * 4 * 9 + 4 + 4 + 4 * 2 + 2
+    assert measurement.conditions["buffers"] == 4 + 4 + 1  # running mean, var, num_batches_tracked
+
+
+def test_flops_primary_value_and_conventions_at_both_sizes():
+    measurement = measure_flops(card(), Tiny().eval())
+    by_name = {a.convention: a.value for a in measurement.alternatives}
+    assert by_name["conv+linear MACs @8px"] == conv_linear_macs(8)
+    assert by_name["conv+linear MACs @16px (resize before crop)"] == conv_linear_macs(16)
+    assert by_name["2x conv+linear MACs @8px"] == 2 * conv_linear_macs(8)
+    # element-wise: one per output element of the ReLU (4 x side x side)
+    assert by_name["conv+linear+elementwise MACs @8px"] == conv_linear_macs(8) + 4 * 64
+    assert measurement.value == by_name["fvcore MACs @8px"] > conv_linear_macs(8)  # fvcore also counts BN and pooling
+    assert measurement.conditions["input"] == "1x3x8x8" and measurement.conditions["resize_size"] == 16
+    assert "aten::relu" in measurement.conditions["skipped_ops"]
+    assert measurement.method.startswith("fvcore ")
+
+
+def test_convention_search_names_the_match():
+    claimed = 2 * conv_linear_macs(16)
+    c = card(flops=claimed)
+    measurement = measure_flops(c, Tiny().eval())
+    verdict = judge_claim("tiny", c.claims["flops"], measurement, Tolerance("flops", relative=0.01))
+    assert verdict.status == "pass"
+    assert "2x conv+linear MACs @16px (resize before crop)" in verdict.explanation
+    assert verdict.difference == 0
+
+
+def test_no_resize_candidates_without_crop_pct():
+    c = ModelCard(name="tiny", source=SRC, claims={"image_size": Claim("image_size", "Image Size", 8, "8", SRC, precision=1)})
+    model = Tiny().eval()
+    model.pretrained_cfg = {}
+    measurement = measure_flops(c, model)
+    assert all("@8px" in a.convention for a in measurement.alternatives)
+    assert measurement.conditions["resize_size"] is None
+
+
+def test_unknown_timm_name_is_a_clear_build_error():
+    with pytest.raises(BuildError, match="mobilenetv2_100"):
+        build_model(ModelCard(name="mobilenetv2_10", source=SRC))
