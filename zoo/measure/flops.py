@@ -43,8 +43,10 @@ class OperatorCounts:
 
 
 def _count(model: torch.nn.Module, size: int) -> OperatorCounts:
-    from fvcore.nn import FlopCountAnalysis
-    from fvcore.nn.jit_handles import get_shape
+    with warnings.catch_warnings():  # fvcore's import uses the deprecated torch.jit.script
+        warnings.simplefilter("ignore", FutureWarning)
+        from fvcore.nn import FlopCountAnalysis
+        from fvcore.nn.jit_handles import get_shape
 
     calls: Counter[str] = Counter()
 

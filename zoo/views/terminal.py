@@ -81,12 +81,16 @@ def summary_line(record: RunRecord, exit_code: int) -> Text:
     return text
 
 
+def make_console() -> Console:
+    """A console for tables: the terminal's width, or 160 columns when output is not a
+    terminal (CI logs and pipes are wide; folding tables to 80 columns makes them unreadable)."""
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
 def print_run(record: RunRecord, exit_code: int, console: Optional[Console] = None) -> None:
     """Print every model's table and the summary line."""
-    if console is None:
-        console = Console()
-        if not console.is_terminal:  # CI logs are wide; don't fold the table to 80 columns
-            console = Console(width=160)
+    console = console or make_console()
     for result in record.models:
         console.print(model_table(result))
     console.print(summary_line(record, exit_code))

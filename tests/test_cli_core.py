@@ -1,0 +1,92 @@
+"""The command line over the library: list, show, verify (params/FLOPs), exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from index_worlds import line_of, model_yaml, write
+from zoo.cli.main import cli
+from zoo.runs import list_runs, load_run
+
+SEED = Path(__file__).resolve().parents[1] / "metadata"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_list_json_carries_claims_with_sources():
+    result = invoke("list", "--index", str(SEED), "--format", "json")
+    assert result.exit_code == 0
+    models = json.loads(result.output)
+    assert [m["name"] for m in models] == ["mobilenetv2_100", "mobilenetv2_110d", "mobilenetv2_120d", "mobilenetv2_140"]
+    first = models[0]
+    assert first["collection"] == "MobileNet V2" and first["source"].endswith("mobilenet-v2.yml:10")
+    claims = first["claims"]
+    assert set(claims) >= {"flops", "parameters", "file_size", "top1", "top5", "image_size", "crop_pct", "interpolation", "weights"}
+    assert claims["top1"]["value"] == 72.95 and claims["top1"]["line"] == line_of(SEED / "mobilenet-v2.yml", "72.95%")
+    assert claims["weights"]["value"].startswith("https://github.com/")
+
+
+def test_list_table_and_show():
+    table = invoke("list", "--index", str(SEED))
+    assert table.exit_code == 0 and "mobilenetv2_140" in table.output
+    shown = invoke("show", "mobilenetv2_110d", "--index", str(SEED))
+    assert shown.exit_code == 0
+    assert "75.05%" in shown.output and "mobilenet-v2.yml:" in shown.output and "RMSProp" in shown.output
+
+
+def test_bad_index_exits_2_with_the_place(tmp_path):
+    path = write(tmp_path / "i.yml", "Models:\n- Name: m\n  Metadata:\n    Parameters: many\n")
+    result = CliRunner().invoke(cli, ["list", "--index", str(path)])
+    assert result.exit_code == 2
+    assert "i.yml:4" in result.output and "'Parameters'" in result.output
+
+
+def test_unknown_model_exits_2():
+    result = CliRunner().invoke(cli, ["show", "resnet9000", "--index", str(SEED)])
+    assert result.exit_code == 2 and "unknown model 'resnet9000'" in result.output
+
+
+def test_bad_only_option_exits_2(tmp_path):
+    index = write(tmp_path / "i.yml", model_yaml())
+    result = CliRunner().invoke(cli, ["verify", "--all", "--index", str(index), "--only", "params,speed"])
+    assert result.exit_code == 2 and "unknown measurement 'speed'" in result.output
+
+
+def test_verify_params_and_flops_writes_a_record_and_exits_by_verdict(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    # test_efficientnet: 356,196 parameters exactly; FLOPs claim far from any convention.
+    index = write(tmp_path / "i.yml", model_yaml(flops=1000, params="356000"))
+    results = tmp_path / "runs"
+    result = CliRunner().invoke(
+        cli, ["verify", "--all", "--index", str(index), "--only", "config,params,flops", "--results", str(results)]
+    )
+    assert result.exit_code == 0, result.output  # flops drift, but only top1/top5 gate by default
+    [path] = list_runs(results)
+    record = load_run(path)
+    verdicts = {v.metric: v for v in record.verdicts()}
+    assert verdicts["parameters"].status == "pass"
+    assert verdicts["flops"].status == "drift" and "closest convention" in verdicts["flops"].explanation
+    assert verdicts["image_size"].status == "pass" and verdicts["crop_pct"].status == "pass"
+    assert verdicts["top1"].status == "unverified" and verdicts["top1"].explanation == "not measured in this run"
+    assert record.measurements_requested == ["config", "params", "flops"]
+    assert "drift" in result.output and "test_efficientnet" in result.output
+
+    gated = CliRunner().invoke(
+        cli, ["verify", "--all", "--index", str(index), "--only", "params,flops", "--gate-metrics", "flops", "--no-record"]
+    )
+    assert gated.exit_code == 1
+
+
+def test_unbuildable_model_is_a_per_model_error_not_a_crash(tmp_path):
+    text = model_yaml() + model_yaml("no_such_net_v9").split("Models:\n", 1)[1]
+    index = write(tmp_path / "i.yml", text)
+    result = CliRunner().invoke(cli, ["verify", "--all", "--index", str(index), "--only", "params", "--no-record"])
+    assert result.exit_code == 2
+    assert "no_such_net_v9" in result.output and "no model of that name" in result.output
+    assert "test_efficientnet" in result.output
