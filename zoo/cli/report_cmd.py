@@ -1,0 +1,80 @@
+"""``zoo report``: the HTML report, Markdown summary, CSV and model-index JSON of run records."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+import click
+
+from zoo.cli.common import explained_errors
+from zoo.cli.runs_args import read_runs, runs_argument
+from zoo.records import RunRecord
+from zoo.views.export import render_csv, render_model_index_json
+from zoo.views.markdown import render_markdown
+from zoo.views.output import write_atomic
+from zoo.views.rows import latest
+
+REPORT_HELP = """\b
+Exit codes:
+  0  the report was written (whatever the verdicts say; `zoo gate` turns them into an exit code)
+  2  bad usage or bad input (no run record, damaged run record, bad option)
+"""
+
+
+@click.command("report", epilog=REPORT_HELP)
+@runs_argument
+@click.option("--html", "html_dir", type=click.Path(file_okay=False), default=None,
+              help="Write a self-contained HTML report to DIR/index.html (plots also as DIR/assets/*.png).")
+@click.option("--markdown", "markdown_file", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="Write the Markdown summary to FILE ('-' for stdout; fits $GITHUB_STEP_SUMMARY).")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="Write one CSV row per claim and measurement (every run given) to FILE.")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="Write the measured values as model-index JSON (the cards' own field names) to FILE.")
+@click.option("--source-url", "link_template", envvar="ZOO_SOURCE_URL", default=None, metavar="TEMPLATE",
+              help="Link claims to their source online: a URL with {path} and {line}, e.g. "
+              "https://github.com/ORG/REPO/blob/SHA/{path}?plain=1#L{line} (or $ZOO_SOURCE_URL). "
+              "Default: links to the files relative to the HTML report.")
+@explained_errors
+def command(
+    runs: Sequence[str], results: Optional[str], html_dir: Optional[str], markdown_file: Optional[str],
+    csv_file: Optional[str], json_file: Optional[str], link_template: Optional[str],
+) -> None:
+    """Render run records as HTML, Markdown, CSV and model-index JSON.
+
+    RUN: run.json files or run folders (default: the latest run in the results folder).
+    Shards of one run are merged. With several runs, the latest is shown in full and
+    the report adds each metric over time. Nothing is measured. With no output option,
+    the Markdown summary is printed.
+    """
+    records = read_runs(runs, results)
+    current = latest(records)
+    if not any((html_dir, markdown_file, csv_file, json_file)):
+        markdown_file = "-"
+    if html_dir:
+        from zoo.views.html import write_html_report  # imports matplotlib: only when asked for
+
+        page = write_html_report(records, Path(html_dir), link_template=link_template)
+        click.echo(f"report: {page}", err=True)
+    if markdown_file:
+        _emit(markdown_file, render_markdown(records, link_template=link_template), "Markdown")
+    if csv_file:
+        _emit(csv_file, _csv_of_all(records), "CSV")
+    if json_file:
+        _emit(json_file, render_model_index_json(current), "model-index JSON")
+
+
+def _csv_of_all(records: list[RunRecord]) -> str:
+    """One CSV for every run given, header once (rows carry their run_id)."""
+    parts = [render_csv(run) for run in records]
+    return parts[0] + "".join(part.split("\n", 1)[1] for part in parts[1:])
+
+
+def _emit(target: str, text: str, what: str) -> None:
+    if target == "-":
+        sys.stdout.write(text)
+        return
+    write_atomic(Path(target), text)
+    click.echo(f"{what}: {target}", err=True)

@@ -1,0 +1,118 @@
+"""The gate: re-judge stored measurements against the current claims and policy.
+
+Nothing is measured. Each model of a run record is looked up in the current index (or,
+with ``stored_claims=True``, keeps the card stored in the record), its stored
+measurements are judged with :func:`zoo.compare.judge` under the current tolerances,
+waivers and gating metrics, and the result is a new run record whose exit code follows
+design.md: 1 drift, 2 bad input, 3 incomplete, 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import Optional, Sequence
+
+from zoo.compare import judge
+from zoo.errors import EXIT_INCOMPLETE, EXIT_OK
+from zoo.index import Index
+from zoo.outcome import exit_code
+from zoo.plan import MEASUREMENT_KINDS, metrics_of
+from zoo.policy import Policy
+from zoo.records import ModelResult, RunRecord, Verdict
+
+CAUSES: dict[str, str] = {
+    "drift": "the claim is off: fix the card or waive it",
+    "incomplete": "a requested measurement could not be made or could not decide (download, data, memory, "
+    "too few images): the claim is not judged; fix the setup and re-run",
+    "error": "the input is bad (model, checkpoint or card): fix the input",
+}
+
+
+def requested_metrics(run: RunRecord) -> set[str]:
+    """The metrics the run asked for (its measurement kinds, or metric names as given)."""
+    kinds = [k for k in run.measurements_requested if k in MEASUREMENT_KINDS]
+    others = {k for k in run.measurements_requested if k not in MEASUREMENT_KINDS}
+    return metrics_of(kinds) | others
+
+
+def missing_shards(run: RunRecord) -> list[str]:
+    """Shards a merged record should hold but does not (see :mod:`zoo.merge`)."""
+    text = run.options.get("shards_missing")
+    return [part for part in str(text).split(",") if part] if text else []
+
+
+def run_exit_code(run: RunRecord) -> int:
+    """The exit code of the verdicts stored in ``run``; a merge missing shards is incomplete."""
+    code = exit_code(run.verdicts(), requested_metrics(run))
+    if code == EXIT_OK and missing_shards(run):
+        return EXIT_INCOMPLETE
+    return code
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """A re-judged run and what the gate makes of it."""
+
+    run: RunRecord
+    code: int
+    dropped: list[str] = field(default_factory=list)
+    """Models of the run that are no longer in the index (not judged)."""
+
+    def by_cause(self) -> dict[str, list[Verdict]]:
+        """Verdicts that keep the gate from passing, by the cause a user must treat.
+
+        ``drift`` holds only gating drifts; ``incomplete`` only measurements that were asked
+        for and could not be made.
+        """
+        requested = requested_metrics(self.run)
+        verdicts = self.run.verdicts()
+        return {
+            "drift": [v for v in verdicts if v.status == "drift" and v.gating],
+            "incomplete": [v for v in verdicts if v.status == "unverified" and v.metric in requested],
+            "error": [v for v in verdicts if v.status == "error"],
+        }
+
+    def reported_drifts(self) -> list[Verdict]:
+        """Drifts of metrics that do not gate: shown, but they do not fail the gate."""
+        return [v for v in self.run.verdicts() if v.status == "drift" and not v.gating]
+
+
+def rejudge(run: RunRecord, policy: Policy, *, index: Optional[Index] = None, today: Optional[dt.date] = None) -> GateResult:
+    """Judge the stored measurements of ``run`` again under ``policy`` and ``index``.
+
+    With ``index=None`` the cards stored in the run are used (the claims as they were).
+    """
+    today = today or dt.date.today()
+    known = {card.name: card for card in index.models} if index is not None else {}
+    models: list[ModelResult] = []
+    dropped: list[str] = []
+    for result in run.models:
+        card = result.card
+        if index is not None:
+            if card.name not in known:
+                dropped.append(card.name)
+                continue
+            card = known[card.name]
+        verdicts = judge(card, result.measurements, policy, today)
+        models.append(ModelResult(card=card, measurements=list(result.measurements), verdicts=verdicts))
+    options = dict(run.options)
+    options["gate_metrics"] = ",".join(sorted(policy.gate_metrics))
+    options["judged_on"] = today.isoformat()
+    rejudged = replace(run, models=models, options=options)
+    return GateResult(run=rejudged, code=run_exit_code(rejudged), dropped=dropped)
+
+
+def gate_runs(
+    runs: Sequence[RunRecord], policy: Policy, *, index: Optional[Index] = None, today: Optional[dt.date] = None
+) -> list[GateResult]:
+    """:func:`rejudge` for each run; the gate's exit code is the worst by :func:`worst_code`."""
+    return [rejudge(run, policy, index=index, today=today) for run in runs]
+
+
+def worst_code(codes: Sequence[int]) -> int:
+    """Drift (1) over bad input (2) over incomplete (3) over pass (0), as for one run."""
+    for code in (1, 2, 3):
+        if code in codes:
+            return code
+    return EXIT_OK

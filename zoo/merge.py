@@ -1,0 +1,197 @@
+"""Merging the run records of CI shards into one run record.
+
+The shards of one run (``zoo verify --shard K/N`` on each machine of a matrix) are put
+back together so that every view and the gate see one run: the merge of a run's shards
+holds the same models and verdicts as the same run made unsharded.
+
+What the merged record keeps:
+- models from every shard, in index order (source file, then line);
+- ``started`` = the earliest start, ``finished`` = the latest finish;
+- the environment of the lowest shard (the others are named in ``options``);
+- ``options``: those all shards agree on, plus ``merged_from`` (run ids),
+  ``merged_shards`` ("1/4,2/4,...") and, when some are missing, ``shards_missing``;
+- artifacts, renamed ``<shard run id>/<name>`` and pointing at ``../<shard run id>/<path>``
+  (valid when the merged record is saved into the same results folder as the shards).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from typing import Hashable, Sequence
+
+from zoo.errors import InputError
+from zoo.records import ModelResult, RunRecord, Scalar
+from zoo.shard import Shard, parse_shard
+
+MERGE_OPTIONS = ("merged_from", "merged_shards", "shards_missing", "merged_hosts", "options_differ", "shard")
+"""Options the merge sets itself (and ``shard``, which differs between shards by design)."""
+
+
+def _shard(record: RunRecord) -> Shard:
+    try:
+        return parse_shard(record.shard or "")
+    except InputError:
+        raise InputError(
+            f"run {record.run_id}: its shard {record.shard!r} is not of the form K/N",
+            hint="the run record is damaged; re-run that shard",
+        ) from None
+
+
+def _model_order(result: ModelResult) -> tuple[str, int, str]:
+    return (result.card.source.path, result.card.source.line, result.card.name)
+
+
+def merge_runs(records: Sequence[RunRecord]) -> RunRecord:
+    """One run record from the shard records of one run.
+
+    A single unsharded record is returned as it is. Raises :class:`InputError` when the
+    records cannot be one run: an unsharded record among shards, different shard counts,
+    the same shard twice, a model in two shards, or different measurements requested.
+    """
+    if not records:
+        raise InputError("no run records to merge", hint="pass the run.json files (or folders) of the shards")
+    unique = list({record.run_id: record for record in records}.values())
+    if len(unique) == 1 and unique[0].shard is None:
+        return unique[0]
+    unsharded = [r.run_id for r in unique if r.shard is None]
+    if unsharded:
+        raise InputError(
+            f"cannot merge unsharded run {unsharded[0]} with shard runs",
+            hint="pass the shards of one run, or one unsharded run",
+        )
+    shards = sorted(unique, key=lambda r: _shard(r).k)
+    counts = {_shard(r).n for r in shards}
+    if len(counts) > 1:
+        raise InputError(
+            f"the runs were split into different numbers of shards ({', '.join(f'{r.run_id}: {r.shard}' for r in shards)})",
+            hint="pass the shards of one CI run; each shard's run.json names its K/N",
+        )
+    count = counts.pop()
+    _refuse_duplicates(shards)
+    _refuse_mixed_requests(shards)
+
+    models: list[ModelResult] = []
+    owner: dict[str, str] = {}
+    for record in shards:
+        for result in record.models:
+            if result.card.name in owner:
+                raise InputError(
+                    f"model {result.card.name} is in two shard runs ({owner[result.card.name]} and {record.run_id})",
+                    hint="the shards come from different runs or index versions; pass the shards of one run",
+                )
+            owner[result.card.name] = record.run_id
+            models.append(result)
+    models.sort(key=_model_order)
+
+    present = {_shard(r).k for r in shards}
+    options = _common_options(shards)
+    merged_from = ",".join(r.run_id for r in shards)
+    options["merged_from"] = merged_from
+    options["merged_shards"] = ",".join(str(_shard(r)) for r in shards)
+    missing = [f"{k}/{count}" for k in range(1, count + 1) if k not in present]
+    if missing:
+        options["shards_missing"] = ",".join(missing)
+    hosts = sorted({r.environment.hostname for r in shards})
+    if len(hosts) > 1:
+        options["merged_hosts"] = ",".join(hosts)
+    artifacts = {
+        f"{r.run_id}/{name}": f"../{r.run_id}/{path}" for r in shards for name, path in r.artifacts.items()
+    }
+    first = shards[0]
+    return RunRecord(
+        run_id="merged-" + hashlib.sha256(merged_from.encode()).hexdigest()[:10],
+        started=min(r.started for r in shards),
+        finished=max(r.finished for r in shards),
+        environment=first.environment,
+        index=list(first.index),
+        measurements_requested=list(first.measurements_requested),
+        options=options,
+        models=models,
+        shard=None,
+        artifacts=artifacts,
+        schema_version=first.schema_version,
+    )
+
+
+def _refuse_duplicates(shards: list[RunRecord]) -> None:
+    seen: dict[int, str] = {}
+    for record in shards:
+        index = _shard(record).k
+        if index in seen:
+            raise InputError(
+                f"shard {record.shard} appears twice: runs {seen[index]} and {record.run_id}",
+                hint="pass the shards of one run only (one run.json per shard)",
+            )
+        seen[index] = record.run_id
+
+
+def _refuse_mixed_requests(shards: list[RunRecord]) -> None:
+    first = shards[0]
+    for record in shards[1:]:
+        if sorted(record.measurements_requested) != sorted(first.measurements_requested):
+            raise InputError(
+                f"shards measured different things: {first.run_id} ({first.shard}) measured "
+                f"{', '.join(first.measurements_requested)}; {record.run_id} ({record.shard}) measured "
+                f"{', '.join(record.measurements_requested)}",
+                hint="run every shard with the same --only/--skip",
+            )
+
+
+def _common_options(shards: list[RunRecord]) -> dict[str, Scalar]:
+    keys = {key for r in shards for key in r.options if key not in MERGE_OPTIONS}
+    common: dict[str, Scalar] = {}
+    differ = []
+    for key in sorted(keys):
+        values = {repr(r.options.get(key)) for r in shards}
+        if len(values) == 1:
+            common[key] = shards[0].options.get(key)
+        else:
+            differ.append(key)
+    if differ:
+        common["options_differ"] = ",".join(differ)
+    return common
+
+
+def _group_key(record: RunRecord) -> Hashable:
+    """Shards that belong together: same shard count, commit, index and measurements."""
+    return (
+        _shard(record).n,
+        record.environment.git_commit,
+        tuple(record.index),
+        tuple(sorted(record.measurements_requested)),
+    )
+
+
+def combine_runs(records: Sequence[RunRecord]) -> list[RunRecord]:
+    """The runs among ``records``: shards of one run merged, unsharded runs as they are.
+
+    Shards are grouped by shard count, git commit, index and measurements requested; a
+    group holding the same shard twice is refused (pass one run's shards at a time).
+    The result is ordered by start time.
+    """
+    runs: list[RunRecord] = []
+    groups: dict[Hashable, list[RunRecord]] = defaultdict(list)
+    for record in {r.run_id: r for r in records}.values():
+        if record.shard is None:
+            runs.append(record)
+        else:
+            groups[_group_key(record)].append(record)
+    runs += [merge_runs(group) for group in groups.values()]
+    return sorted(runs, key=lambda r: (r.started, r.run_id))
+
+
+def latest_shard_set(records: Sequence[RunRecord]) -> list[RunRecord]:
+    """The records of the latest run: the latest record itself, or, when it is a shard,
+    the newest record of every shard of its group (for ``zoo report`` with no RUN)."""
+    if not records:
+        return []
+    newest = max(records, key=lambda r: (r.finished, r.run_id))
+    if newest.shard is None:
+        return [newest]
+    key = _group_key(newest)
+    chosen: dict[int, RunRecord] = {}
+    for record in sorted(records, key=lambda r: (r.finished, r.run_id)):
+        if record.shard is not None and _group_key(record) == key:
+            chosen[_shard(record).k] = record
+    return [chosen[k] for k in sorted(chosen)]

@@ -1,0 +1,172 @@
+"""The HTML report: one self-contained ``index.html`` (inline CSS, plots as base64 PNG).
+
+Rendered with jinja2 (autoescaped) from :class:`zoo.views.rows.RunView`. The only links
+that leave the file are claim source links (when ``link_template`` makes them URLs).
+The plots are also written as PNG files under ``assets/`` for reuse elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+import jinja2
+
+from zoo import __version__
+from zoo.records import Environment, Metric, RunRecord
+from zoo.views import plots as plotting
+from zoo.views.output import write_atomic
+from zoo.views.rows import (
+    VERDICT_ORDER,
+    ClaimRow,
+    RunView,
+    format_condition,
+    latest,
+    run_view,
+)
+
+ACCURACY_METRICS = (Metric.TOP1.value, Metric.TOP5.value)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One line of the runs table (when several runs are shown)."""
+
+    run_id: str
+    started: str
+    finished: str
+    models: int
+    counts: dict[str, int]
+    shard: str
+    host: str
+    commit: str
+
+
+def _environment(env: Environment) -> list[tuple[str, str]]:
+    rows = [
+        ("Python", env.python),
+        ("Platform", env.platform),
+        ("Host", env.hostname),
+        ("CPU", f"{env.cpu} ({env.cpu_threads} threads)"),
+        ("torch", env.torch),
+        ("CUDA", env.cuda or "none"),
+        ("GPUs", ", ".join(env.gpus) or "none"),
+    ]
+    rows += [(name, version or "not installed") for name, version in sorted(env.packages.items())]
+    if env.git_commit:
+        rows.append(("Git commit", env.git_commit + (" (uncommitted changes)" if env.git_dirty else "")))
+    return rows
+
+
+def _summaries(runs: Sequence[RunRecord]) -> list[RunSummary]:
+    result = []
+    for run in sorted(runs, key=lambda r: (r.started, r.run_id)):
+        counts: dict[str, int] = {status: 0 for status in VERDICT_ORDER}
+        for verdict in run.verdicts():
+            counts[verdict.status] = counts.get(verdict.status, 0) + 1
+        result.append(
+            RunSummary(
+                run_id=run.run_id, started=run.started, finished=run.finished, models=len(run.models), counts=counts,
+                shard=run.shard or str(run.options.get("merged_shards") or ""),
+                host=run.environment.hostname, commit=(run.environment.git_commit or "")[:10],
+            )
+        )
+    return result
+
+
+def _accuracy_rows(view: RunView) -> list[tuple[ClaimRow, list[tuple[str, str]]]]:
+    rows = []
+    for row in view.rows:
+        measurement = row.verdict.measurement
+        if row.metric in ACCURACY_METRICS and measurement is not None and measurement.status == "ok":
+            rows.append((row, [(k, format_condition(v)) for k, v in measurement.conditions.items()]))
+    return rows
+
+
+def _template_environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("zoo.views", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(
+    runs: Sequence[RunRecord],
+    *,
+    out_dir: Optional[Path] = None,
+    link_template: Optional[str] = None,
+    plots: Optional[list[plotting.Plot]] = None,
+) -> str:
+    """The report for ``runs`` as one HTML document.
+
+    The latest run is shown in full; with several runs, a runs table and each metric over
+    time are added. ``out_dir`` is where the file will live (claim links are made relative
+    to it unless ``link_template`` is given); ``plots`` are drawn when not passed.
+
+    >>> html = render_html([run])  # doctest: +SKIP
+    """
+    if not runs:
+        raise ValueError("render_html needs at least one run record")
+    current = latest(runs)
+    view = run_view(current, link_template=link_template, out_dir=out_dir)
+    if plots is None:
+        plots = report_plots(runs)
+    template = _template_environment().get_template("report.html.j2")
+    return template.render(
+        view=view,
+        run=current,
+        verdict_order=VERDICT_ORDER,
+        claim_plots=[p for p in plots if p.key.startswith("claims-")],
+        zoo_plots=[p for p in plots if p.key == "accuracy-throughput"],
+        history_plots=[p for p in plots if p.key.startswith("history-")],
+        runs=_summaries(runs) if len(runs) > 1 else [],
+        accuracy_rows=_accuracy_rows(view),
+        environment=_environment(current.environment),
+        generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        version=__version__,
+    )
+
+
+def report_plots(runs: Sequence[RunRecord]) -> list[plotting.Plot]:
+    """Every plot the report shows: claims and zoo plots of the latest run, then history."""
+    current = latest(runs)
+    result = plotting.claim_plots(current)
+    zoo_plot = plotting.accuracy_throughput_plot(current)
+    if zoo_plot is not None:
+        result.append(zoo_plot)
+    result += plotting.history_plots(runs)
+    return result
+
+
+def write_html_report(
+    runs: Sequence[RunRecord],
+    out_dir: Path,
+    *,
+    link_template: Optional[str] = None,
+    plots: Optional[list[plotting.Plot]] = None,
+) -> Path:
+    """Write ``out_dir/index.html`` (self-contained) and ``out_dir/assets/*.png``; return the page.
+
+    Every file is written to a temporary name and moved into place, page last, so an
+    interrupted report never leaves a half-written file. ``plots`` default to
+    :func:`report_plots`.
+    """
+    out_dir = Path(out_dir)
+    if plots is None:
+        plots = report_plots(runs)
+    html = render_html(runs, out_dir=out_dir, link_template=link_template, plots=plots)
+    assets = out_dir / "assets"
+    for plot in plots:
+        write_atomic(assets / f"{plot.key}.png", plot.png)
+    current = {f"{plot.key}.png" for plot in plots}
+    for stale in assets.glob("*.png") if assets.is_dir() else ():
+        if stale.name not in current:  # a plot of an earlier report into this folder
+            stale.unlink()
+    page = out_dir / "index.html"
+    write_atomic(page, html.encode("utf-8"))
+    return page

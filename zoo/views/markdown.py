@@ -1,0 +1,128 @@
+"""The report as Markdown, sized for a CI job summary (GitHub's step summary takes 1 MiB).
+
+Gate outcome and counts first, then what needs attention, then every claim folded in a
+``<details>`` block (GitHub renders it; plain Markdown viewers show it as a list).
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence, Union
+
+from zoo.records import RunRecord
+from zoo.views.rows import VERDICT_ORDER, ClaimRow, RunView, latest, run_view
+
+VERDICT_MARKS = {"pass": "✅", "drift": "❌", "error": "⛔", "unverified": "⚠️", "waived": "➖"}
+GATE_MARKS = {"pass": "✅", "drift": "❌", "error": "⛔", "incomplete": "⚠️"}
+MAX_DETAIL_ROWS = 2000
+"""Beyond this many claims the full table is cut (a job summary must stay under 1 MiB)."""
+
+
+def _cell(text: object) -> str:
+    """Text safe inside a table cell: no pipes or line breaks."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ").strip()
+
+
+def _source(row: ClaimRow, linked: bool) -> str:
+    if row.source is None:
+        return ""
+    return f"[{_cell(row.source)}](<{row.source_href}>)" if linked else f"`{_cell(row.source)}`"
+
+
+def _verdict(row: ClaimRow) -> str:
+    mark = VERDICT_MARKS.get(row.status, "")
+    text = f"{mark} {row.status}".strip()
+    return f"**{text}**" if row.status in ("drift", "error") else text
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> list[str]:
+    """A pipe table; cells must already be safe (see :func:`_cell`)."""
+    align = ["---:" if i in right else "---" for i in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _claim_rows(rows: Sequence[ClaimRow], linked: bool, with_why: bool) -> list[str]:
+    header = ["Model", "Claim", "Claimed", "Measured", "Δ", "Δ rel", "Tolerance", "Verdict"] + (["Why"] if with_why else []) + ["Source"]
+    body = []
+    for row in rows:
+        texts = [row.model, row.label + (" (gate)" if row.gating else ""), row.claimed, row.measured or "—",
+                 row.difference, row.relative, row.tolerance]
+        cells = [_cell(text) for text in texts] + [_verdict(row)]
+        if with_why:
+            cells.append(_cell(row.explanation))
+        cells.append(_source(row, linked))
+        body.append(cells)
+    return _table(header, body, right=(2, 3, 4, 5, 6))
+
+
+def render_markdown(
+    runs: Union[Sequence[RunRecord], RunRecord], *, link_template: Optional[str] = None, title: str = "zoo reproducibility report"
+) -> str:
+    """Markdown for the latest of ``runs``: outcome, counts, attention, unverified, all claims.
+
+    Claim sources become links only with ``link_template`` (a CI summary cannot open
+    local files); otherwise they are shown as ``path:line``.
+    """
+    records = [runs] if isinstance(runs, RunRecord) else list(runs)
+    if not records:
+        raise ValueError("render_markdown needs at least one run record")
+    view = run_view(latest(records), link_template=link_template)
+    linked = bool(link_template)
+    lines = _header(view, title)
+
+    attention = view.with_status("drift", "error")
+    if attention:
+        lines += ["", "### Needs attention", ""] + _claim_rows(attention, linked, with_why=True)
+    unverified = view.incomplete
+    if unverified:
+        lines += ["", "### Unverified", ""]
+        lines += _table(["Model", "Claim", "Claimed", "Reason", "Source"],
+                        [[_cell(r.model), _cell(r.label), _cell(r.claimed), _cell(r.reason or r.explanation), _source(r, linked)]
+                         for r in unverified],
+                        right=(2,))
+    if view.not_requested:
+        lines += ["", f"_Not asked for in this run: {len(view.not_requested)} claims "
+                      f"({_cell(', '.join(view.not_requested_metrics))})._"]
+    lines += ["", "### Models", ""]
+    lines += _table(["Model"] + list(VERDICT_ORDER) + ["Worst"],
+                    [[_cell(m.name)] + [str(m.counts.get(s, 0)) for s in VERDICT_ORDER] + [f"{VERDICT_MARKS.get(m.worst, '')} {m.worst}"]
+                     for m in view.models],
+                    right=tuple(range(1, len(VERDICT_ORDER) + 1)))
+    rows = view.rows
+    shown = rows[:MAX_DETAIL_ROWS]
+    lines += ["", f"<details><summary>All {len(rows)} claims</summary>", ""]
+    lines += _claim_rows(shown, linked, with_why=False)
+    if len(rows) > len(shown):
+        lines += ["", f"_{len(rows) - len(shown)} more claims are in the HTML report and the CSV export._"]
+    lines += ["", "</details>", "", _environment_line(view.run), ""]
+    return "\n".join(lines)
+
+
+def _header(view: RunView, title: str) -> list[str]:
+    gate = view.gate
+    counts = " · ".join(f"{view.counts.get(s, 0)} {s}" for s in VERDICT_ORDER)
+    run = view.run
+    lines = [
+        f"## {title}",
+        "",
+        f"**Gate: {GATE_MARKS.get(gate.label, '')} {gate.label}** (exit code {gate.code}): {gate.meaning}.",
+        "",
+        f"{len(view.models)} models · {view.claims_checked} claims: {counts}. "
+        f"Gating metrics: {', '.join(view.gating_metrics) or 'none'}.",
+        "",
+        f"Run `{run.run_id}` · {run.started} → {run.finished}"
+        + (f" · shards {run.options['merged_shards']}" if run.options.get("merged_shards") else "")
+        + (f" · shard {run.shard}" if run.shard else ""),
+    ]
+    if view.missing_shards:
+        lines += ["", f"> **Missing shards:** {', '.join(view.missing_shards)}; their models were not checked."]
+    return lines
+
+
+def _environment_line(run: RunRecord) -> str:
+    env = run.environment
+    device = ", ".join(env.gpus) if env.gpus else env.cpu
+    packages = " · ".join(f"{k} {v}" for k, v in sorted(env.packages.items()) if v)
+    commit = f" · commit `{env.git_commit[:10]}`{' (dirty)' if env.git_dirty else ''}" if env.git_commit else ""
+    return f"<sub>Python {env.python} · torch {env.torch} · {packages} · {device} · {env.hostname}{commit}</sub>"

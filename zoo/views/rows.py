@@ -1,0 +1,452 @@
+"""A run record as display rows: the numbers every view shows, formatted once.
+
+HTML, Markdown and JUnit read :class:`RunView`; CSV and JSON read the raw records the
+rows keep (``ClaimRow.verdict``), so text and data never disagree.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+from zoo.gate import missing_shards, requested_metrics, run_exit_code
+from zoo.records import (
+    Alternative,
+    Measurement,
+    Metric,
+    ModelResult,
+    RunRecord,
+    SourceRef,
+    Tolerance,
+    Uncertainty,
+    Verdict,
+    VerdictStatus,
+)
+
+VERDICT_ORDER: tuple[VerdictStatus, ...] = ("drift", "error", "unverified", "waived", "pass")
+"""Worst first: the order in which summaries list verdicts."""
+
+METRIC_LABELS: dict[str, str] = {
+    Metric.PARAMETERS.value: "Parameters",
+    Metric.FLOPS.value: "FLOPs",
+    Metric.FILE_SIZE.value: "File size",
+    Metric.TOP1.value: "Top-1 accuracy",
+    Metric.TOP5.value: "Top-5 accuracy",
+    Metric.IMAGE_SIZE.value: "Image size",
+    Metric.CROP_PCT.value: "Crop pct",
+    Metric.INTERPOLATION.value: "Interpolation",
+    Metric.WEIGHTS.value: "Weights",
+    Metric.THROUGHPUT.value: "Throughput",
+    Metric.LATENCY_P50.value: "Latency p50",
+    Metric.LATENCY_P90.value: "Latency p90",
+    Metric.WEIGHTS_LOAD.value: "Weights load",
+}
+METRIC_ORDER = list(METRIC_LABELS)
+
+# Units as cards and measurements spell them -> the short suffix shown after a value.
+# Units that only restate the metric ("parameters", "pixels") are not repeated.
+UNIT_SUFFIXES: dict[str, str] = {
+    "%": "%",
+    "percent": "%",
+    "bytes": "B",
+    "B": "B",
+    "images/s": "img/s",
+    "img/s": "img/s",
+    "ms": "ms",
+    "s": "s",
+    "parameters": "",
+    "pixels": "",
+    "px": "",
+    "fraction": "",
+    "URL": "",
+}
+
+GATE_OUTCOMES: dict[int, tuple[str, str]] = {
+    0: ("pass", "every checked claim passes or is waived"),
+    1: ("drift", "a gating claim drifted beyond its tolerance: the claim is off"),
+    2: ("error", "bad input: a model or its input is broken"),
+    3: ("incomplete", "a requested measurement could not be made (download, data, memory); nothing drifted"),
+}
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def metric_label(metric: str) -> str:
+    """A person's name for a canonical metric ("top1" -> "Top-1 accuracy")."""
+    return METRIC_LABELS.get(metric, metric.replace("_", " ").capitalize())
+
+
+def metric_sort_key(metric: str) -> tuple[int, str]:
+    return (METRIC_ORDER.index(metric) if metric in METRIC_ORDER else len(METRIC_ORDER), metric)
+
+
+def unit_suffix(unit: str) -> str:
+    if unit in UNIT_SUFFIXES:
+        return UNIT_SUFFIXES[unit]
+    if unit.startswith("FLOPs") or unit.startswith("MACs"):
+        return ""
+    return unit
+
+
+def is_percent(unit: str) -> bool:
+    return unit_suffix(unit) == "%"
+
+
+def _plain_number(value: float, percent: bool) -> str:
+    if percent:
+        return f"{value:.2f}"
+    if float(value).is_integer() and abs(value) >= 1:
+        return f"{int(value):,}"
+    magnitude = abs(value)
+    if magnitude >= 1000:
+        return f"{value:,.0f}"
+    if magnitude >= 100:
+        return f"{value:.1f}"
+    if magnitude == 0:
+        return "0"
+    return f"{value:.4g}"
+
+
+def format_value(value: Union[int, float, str, bool, None], unit: str = "") -> str:
+    """A value with its short unit: 3504872 -> "3,504,872", 72.951 % -> "72.95 %"."""
+    if value is None:
+        return "—"
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        # A URL is shown by its file name; the full text stays in the record and exports.
+        return "…/" + value.rstrip("/").rsplit("/", 1)[-1]
+    if isinstance(value, bool) or isinstance(value, str):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    suffix = unit_suffix(unit)
+    text = _plain_number(float(value) if isinstance(value, float) else value, is_percent(unit))
+    return f"{text} {suffix}" if suffix else text
+
+
+def format_difference(value: Optional[float], unit: str = "") -> str:
+    """A signed difference in the metric's unit; percentage points for accuracies."""
+    if value is None:
+        return ""
+    if value == 0:
+        return "0"
+    return ("+" if value > 0 else "−") + _magnitude(value, unit)
+
+
+def format_relative(value: Optional[float]) -> str:
+    """A signed relative difference as a percentage with enough digits to be non-zero."""
+    if value is None:
+        return ""
+    pct = value * 100
+    if pct == 0:
+        return "0"
+    digits = 2 if abs(pct) >= 0.01 else 4
+    sign = "+" if pct > 0 else "−"
+    return f"{sign}{abs(pct):.{digits}f} %"
+
+
+def _magnitude(value: float, unit: str) -> str:
+    suffix = "pp" if is_percent(unit) else unit_suffix(unit)
+    text = _plain_number(abs(value), is_percent(unit))
+    return f"{text} {suffix}".rstrip()
+
+
+def format_tolerance(tolerance: Optional[Tolerance], claimed: Union[int, float, str, None], unit: str = "") -> str:
+    """How far a measurement may sit from ``claimed``: "±0.30 pp", "±70,000 (2 %)"."""
+    if tolerance is None or isinstance(claimed, str):
+        return ""
+    if not tolerance.relative and not tolerance.absolute:
+        return "exact"
+    relative = f"{tolerance.relative * 100:g} %" if tolerance.relative else ""
+    absolute = _magnitude(tolerance.absolute, unit) if tolerance.absolute else ""
+    if not isinstance(claimed, (int, float)) or isinstance(claimed, bool):
+        return "±" + " or ".join(part for part in (relative, absolute) if part)
+    allowed = _magnitude(tolerance.allowed(float(claimed)), unit)
+    if relative and absolute:
+        return f"±{allowed} (larger of {relative}, {absolute})"
+    return f"±{allowed} ({relative})" if relative else f"±{allowed}"
+
+
+def format_uncertainty(uncertainty: Optional[Uncertainty], unit: str = "") -> str:
+    """"[72.56, 73.34] % (wilson-95)"."""
+    if uncertainty is None:
+        return ""
+    percent = is_percent(unit)
+    low = _plain_number(uncertainty.low, percent)
+    high = _plain_number(uncertainty.high, percent)
+    suffix = unit_suffix(unit)
+    return f"[{low}, {high}]{' ' + suffix if suffix else ''} ({uncertainty.kind})"
+
+
+def format_condition(value: object) -> str:
+    if isinstance(value, float):
+        return _plain_number(value, False)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}" if abs(value) >= 10000 else str(value)
+    return "—" if value is None else str(value)
+
+
+def source_href(source: SourceRef, link_template: Optional[str], out_dir: Optional[Path]) -> str:
+    """Where a claim's source link points.
+
+    With ``link_template`` (e.g. ``https://github.com/o/r/blob/SHA/{path}?plain=1#L{line}``,
+    or a prefix to which ``{path}#L{line}`` is added), the URL it makes. Without one, the
+    file relative to ``out_dir`` (the report folder), so the link opens where it was built.
+    """
+    path = source.path.replace(os.sep, "/")
+    if link_template:
+        if "{path}" in link_template:
+            return link_template.replace("{path}", path).replace("{line}", str(source.line))
+        return f"{link_template.rstrip('/')}/{path}#L{source.line}"
+    target = Path(source.path)
+    if out_dir is not None:
+        try:
+            target = Path(os.path.relpath(target.resolve(), Path(out_dir).resolve()))
+        except ValueError:  # another drive on Windows: keep the absolute path
+            target = target.resolve()
+    return f"{target.as_posix()}#L{source.line}"
+
+
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    """One verdict as it is shown: a claim, its measurement and the judgement."""
+
+    model: str
+    metric: str
+    label: str
+    field: str
+    status: VerdictStatus
+    gating: bool
+    explanation: str
+    claimed: str
+    measured: str
+    difference: str
+    relative: str
+    tolerance: str
+    uncertainty: str
+    measured_note: str
+    """Set when the measured figure shown is another convention than the primary value."""
+    source: Optional[SourceRef]
+    source_href: str
+    waiver: str
+    reason: str
+    """Why the measurement could not be made, for unverified and error rows."""
+    verdict: Verdict
+    requested: bool = True
+    """Whether the run asked for this claim's measurement (``--only``/``--skip``)."""
+
+
+@dataclass(frozen=True)
+class MeasurementRow:
+    """How one figure was measured (or why it could not be)."""
+
+    metric: str
+    label: str
+    status: str
+    value: str
+    method: str
+    conditions: list[tuple[str, str]]
+    uncertainty: str
+    reason: str
+    notes: list[str]
+    alternatives: list[str]
+    measurement: Measurement
+
+
+@dataclass(frozen=True)
+class ModelView:
+    name: str
+    collection: Optional[str]
+    source: SourceRef
+    source_href: str
+    rows: list[ClaimRow]
+    measurements: list[MeasurementRow]
+    counts: dict[str, int]
+
+    @property
+    def worst(self) -> str:
+        """The worst verdict of the model ("pass" when it has none); claims the run did not
+        ask to measure do not count."""
+        statuses = {row.status for row in self.rows if row.requested or row.status != "unverified"}
+        return next((status for status in VERDICT_ORDER if status in statuses), "pass")
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    code: int
+    label: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class RunView:
+    """A run record ready to show."""
+
+    run: RunRecord
+    models: list[ModelView]
+    counts: dict[str, int]
+    gate: GateOutcome
+    gating_metrics: list[str]
+    missing_shards: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> list[ClaimRow]:
+        return [row for model in self.models for row in model.rows]
+
+    def with_status(self, *statuses: str) -> list[ClaimRow]:
+        return [row for row in self.rows if row.status in statuses]
+
+    @property
+    def incomplete(self) -> list[ClaimRow]:
+        """Unverified claims whose measurement was asked for: what makes a run incomplete."""
+        return [row for row in self.rows if row.status == "unverified" and row.requested]
+
+    @property
+    def not_requested(self) -> list[ClaimRow]:
+        """Unverified claims the run did not ask to measure (left out by ``--only``/``--skip``)."""
+        return [row for row in self.rows if row.status == "unverified" and not row.requested]
+
+    @property
+    def not_requested_metrics(self) -> list[str]:
+        return sorted({row.label for row in self.not_requested}, key=lambda label: label.lower())
+
+    @property
+    def claims_checked(self) -> int:
+        return sum(self.counts.values())
+
+
+def _judged_alternative(verdict: Verdict) -> Optional[Alternative]:
+    """The alternative reading the verdict was judged by, if it was not the primary value."""
+    claim, measurement = verdict.claim, verdict.measurement
+    if claim is None or measurement is None or not measurement.alternatives or verdict.difference is None:
+        return None
+    if not isinstance(claim.value, (int, float)) or isinstance(claim.value, bool):
+        return None
+    judged = float(claim.value) + verdict.difference
+    best = min(measurement.alternatives, key=lambda alt: abs(alt.value - judged))
+    primary = measurement.value
+    if isinstance(primary, (int, float)) and abs(float(primary) - judged) <= abs(best.value - judged):
+        return None
+    return best
+
+
+def _claimed_text(raw: str, value: Union[int, float, str], unit: str) -> str:
+    """The claim as the card wrote it ("72.95%", "3500000": the precision shows), URLs shortened."""
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        return format_value(value, unit)
+    return raw or format_value(value, unit)
+
+
+def _claim_row(verdict: Verdict, link_template: Optional[str], out_dir: Optional[Path], requested: set[str]) -> ClaimRow:
+    claim, measurement = verdict.claim, verdict.measurement
+    unit = (measurement.unit if measurement and measurement.unit else "") or (claim.unit if claim else "")
+    claimed_unit = claim.unit if claim and claim.unit else unit
+    measured, note = "", ""
+    if measurement is not None and measurement.status == "ok":
+        measured = format_value(measurement.value, unit)
+        judged = _judged_alternative(verdict)
+        if judged is not None:
+            # The verdict compared the claim with another counting convention (FLOPs):
+            # show the figure it was judged by, and the primary one beside it.
+            measured = format_value(judged.value, unit)
+            note = f"primary reading {format_value(measurement.value, unit)}"
+    waiver = ""
+    if verdict.waiver is not None:
+        waiver = f"{verdict.waiver.reason} (until {verdict.waiver.expires})"
+    return ClaimRow(
+        model=verdict.model,
+        metric=verdict.metric,
+        label=metric_label(verdict.metric),
+        field=claim.field if claim else "",
+        status=verdict.status,
+        gating=verdict.gating,
+        explanation=verdict.explanation,
+        claimed=_claimed_text(claim.raw, claim.value, claimed_unit) if claim else "",
+        measured=measured,
+        difference=format_difference(verdict.difference, unit),
+        relative=format_relative(verdict.relative_difference),
+        tolerance=format_tolerance(verdict.tolerance, claim.value if claim else None, unit),
+        uncertainty=format_uncertainty(measurement.uncertainty, unit) if measurement else "",
+        measured_note=note,
+        source=claim.source if claim else None,
+        source_href=source_href(claim.source, link_template, out_dir) if claim else "",
+        waiver=waiver,
+        reason=(measurement.reason or "") if measurement else "",
+        verdict=verdict,
+        requested=verdict.metric in requested,
+    )
+
+
+def _measurement_row(measurement: Measurement) -> MeasurementRow:
+    return MeasurementRow(
+        metric=measurement.metric,
+        label=metric_label(measurement.metric),
+        status=measurement.status,
+        value=format_value(measurement.value, measurement.unit) if measurement.status == "ok" else "",
+        method=measurement.method,
+        conditions=[(key, format_condition(value)) for key, value in measurement.conditions.items()],
+        uncertainty=format_uncertainty(measurement.uncertainty, measurement.unit),
+        reason=measurement.reason or "",
+        notes=list(measurement.notes),
+        alternatives=[
+            f"{alt.convention}: {format_value(alt.value, measurement.unit)}" + (f" ({alt.description})" if alt.description else "")
+            for alt in measurement.alternatives
+        ],
+        measurement=measurement,
+    )
+
+
+def _model_view(result: ModelResult, link_template: Optional[str], out_dir: Optional[Path], requested: set[str]) -> ModelView:
+    verdicts = sorted(result.verdicts, key=lambda v: metric_sort_key(v.metric))
+    rows = [_claim_row(v, link_template, out_dir, requested) for v in verdicts]
+    measurements = sorted(result.measurements, key=lambda m: metric_sort_key(m.metric))
+    return ModelView(
+        name=result.card.name,
+        collection=result.card.collection,
+        source=result.card.source,
+        source_href=source_href(result.card.source, link_template, out_dir),
+        rows=rows,
+        measurements=[_measurement_row(m) for m in measurements],
+        counts=dict(Counter(row.status for row in rows)),
+    )
+
+
+def gate_outcome(run: RunRecord) -> GateOutcome:
+    """The gate's outcome for the verdicts stored in ``run`` (no re-judging)."""
+    code = run_exit_code(run)
+    label, meaning = GATE_OUTCOMES.get(code, ("unknown", f"exit code {code}"))
+    if code == 3 and missing_shards(run) and not any(v.status == "unverified" for v in run.verdicts()):
+        meaning = f"shard(s) {', '.join(missing_shards(run))} of this run are missing"
+    return GateOutcome(code, label, meaning)
+
+
+def run_view(run: RunRecord, *, link_template: Optional[str] = None, out_dir: Optional[Path] = None) -> RunView:
+    """Display rows for every model, claim and measurement of ``run``."""
+    requested = requested_metrics(run)
+    models = [_model_view(result, link_template, out_dir, requested) for result in run.models]
+    counts: Counter[str] = Counter()
+    for model in models:
+        counts.update(model.counts)
+    configured = run.options.get("gate_metrics")
+    gating_set = {m.strip() for m in str(configured).split(",") if m.strip()} if configured else set()
+    gating = sorted(gating_set | {v.metric for v in run.verdicts() if v.gating}, key=metric_sort_key)
+    return RunView(
+        run=run,
+        models=models,
+        counts={status: counts.get(status, 0) for status in VERDICT_ORDER},
+        gate=gate_outcome(run),
+        gating_metrics=gating,
+        missing_shards=missing_shards(run),
+    )
+
+
+def latest(runs: Sequence[RunRecord]) -> RunRecord:
+    """The run that finished last."""
+    return max(runs, key=lambda r: (r.finished, r.started, r.run_id))
