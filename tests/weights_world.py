@@ -1,0 +1,247 @@
+"""The weights tests' world: generated checkpoints named with their real hash prefix,
+cards pointing at them, fast FetchOptions, and a loopback HTTP server that injects faults.
+
+The server
+----------
+
+Each served path has a *plan*: one behaviour per request, in order (the last one
+repeats). Every request's method and headers are recorded, so a test can assert
+what the client asked for (e.g. a Range header on the retry).
+
+Behaviours:
+  "ok"         serve the file (honouring Range unless ``ignore_range``)
+  "drop"       announce the full length, send the first half of the range, close
+  "truncate"   announce the full length, send all but the last 100 bytes of the
+               whole file, close (a Range request past that point gets no bytes)
+  "short"      no Content-Length; send half the file and close cleanly
+  "corrupt"    serve the same number of bytes, with different content
+  "slow"       send the headers, then stall longer than any test's read timeout
+  "sluggish"   serve the file in 8 pieces, ``piece_delay`` apart (to make fetches overlap)
+  <number>     answer with that HTTP status and a short body
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Optional
+
+import torch
+
+from zoo.records import Claim, ModelCard, SourceRef
+from zoo.weights.options import FetchOptions
+
+_RANGE = re.compile(r"bytes=(\d+)-(\d*)")
+
+
+@dataclass
+class Route:
+    data: bytes
+    plan: list[str]
+    ignore_range: bool = False
+    etag: Optional[str] = None
+    requests: list[dict[str, str]] = field(default_factory=list)
+
+    def next_behaviour(self) -> str:
+        index = min(len(self.requests) - 1, len(self.plan) - 1)
+        return self.plan[index]
+
+
+class FaultyServer:
+    """``with FaultyServer() as server: url = server.serve("/a.pth", data, ["drop", "ok"])``."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.stall_seconds = 3.0
+        self.piece_delay = 0.05
+        handler = _make_handler(self)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def serve(self, path: str, data: bytes, plan: Optional[list[str]] = None, *, ignore_range: bool = False,
+              etag: bool = True) -> str:
+        tag = f'"{hashlib.sha256(data).hexdigest()[:16]}"' if etag else None
+        self.routes[path] = Route(data, plan or ["ok"], ignore_range, tag)
+        return self.base_url + path
+
+    def requests_for(self, path: str) -> list[dict[str, str]]:
+        return self.routes[path].requests
+
+    def __enter__(self) -> "FaultyServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def _make_handler(server: FaultyServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:  # quiet
+            pass
+
+        def do_GET(self) -> None:
+            route = server.routes.get(self.path)
+            if route is None:
+                self._status(404)
+                return
+            route.requests.append({k.lower(): v for k, v in self.headers.items()})
+            behaviour = route.next_behaviour()
+            if behaviour.isdigit():
+                self._status(int(behaviour))
+                return
+            data = route.data
+            start, status = 0, 200
+            match = _RANGE.match(self.headers.get("Range", ""))
+            if_range = self.headers.get("If-Range")
+            if match and not route.ignore_range and (if_range is None or if_range == route.etag):
+                start = int(match.group(1))
+                if start >= len(data):
+                    self._status(416)
+                    return
+                status = 206
+            body = data[start:]
+            if behaviour == "corrupt":
+                body = bytes(b ^ 0xFF for b in body)
+            self.send_response(status)
+            if route.etag:
+                self.send_header("ETag", route.etag)
+            self.send_header("Accept-Ranges", "bytes")
+            if status == 206:
+                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            if behaviour == "short":
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2])
+                self.close_connection = True
+                return
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if behaviour == "drop":
+                self.wfile.write(body[: len(body) // 2])
+                self.close_connection = True
+            elif behaviour == "truncate":
+                keep = max(0, len(data) - 100 - start)
+                self.wfile.write(body[:keep])
+                self.close_connection = True
+            elif behaviour == "sluggish":
+                step = max(1, len(body) // 8)
+                for at in range(0, len(body), step):
+                    self.wfile.write(body[at : at + step])
+                    self.wfile.flush()
+                    time.sleep(server.piece_delay)
+            elif behaviour == "slow":
+                self.wfile.flush()
+                time.sleep(server.stall_seconds)
+                self.close_connection = True
+            else:
+                self.wfile.write(body)
+
+        def _status(self, code: int) -> None:
+            body = f"status {code}\n".encode()
+            self.send_response(code)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+# --------------------------------------------------------------------------- checkpoints and cards
+
+
+class TinyNet(torch.nn.Module):
+    """A few kilobytes of weights with the layer kinds that matter (conv, BN, linear)."""
+
+    def __init__(self, width: int = 4) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, width, 3)
+        self.bn = torch.nn.BatchNorm2d(width)
+        self.fc = torch.nn.Linear(width, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.bn(self.conv(x)).mean((2, 3)))
+
+
+def trained_state(seed: int = 0, width: int = 4) -> dict[str, torch.Tensor]:
+    """A TinyNet state dict with recognisable (seeded random) values."""
+    torch.manual_seed(seed)
+    model = TinyNet(width)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_()
+    return model.state_dict()
+
+
+def checkpoint_bytes(obj: Any, tmp: Path) -> bytes:
+    """``torch.save(obj)`` as bytes."""
+    path = tmp / "scratch.pth"
+    torch.save(obj, path)
+    data = path.read_bytes()
+    path.unlink()
+    return data
+
+
+def hashed_name(stem: str, data: bytes, ext: str = ".pth") -> str:
+    """``stem-<first 8 hex of sha256>.pth``, the torch.hub / timm naming."""
+    return f"{stem}-{hashlib.sha256(data).hexdigest()[:8]}{ext}"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def make_card(name: str, url: Optional[str], file_size: Optional[int] = None) -> ModelCard:
+    """A card with a Weights URL and optionally a File Size claim, as the index would build it."""
+    src = SourceRef("test-index.yml", 1)
+    claims = {}
+    if url is not None:
+        claims["weights"] = Claim(metric="weights", field="Weights", value=url, raw=url, source=src)
+    if file_size is not None:
+        claims["file_size"] = Claim(
+            metric="file_size", field="File Size", value=file_size, raw=str(file_size), source=src,
+            unit="bytes", precision=1,
+        )
+    return ModelCard(name=name, source=src, collection="Tiny", claims=claims)
+
+
+def fast_options(tmp: Path, **overrides: Any) -> FetchOptions:
+    """Options for tests: a private cache and lock path, tiny timeouts and backoff, no bars."""
+    values: dict[str, Any] = dict(
+        cache_dir=tmp / "cache",
+        lock_path=tmp / "weights.lock",
+        progress=False,
+        connect_timeout=2.0,
+        read_timeout=2.0,
+        retries=2,
+        backoff=0.01,
+        max_backoff=0.05,
+        chunk_size=4096,
+    )
+    values.update(overrides)
+    return FetchOptions(**values)
+
+
+def cache_listing(options: FetchOptions) -> list[str]:
+    """Visible (non-hidden) file names in the cache folder."""
+    folder = options.cache_dir
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) if folder.exists() else []
+
+
+def partial_files(options: FetchOptions) -> list[Path]:
+    folder = options.cache_dir / ".zoo" / "partial"
+    return sorted(folder.glob("*.part")) if folder.exists() else []

@@ -1,0 +1,60 @@
+"""``zoo fetch``: pre-fetch and verify weights into the cache, to verify later without network."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Sequence
+
+import click
+
+from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
+from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
+from zoo.errors import EXIT_OK
+from zoo.index import load_index
+from zoo.weights.errors import OfflineMissingError
+from zoo.weights.integrity import human_bytes
+from zoo.weights.sources import FetchAttempt, fetch_cards
+
+
+@click.command("fetch", epilog=EXIT_CODES_HELP)
+@click.argument("models", nargs=-1)
+@click.option("--all", "all_models", is_flag=True, help="Every model in the index.")
+@index_option
+@fetch_options
+@explained_errors
+def command(models: Sequence[str], all_models: bool, index_paths: Sequence[str], **kw: Any) -> None:
+    """Fetch and verify the weights of MODELS (or --all) into the cache.
+
+    Files already cached are checked, not downloaded again. A machine without network
+    can then verify with --offline, given this cache (copy it, or point ZOO_CACHE at it).
+    """
+    cards = load_index(index_paths).select(models, all_models)
+    options = fetch_options_from_cli(**kw)
+    attempts = fetch_cards(cards, options)
+    for attempt in attempts:
+        click.echo(_line(attempt))
+    failed = [a for a in attempts if a.error is not None]
+    for attempt in failed:
+        click.echo(f"zoo: {attempt.model}: {attempt.error}", err=True)
+    missing = [a for a in failed if isinstance(a.error, OfflineMissingError)]
+    if missing:
+        names = " ".join(a.model for a in missing)
+        click.echo(
+            f"zoo: {len(missing)} file(s) missing offline. To get them, run `zoo fetch {names}` on a machine "
+            f"with network and copy the files into {options.cache_dir}, or pass --mirror FOLDER.",
+            err=True,
+        )
+    ok = len(attempts) - len(failed)
+    click.echo(f"{ok} of {len(attempts)} weights file(s) verified in {options.cache_dir}", err=True)
+    sys.exit(max([a.error.exit_code for a in failed if a.error is not None], default=EXIT_OK))
+
+
+def _line(attempt: FetchAttempt) -> str:
+    if attempt.result is None:
+        return f"FAILED  {attempt.model}  ({type(attempt.error).__name__})"
+    r = attempt.result
+    proof = r.verified_by or "unverified: pin it with `zoo lock`"
+    return (
+        f"ok      {r.model}  {r.file_name}  {human_bytes(r.size)}  from {r.source}  "
+        f"sha256 {r.sha256[:12]}  [{proof}; lock: {r.lock_status}]"
+    )

@@ -1,0 +1,71 @@
+"""``zoo lock``: pin the SHA-256 and size of every model's verified weights file."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from typing import Any, Sequence
+
+import click
+
+from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
+from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
+from zoo.errors import EXIT_OK, InputError
+from zoo.index import load_index
+from zoo.weights.lockfile import load_lock
+from zoo.weights.sources import fetch_cards
+
+
+@click.command("lock", epilog=EXIT_CODES_HELP)
+@click.argument("models", nargs=-1)
+@click.option("--all", "all_models", is_flag=True, help="Every model in the index.")
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Re-pin the named files as fetched now (cache first, then mirrors, then URL) instead of "
+    "checking them against the lock; review the diff afterwards.",
+)
+@index_option
+@fetch_options
+@explained_errors
+def command(models: Sequence[str], all_models: bool, update: bool, index_paths: Sequence[str], **kw: Any) -> None:
+    """Fetch, verify and pin the weights of MODELS (or --all) in the lock file.
+
+    Trust on first use: a file already pinned must match its entry (unless --update);
+    a new file is pinned once it passes every other check. Later fetches, `zoo fetch`
+    and `zoo verify`, are checked against the lock file.
+    """
+    cards = load_index(index_paths).select(models, all_models)
+    options = fetch_options_from_cli(**kw)
+    if options.lock_path is None:
+        raise InputError("no lock file to write", hint="pass --lock-file PATH")
+    lock = load_lock(options.lock_path)
+    # With --update the old entries are not consulted: what the sources serve now is pinned.
+    fetch_with = dataclasses.replace(options, lock_path=None) if update else options
+    attempts = fetch_cards(cards, fetch_with, lock=None if update else lock)
+    changed = False
+    for attempt in attempts:
+        if attempt.result is None:
+            click.echo(f"zoo: {attempt.model}: not pinned: {attempt.error}", err=True)
+            continue
+        r = attempt.result
+        old = lock.get(r.file_name)
+        lock.pin(r.file_name, r.sha256, r.size, model=r.model, url=r.url or "")
+        new = lock.get(r.file_name)
+        if old == new:
+            state = "unchanged"
+        elif old is None:
+            state = "pinned (new)"
+        elif old.sha256 != r.sha256:
+            state = f"re-pinned (was sha256 {old.sha256[:12]}, {old.size} bytes)"
+        else:
+            state = "entry updated"
+        changed = changed or old != new
+        click.echo(f"{state:<14}  {r.model}  {r.file_name}  sha256 {r.sha256[:12]}  {r.size} bytes")
+    if changed:
+        lock.save()
+        click.echo(f"wrote {options.lock_path}", err=True)
+    else:
+        click.echo(f"{options.lock_path} unchanged", err=True)
+    failed = [a.error for a in attempts if a.error is not None]
+    sys.exit(max([e.exit_code for e in failed], default=EXIT_OK))

@@ -1,0 +1,441 @@
+"""HTTP(S) transport: stream one URL into a resumable partial file.
+
+Streams with requests (connect and read timeouts), retries transient failures
+(connection reset or refused, timeouts, 429 and 5xx) with exponential backoff, and
+resumes from the bytes already on disk with an HTTP Range request, within a run and
+across runs. If-Range (the ETag or Last-Modified seen first) keeps a changed upstream
+file from being spliced onto old bytes; a server that ignores Range is handled by
+starting the file over.
+
+Written by hand rather than with urllib3's ``Retry``: a retry here must resume the
+body from the byte where it stopped, which a request-level retry cannot do.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import requests
+import urllib3.exceptions
+from tqdm import tqdm
+
+from zoo import __version__
+from zoo.weights.cache import CacheEntry, PartialFile, no_space_error
+from zoo.weights.errors import (
+    HTTPStatusError,
+    NotFoundError,
+    TimedOutError,
+    TLSError,
+    TruncatedError,
+    UnreachableError,
+    WeightsError,
+)
+from zoo.weights.integrity import human_bytes
+from zoo.weights.options import FetchOptions
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"zoo/{__version__} (model-zoo checker; python-requests/{requests.__version__})"
+TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+
+sleep = time.sleep  # a seam for tests that want to see the backoff without waiting
+
+
+@dataclass
+class Download:
+    """A finished transfer: the partial file (complete, flushed, not yet verified) and its story."""
+
+    partial: PartialFile
+    url: str
+    attempts: int = 1
+    resumed_from: int = 0
+    """Bytes kept from an earlier attempt or run instead of being downloaded again."""
+    notes: list[str] = field(default_factory=list)
+
+    total: Optional[int] = None
+    """The size the server announced (Content-Length / Content-Range), if it did."""
+
+    @property
+    def length_confirmed(self) -> bool:
+        """Whether the server announced the size and every byte of it arrived."""
+        return self.total is not None and self.total == self.partial.size
+
+    @property
+    def sha256(self) -> str:
+        return self.partial.hexdigest()
+
+    @property
+    def size(self) -> int:
+        return self.partial.size
+
+
+class _Transient(Exception):
+    """A failure worth retrying; ``kind`` picks the error raised once retries run out."""
+
+    def __init__(self, kind: str, detail: str, retry_after: Optional[float] = None) -> None:
+        super().__init__(detail)
+        self.kind = kind  # "unreachable" | "timeout" | "truncated" | "status"
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+def progress_bar(options: FetchOptions, name: str, total: Optional[int], initial: int = 0) -> tqdm:
+    """A byte progress bar on stderr (bytes, rate, ETA), off when ``options.progress`` is off."""
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc=name,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        file=sys.stderr,
+        disable=not options.progress,
+        leave=False,
+        dynamic_ncols=True,
+    )
+
+
+def download(
+    url: str,
+    entry: CacheEntry,
+    options: FetchOptions,
+    *,
+    session: Optional[requests.Session] = None,
+    label: str = "",
+) -> Download:
+    """Download ``url`` into ``entry``'s partial file for that URL and return it, unverified.
+
+    The caller verifies the bytes, then commits (:meth:`CacheEntry.commit`) or discards
+    them. On a transient failure that outlasts the retries, the bytes received are kept
+    so the next run resumes; on any other failure they are deleted.
+    """
+    own_session = session is None
+    session = session or requests.Session()
+    info = entry.read_partial_info(url)
+    resume = info.get("url") == url
+    partial = PartialFile(entry.partial_path(url), entry.file_name, resume=resume)
+    result = Download(partial=partial, url=url, resumed_from=partial.size)
+    if partial.size:
+        result.notes.append(f"resumed {human_bytes(partial.size)} kept from an earlier run")
+    where = label or url
+    failures = 0
+    try:
+        while True:
+            offset = partial.size
+            try:
+                if _already_complete(info, partial):
+                    break
+                _attempt(url, entry, options, session, partial, info, result)
+                break
+            except _Transient as exc:
+                if partial.size > offset:
+                    failures = 0  # progress was made: the next attempt resumes, not repeats
+                failures += 1
+                if failures > options.retries:
+                    raise _give_up(exc, where, entry.file_name, partial, result.attempts) from exc
+                wait = min(options.backoff * 2 ** (failures - 1), options.max_backoff)
+                if exc.retry_after is not None:
+                    wait = min(max(wait, exc.retry_after), options.max_backoff)
+                then = f"; resuming at {human_bytes(partial.size)} with a Range request" if partial.size else ""
+                log.warning(
+                    "%s: %s; retry %d of %d in %.1f s%s",
+                    entry.file_name, exc.detail, failures, options.retries, wait, then,
+                )
+                result.notes.append(f"attempt {result.attempts}: {exc.detail}")
+                result.attempts += 1
+                sleep(wait)
+        partial.finish()
+        total = info.get("total")
+        result.total = total if isinstance(total, int) else None
+        return result
+    except KeyboardInterrupt:
+        # The partial and its info are consistent: the next run resumes from here.
+        partial.close()
+        raise
+    except _KeepPartial as keep:
+        partial.close()
+        raise keep.error from keep.__cause__
+    except BaseException:
+        partial.close()
+        entry.discard_partial(url)
+        raise
+    finally:
+        if own_session:
+            session.close()
+
+
+class _KeepPartial(Exception):
+    """Internal: raise ``error`` but keep the partial file for a later resume."""
+
+    def __init__(self, error: WeightsError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _already_complete(info: dict[str, Any], partial: PartialFile) -> bool:
+    """An earlier run got every byte but stopped before verifying them."""
+    total = info.get("total")
+    return isinstance(total, int) and total > 0 and partial.size == total
+
+
+def _attempt(
+    url: str,
+    entry: CacheEntry,
+    options: FetchOptions,
+    session: requests.Session,
+    partial: PartialFile,
+    info: dict[str, Any],
+    result: Download,
+) -> None:
+    """One request: stream the body into ``partial`` from its current size.
+
+    ``info`` (URL, ETag, Last-Modified, total) is updated in place as soon as the server
+    answers, and saved beside the partial so a later run can resume.
+    """
+    offset = partial.size
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+        validator = info.get("etag") if not str(info.get("etag", "")).startswith("W/") else None
+        validator = validator or info.get("last_modified")
+        if validator:
+            headers["If-Range"] = str(validator)
+    try:
+        response = session.get(
+            url, headers=headers, stream=True, timeout=(options.connect_timeout, options.read_timeout)
+        )
+    except requests.exceptions.SSLError as exc:
+        raise _tls_error(url, entry.file_name, exc) from exc
+    except requests.exceptions.ConnectTimeout as exc:
+        raise _Transient("unreachable", f"could not connect within {options.connect_timeout:g} s") from exc
+    except requests.exceptions.ReadTimeout as exc:
+        raise _Transient("timeout", f"no answer within the read timeout of {options.read_timeout:g} s") from exc
+    except requests.exceptions.ConnectionError as exc:
+        host = _unresolved_host(exc)
+        if host is not None:  # not retried: a name that does not resolve rarely starts to
+            raise UnreachableError(
+                f"{entry.file_name} from {url}: cannot resolve the host name {host!r} ({_root_cause(exc)})",
+                done="nothing was downloaded",
+                cause="no network or no DNS on this machine, or a typo in the URL",
+                todo="with no network, use --offline with a filled cache, --mirror FOLDER or "
+                "--weights MODEL=PATH; behind a proxy, set HTTPS_PROXY",
+                file_name=entry.file_name,
+                url=url,
+            ) from exc
+        raise _Transient("unreachable", f"connection failed: {_root_cause(exc)}") from exc
+    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema) as exc:
+        raise NotFoundError(
+            f"{url!r} is not a valid http(s) URL: {exc}",
+            todo="fix the Weights URL in the card",
+            file_name=entry.file_name,
+            url=url,
+        ) from exc
+
+    with response:
+        status = response.status_code
+        if status == 416 and offset:
+            # Our bytes reach past the end: the file changed or shrank. Start over.
+            result.notes.append("server refused the resume range (416); started over")
+            partial.restart()
+            raise _Transient("status", "server refused the resume range (416)", retry_after=0)
+        if status in (404, 410):
+            raise NotFoundError(
+                f"{url} answered {status} {response.reason}: the file is not there",
+                done="nothing was downloaded",
+                cause="the file was moved or removed upstream, a typo in the card's Weights URL, or a "
+                "mirror that does not hold this file",
+                todo="check the URL in the card; point --mirror at a copy, or give a local file with "
+                "--weights MODEL=PATH",
+                file_name=entry.file_name,
+                url=url,
+            )
+        if status in TRANSIENT_STATUS:
+            raise _Transient(
+                "status", f"server answered {status} {response.reason}", _retry_after(response)
+            )
+        if status >= 400:
+            raise HTTPStatusError(
+                f"{url} answered {status} {response.reason}",
+                done="nothing was downloaded",
+                cause="the server refuses this client (authentication, rate limit or geo block)",
+                todo="download the file another way and pass it with --weights MODEL=PATH or --mirror FOLDER",
+                file_name=entry.file_name,
+                url=url,
+            )
+        total = _expected_total(response, offset)
+        if status == 206:
+            start = _range_start(response)
+            if start != offset:
+                result.notes.append(f"server resumed at byte {start}, not {offset}; started over")
+                partial.restart()
+                raise _Transient("status", "server answered a Range from the wrong byte", retry_after=0)
+        elif offset:
+            result.notes.append(
+                f"server ignored the Range request (answered {status}); started over from byte 0"
+            )
+            partial.restart()
+            result.resumed_from = 0
+        new_info = {
+            "url": url,
+            "etag": response.headers.get("ETag"),
+            "last_modified": response.headers.get("Last-Modified"),
+            "total": total,
+        }
+        if partial.size == 0 or new_info != info:
+            entry.write_partial_info(url, new_info)
+            info.clear()
+            info.update(new_info)
+        _check_space(entry, partial, total)
+        _stream_body(response, partial, options, entry.file_name, total)
+        if total is not None and partial.size < total:
+            raise _Transient(
+                "truncated",
+                f"the server closed the connection after {partial.size} of {total} bytes",
+            )
+
+
+def _stream_body(
+    response: requests.Response, partial: PartialFile, options: FetchOptions, name: str, total: Optional[int]
+) -> None:
+    """Copy the body to ``partial`` as it arrives (raw bytes: no content decoding)."""
+    received_at_start = partial.size
+    with progress_bar(options, name, total, initial=partial.size) as bar:
+        try:
+            for chunk in response.raw.stream(options.chunk_size, decode_content=False):
+                partial.write(chunk)
+                bar.update(len(chunk))
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise _Transient(
+                "timeout", f"the server sent nothing for {options.read_timeout:g} s "
+                f"after {human_bytes(partial.size)}"
+            ) from exc
+        except urllib3.exceptions.SSLError as exc:
+            raise _Transient("unreachable", f"TLS connection broke: {exc}") from exc
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError, OSError) as exc:
+            if isinstance(exc, OSError) and not isinstance(exc, ConnectionError):
+                raise
+            raise _Transient(
+                "truncated",
+                f"the connection dropped after {partial.size}"
+                + (f" of {total} bytes" if total else " bytes")
+                + f" ({partial.size - received_at_start} this attempt)",
+            ) from exc
+
+
+def _expected_total(response: requests.Response, offset: int) -> Optional[int]:
+    """The full file size the response implies, if it says."""
+    if response.status_code == 206:
+        match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+        if match and match.group(3) != "*":
+            return int(match.group(3))
+        length = response.headers.get("Content-Length")
+        return offset + int(length) if length and length.isdigit() else None
+    length = response.headers.get("Content-Length")
+    return int(length) if length and length.isdigit() else None
+
+
+def _range_start(response: requests.Response) -> Optional[int]:
+    match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+    return int(match.group(1)) if match else None
+
+
+def _retry_after(response: requests.Response) -> Optional[float]:
+    value = response.headers.get("Retry-After", "")
+    return float(value) if value.strip().isdigit() else None
+
+
+def _check_space(entry: CacheEntry, partial: PartialFile, total: Optional[int]) -> None:
+    """Fail before downloading when the disk obviously cannot hold the rest of the file."""
+    if total is None:
+        return
+    needed = total - partial.size
+    try:
+        free = shutil.disk_usage(entry.partial_dir).free
+    except OSError:
+        return
+    if needed > free:
+        raise no_space_error(
+            entry.file_name, entry.cache_dir, needed=needed,
+            done="nothing more was downloaded and the partial download was deleted",
+        )
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost readable reason of a requests/urllib3 error ("Connection refused")."""
+    texts = [str(exc)]
+    inner: Optional[BaseException] = exc
+    while inner is not None:
+        texts.append(str(getattr(inner, "reason", "") or ""))
+        inner = inner.__cause__ or inner.__context__
+    for text in texts:
+        match = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
+        if match:
+            return match.group(1).strip()
+    return texts[0]
+
+
+def _unresolved_host(exc: BaseException) -> Optional[str]:
+    """The host name a DNS lookup failed for, if that is what ``exc`` is about."""
+    inner: Optional[BaseException] = exc
+    while inner is not None:
+        for candidate in (inner, getattr(inner, "reason", None)):
+            if isinstance(candidate, urllib3.exceptions.NameResolutionError):
+                return str(getattr(candidate.conn, "host", "") or "") or "?"
+        inner = inner.__cause__ or inner.__context__ or (inner.args[0] if inner.args and isinstance(inner.args[0], BaseException) else None)
+    return None
+
+
+def _tls_error(url: str, file_name: str, exc: BaseException) -> TLSError:
+    return TLSError(
+        f"TLS failure talking to {url}: {_root_cause(exc)}",
+        done="nothing was downloaded",
+        cause="an intercepting proxy or an outdated CA bundle, a wrong system clock, or a server "
+        "that does not speak HTTPS on that port",
+        todo="set REQUESTS_CA_BUNDLE to your proxy's CA bundle, or download the file another way and "
+        "pass it with --weights MODEL=PATH",
+        file_name=file_name,
+        url=url,
+    )
+
+
+def _give_up(exc: _Transient, where: str, file_name: str, partial: PartialFile, attempts: int) -> Exception:
+    """The error once retries ran out; the partial is kept when it holds bytes worth resuming."""
+    kept = (
+        f"the {human_bytes(partial.size)} received were kept and the next fetch resumes from there"
+        if partial.size
+        else "nothing was kept"
+    )
+    again = "run the command again later" + (" (it resumes)" if partial.size else "") + (
+        ", or use --mirror / --weights MODEL=PATH"
+    )
+    tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+    error: WeightsError
+    if exc.kind == "truncated":
+        error = TruncatedError(
+            f"{file_name} from {where}: {exc.detail} (after {tries})",
+            done=kept, cause="an unstable connection or a proxy cutting long transfers", todo=again,
+            file_name=file_name,
+        )
+    elif exc.kind == "timeout":
+        error = TimedOutError(
+            f"{file_name} from {where}: {exc.detail} (after {tries})",
+            done=kept, cause="a very slow or stalled server or network",
+            todo=again + "; a longer read timeout may help", file_name=file_name,
+        )
+    else:
+        error = UnreachableError(
+            f"{file_name} from {where}: {exc.detail} (after {tries})",
+            done=kept, cause="no network, a firewall or proxy in the way, or the server is down",
+            todo=again + "; with no network use --offline and a filled cache", file_name=file_name,
+        )
+    return _KeepPartial(error) if partial.size else error
+
+
+__all__ = ["Download", "TRANSIENT_STATUS", "USER_AGENT", "download", "progress_bar"]

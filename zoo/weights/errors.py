@@ -1,0 +1,144 @@
+"""Errors for getting, proving and loading weights; each one says what happened,
+what was done about it, the likely cause and what to do next.
+
+Every class is a :class:`zoo.errors.ZooError`. Failures to *get* or *prove* the
+bytes exit with code 3 (incomplete: a measurement could not be made); a checkpoint
+that is unsafe or does not fit the architecture is bad input for that model.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from zoo.errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, ZooError
+
+
+class WeightsError(ZooError):
+    """Base class. The message is built from four parts, each optional but the first."""
+
+    exit_code = EXIT_INCOMPLETE
+
+    def __init__(
+        self,
+        happened: str,
+        *,
+        done: Optional[str] = None,
+        cause: Optional[str] = None,
+        todo: Optional[str] = None,
+        file_name: Optional[str] = None,
+        url: Optional[str] = None,
+    ) -> None:
+        self.happened = happened
+        self.done = done
+        self.cause = cause
+        self.todo = todo
+        self.file_name = file_name
+        self.url = url
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        text = self.happened.rstrip(".") + "."
+        if self.done:
+            text += f" {_sentence(self.done)}"
+        if self.cause:
+            text += f" Likely cause: {self.cause.rstrip('.')}."
+        if self.todo:
+            text += f" {_sentence(self.todo)}"
+        return text
+
+    def amended(self, *, done: Optional[str] = None, also: Optional[str] = None) -> "WeightsError":
+        """A copy (same class) that also says what was done, and/or one more sentence to act on."""
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        if done:
+            clone.done = done
+        if also:
+            clone.todo = f"{self.todo.rstrip('.')}. {also}" if self.todo else also
+        Exception.__init__(clone, clone._render())
+        return clone
+
+
+def _sentence(text: str) -> str:
+    text = text.strip().rstrip(".")
+    return text[:1].upper() + text[1:] + "."
+
+
+class NotFoundError(WeightsError):
+    """The server answered 404 or 410, or a local file/mirror does not hold the file."""
+
+
+class UnreachableError(WeightsError):
+    """The host could not be reached: refused, DNS failure, reset, 5xx after every retry."""
+
+
+class TimedOutError(UnreachableError):
+    """The host accepted the connection but sent nothing for longer than the read timeout."""
+
+
+class TLSError(WeightsError):
+    """The TLS handshake or certificate check failed (never retried)."""
+
+
+class HTTPStatusError(WeightsError):
+    """The server refused the request for a reason other than not found (401, 403, ...)."""
+
+
+class TruncatedError(WeightsError):
+    """Fewer bytes arrived than the server announced or the file is known to have."""
+
+
+class HashMismatchError(WeightsError):
+    """The SHA-256 of the bytes is not the one the file name or the lock file pins."""
+
+
+class SizeMismatchError(WeightsError):
+    """The byte size is not the one the lock file pins or the card claims."""
+
+
+class NoSpaceError(WeightsError):
+    """The cache's disk is full."""
+
+
+class CacheError(WeightsError):
+    """The cache folder cannot be created or written (permissions, read-only disk)."""
+
+
+class OfflineMissingError(WeightsError):
+    """Offline mode is on and neither the cache nor a mirror holds the file."""
+
+
+class UnsafeCheckpointError(WeightsError):
+    """The checkpoint needs arbitrary unpickling; it was refused and never executed."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class CheckpointReadError(WeightsError):
+    """The file is not a readable PyTorch checkpoint, or holds no state dict."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class CheckpointFitError(WeightsError):
+    """The state dict does not fit the built architecture (names or shapes)."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+__all__ = [
+    "CacheError",
+    "CheckpointFitError",
+    "CheckpointReadError",
+    "HTTPStatusError",
+    "HashMismatchError",
+    "NoSpaceError",
+    "NotFoundError",
+    "OfflineMissingError",
+    "SizeMismatchError",
+    "TLSError",
+    "TimedOutError",
+    "TruncatedError",
+    "UnreachableError",
+    "UnsafeCheckpointError",
+    "WeightsError",
+]

@@ -1,0 +1,160 @@
+"""``metadata/weights.lock``: the full SHA-256 and size of every verified weights file.
+
+Trust on first use, like pinned hashes in a requirements file: ``zoo lock`` records what
+it fetched and verified; every later fetch is checked against the record. The file is
+YAML, keyed by weights file name, sorted, so a change reads well in a diff::
+
+    version: 1
+    files:
+      mobilenetv2_100_ra-b33bc2c4.pth:
+        sha256: b33bc2c4...
+        size: 14202571
+        models: [mobilenetv2_100]
+        url: https://github.com/.../mobilenetv2_100_ra-b33bc2c4.pth
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+from zoo.errors import InputError
+from zoo.records import SourceRef
+
+LOCK_VERSION = 1
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_HEADER = """\
+# zoo weights lock: SHA-256 and size of every verified weights file, by file name.
+# Written by `zoo lock` (trust on first use); every later fetch is checked against it.
+# Check it in. To accept a changed upstream file: `zoo lock --update MODEL`, then review the diff.
+"""
+
+
+@dataclass(frozen=True)
+class LockEntry:
+    """One pinned file."""
+
+    file_name: str
+    sha256: str
+    size: int
+    models: tuple[str, ...] = ()
+    url: str = ""
+
+
+@dataclass
+class WeightsLock:
+    """The lock file's content; :meth:`save` writes it atomically."""
+
+    path: Path
+    entries: dict[str, LockEntry] = field(default_factory=dict)
+    exists: bool = False
+
+    def get(self, file_name: str) -> Optional[LockEntry]:
+        return self.entries.get(file_name)
+
+    def pin(self, file_name: str, sha256: str, size: int, *, model: str, url: str = "") -> LockEntry:
+        """Record (or update) a file; the model joins the entry's model list."""
+        old = self.entries.get(file_name)
+        models = set(old.models) if old else set()
+        models.add(model)
+        entry = LockEntry(file_name, sha256, size, tuple(sorted(models)), url or (old.url if old else ""))
+        self.entries[file_name] = entry
+        return entry
+
+    def save(self) -> None:
+        """Write the lock file via a temporary file and ``os.replace`` (never half-written)."""
+        files = {
+            name: {"sha256": e.sha256, "size": e.size, "models": list(e.models), "url": e.url}
+            for name, e in sorted(self.entries.items())
+        }
+        text = _HEADER + yaml.safe_dump(
+            {"version": LOCK_VERSION, "files": files}, sort_keys=False, default_flow_style=None, width=1000
+        )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self.exists = True
+
+
+def load_lock(path: Path) -> WeightsLock:
+    """Read a lock file; a missing file is an empty lock. Bad content raises InputError
+    naming the file, line and field."""
+    path = Path(path)
+    if not path.exists():
+        return WeightsLock(path=path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(
+            f"not valid YAML: {getattr(exc, 'problem', exc)}",
+            source=SourceRef(str(path), mark.line + 1 if mark else 1),
+            hint="fix the file, or delete it and run `zoo lock` to write it again",
+        ) from exc
+    data = data or {}
+    if not isinstance(data, dict) or not isinstance(data.get("files", {}), dict):
+        raise InputError(
+            "expected a mapping with a 'files' mapping",
+            source=SourceRef(str(path), 1),
+            hint="delete it and run `zoo lock` to write it again",
+        )
+    version = data.get("version", LOCK_VERSION)
+    if version != LOCK_VERSION:
+        raise InputError(
+            f"lock file version {version!r} is not supported (this zoo writes version {LOCK_VERSION})",
+            source=SourceRef(str(path), _line_of(text, "version")),
+            field="version",
+        )
+    entries = {}
+    for name, raw in (data.get("files") or {}).items():
+        entries[str(name)] = _entry(path, text, str(name), raw)
+    return WeightsLock(path=path, entries=entries, exists=True)
+
+
+def _entry(path: Path, text: str, name: str, raw: Any) -> LockEntry:
+    where = SourceRef(str(path), _line_of(text, name))
+    hint = f"fix it, or remove the entry and run `zoo lock` to pin {name} again"
+    if not isinstance(raw, dict):
+        raise InputError(f"entry {name!r} must be a mapping", source=where, hint=hint)
+    sha = str(raw.get("sha256", "")).lower()
+    if not _SHA256.match(sha):
+        raise InputError(
+            f"{name}: sha256 must be 64 hex digits, got {raw.get('sha256')!r}", source=where,
+            field="sha256", hint=hint,
+        )
+    size = raw.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise InputError(
+            f"{name}: size must be a whole number of bytes, got {size!r}", source=where,
+            field="size", hint=hint,
+        )
+    models = raw.get("models") or []
+    if isinstance(models, str):
+        models = [models]
+    return LockEntry(name, sha, size, tuple(str(m) for m in models), str(raw.get("url") or ""))
+
+
+def _line_of(text: str, key: str) -> int:
+    """1-based line where ``key:`` first appears (for error messages), else 1."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip().startswith(f"{key}:"):
+            return number
+    return 1
+
+
+__all__ = ["LOCK_VERSION", "LockEntry", "WeightsLock", "load_lock"]

@@ -1,0 +1,135 @@
+"""FetchOptions: where weights come from and how hard to try, from flags and environment."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping, Optional
+
+DEFAULT_LOCK_PATH = Path("metadata") / "weights.lock"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def default_cache_dir() -> Path:
+    """``$ZOO_CACHE``, else torch.hub's checkpoint folder (``$TORCH_HOME/hub/checkpoints``).
+
+    Sharing torch.hub's folder means files timm or torch.hub already downloaded are reused.
+    """
+    if os.environ.get("ZOO_CACHE"):
+        return Path(os.environ["ZOO_CACHE"]).expanduser()
+    import torch.hub
+
+    return Path(torch.hub.get_dir()) / "checkpoints"
+
+
+def env_flag(name: str) -> bool:
+    """Whether the environment variable ``name`` is set to a true value (1, true, yes, on)."""
+    return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+def parse_mirrors(text: str) -> tuple[str, ...]:
+    """Split a ``$ZOO_MIRROR`` value into mirrors (base URLs or folders).
+
+    Entries are comma-separated; ``os.pathsep`` separates them too unless an entry is
+    a URL (``:`` appears inside URLs, so with URLs only commas split).
+
+    >>> parse_mirrors("https://a.example/w, /srv/weights")
+    ('https://a.example/w', '/srv/weights')
+    """
+    separators = [","]
+    if "://" not in text or os.pathsep != ":":
+        separators.append(os.pathsep)
+    parts = [text]
+    for sep in separators:
+        parts = [piece for part in parts for piece in part.split(sep)]
+    return tuple(p.strip() for p in parts if p.strip())
+
+
+def is_url(location: str) -> bool:
+    """True for an http(s) URL; anything else (a path, ``file://``) is a local folder."""
+    return location.startswith(("http://", "https://"))
+
+
+def mirror_folder(location: str) -> Path:
+    """The folder a non-URL mirror names (``file://`` prefix allowed)."""
+    if location.startswith("file://"):
+        location = location[len("file://") :]
+    return Path(location).expanduser()
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    """How weights are fetched, verified and cached.
+
+    Build it with :meth:`from_env` so the environment variables are honoured::
+
+        options = FetchOptions.from_env(offline=True, mirrors=("/srv/weights",))
+    """
+
+    cache_dir: Path
+    """Where verified files live, by file name."""
+    mirrors: tuple[str, ...] = ()
+    """Base URLs or local folders tried before the card's URL, looked up by file name."""
+    offline: bool = False
+    """Use the cache and mirrors only; never the card's URL."""
+    local_files: Mapping[str, Path] = field(default_factory=dict)
+    """Model name -> a local checkpoint used in place of the card's file (checked the same way)."""
+    lock_path: Optional[Path] = DEFAULT_LOCK_PATH
+    """The lock file pinning SHA-256 and size per file; ``None`` ignores it."""
+    progress: bool = True
+    """Show a byte progress bar on stderr."""
+    connect_timeout: float = 10.0
+    """Seconds to wait for a TCP/TLS connection."""
+    read_timeout: float = 60.0
+    """Seconds a server may stay silent while sending."""
+    retries: int = 4
+    """Retries after a transient failure (reset, timeout, 429, 5xx); the count restarts
+    whenever an attempt made progress, since the next one resumes from there."""
+    backoff: float = 1.0
+    """Seconds before the first retry; doubled for each further one."""
+    max_backoff: float = 30.0
+    """Longest wait between retries (also caps a server's Retry-After)."""
+    chunk_size: int = 1 << 20
+    """Bytes read from the network per step."""
+    lock_timeout: Optional[float] = None
+    """Seconds to wait for another process fetching the same file; ``None`` waits for ever."""
+
+    def __post_init__(self) -> None:
+        # Frozen: freeze the mapping too, so options can be shared between threads safely.
+        object.__setattr__(self, "cache_dir", Path(self.cache_dir))
+        object.__setattr__(
+            self,
+            "local_files",
+            MappingProxyType({k: Path(v) for k, v in dict(self.local_files).items()}),
+        )
+        object.__setattr__(self, "mirrors", tuple(self.mirrors))
+        if self.lock_path is not None:
+            object.__setattr__(self, "lock_path", Path(self.lock_path))
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> "FetchOptions":
+        """Options from the environment, with ``overrides`` (``None`` values are ignored).
+
+        ``ZOO_CACHE`` (else ``$TORCH_HOME/hub/checkpoints``), ``ZOO_MIRROR``,
+        ``ZOO_OFFLINE=1`` or ``HF_HUB_OFFLINE=1``, ``ZOO_LOCK`` (lock file path).
+        Progress bars are on when stderr is a terminal (``ZOO_PROGRESS=0/1`` decides otherwise).
+        """
+        known = {f.name for f in fields(cls)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise TypeError(f"unknown FetchOptions field(s): {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = {
+            "cache_dir": default_cache_dir(),
+            "mirrors": parse_mirrors(os.environ.get("ZOO_MIRROR", "")),
+            "offline": env_flag("ZOO_OFFLINE") or env_flag("HF_HUB_OFFLINE"),
+            "lock_path": Path(os.environ["ZOO_LOCK"]) if os.environ.get("ZOO_LOCK") else DEFAULT_LOCK_PATH,
+            "progress": env_flag("ZOO_PROGRESS") if os.environ.get("ZOO_PROGRESS") else sys.stderr.isatty(),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+__all__ = ["DEFAULT_LOCK_PATH", "FetchOptions", "default_cache_dir", "env_flag", "is_url", "parse_mirrors"]

@@ -1,0 +1,326 @@
+"""Where a weights file comes from, in order, and which source served it.
+
+A local file the user named for the model (``--weights MODEL=PATH``) is used in place.
+Otherwise: the cache, then each mirror (``--mirror`` / ``$ZOO_MIRROR``, a base URL or a
+folder, looked up by file name), then the card's own URL (never in offline mode).
+Every source's bytes pass the same checks (:class:`~zoo.weights.integrity.Expectation`)
+before they are used; bytes that fail are deleted, unless they are the user's own file.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+from urllib.parse import unquote, urlparse
+
+import requests
+
+from zoo.records import Metric, ModelCard
+from zoo.weights.cache import CacheEntry, PartialFile
+from zoo.weights.download import download, progress_bar
+from zoo.weights.errors import CacheError, NotFoundError, OfflineMissingError, WeightsError
+from zoo.weights.integrity import Expectation, hash_file
+from zoo.weights.lockfile import WeightsLock, load_lock
+from zoo.weights.options import FetchOptions, is_url, mirror_folder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WeightsRequest:
+    """One model's weights file as its card describes it."""
+
+    model: str
+    url: Optional[str]
+    file_name: str
+    claimed_size: Optional[int] = None
+
+    @classmethod
+    def from_card(cls, card: ModelCard, options: Optional[FetchOptions] = None) -> Optional["WeightsRequest"]:
+        """The request for ``card``; ``None`` when it names no weights and no local file is given."""
+        claim = card.claim(Metric.WEIGHTS)
+        url = str(claim.value).strip() if claim is not None and str(claim.value).strip() else None
+        local = options.local_files.get(card.name) if options else None
+        if url:
+            name = unquote(posixpath.basename(urlparse(url).path)) or f"{card.name}.pth"
+        elif local is not None:
+            name = local.name
+        else:
+            return None
+        size = card.number(Metric.FILE_SIZE)
+        return cls(model=card.name, url=url, file_name=name, claimed_size=int(size) if size is not None else None)
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """A verified weights file on disk and how it was obtained."""
+
+    model: str
+    file_name: str
+    path: Path
+    source: str
+    """"cache", "mirror <url or folder>", "url" or "local <path>"."""
+    sha256: str
+    size: int
+    verified_by: str
+    """Which checks proved the bytes ("lock+name-hash", "name-hash", "file-size-claim"); "" if none."""
+    lock_status: str
+    """"pinned" (matched the lock file), "unpinned" (not in it), "no lock file", "lock off"."""
+    url: Optional[str] = None
+    notes: tuple[str, ...] = ()
+
+
+def fetch_weights(
+    card: ModelCard,
+    options: FetchOptions,
+    *,
+    lock: Optional[WeightsLock] = None,
+    session: Optional[requests.Session] = None,
+) -> FetchResult:
+    """Get ``card``'s weights file, verified, into the cache (or use the user's local file).
+
+    Raises a :class:`~zoo.weights.errors.WeightsError` subclass saying what failed and
+    what to do; :class:`zoo.errors.InputError` for an unreadable lock file.
+
+    Example::
+
+        result = fetch_weights(card, FetchOptions.from_env())
+        print(result.source, result.path, result.sha256)
+    """
+    request = WeightsRequest.from_card(card, options)
+    if request is None:
+        raise NotFoundError(
+            f"{card.name}: the card names no weights URL (no Weights field at {card.source})",
+            todo=f"add the Weights URL to the card, or pass a file with --weights {card.name}=PATH",
+        )
+    return fetch_request(request, options, lock=lock, session=session)
+
+
+def fetch_request(
+    request: WeightsRequest,
+    options: FetchOptions,
+    *,
+    lock: Optional[WeightsLock] = None,
+    session: Optional[requests.Session] = None,
+) -> FetchResult:
+    """:func:`fetch_weights` for a request built by hand (no card needed)."""
+    if lock is None and options.lock_path is not None:
+        lock = load_lock(options.lock_path)
+    expect, lock_status = _expectation(request, lock)
+    local = options.local_files.get(request.model)
+    if local is not None:
+        return _use_local(request, expect, lock_status, local)
+
+    entry = CacheEntry(options.cache_dir, request.file_name)
+    tried: list[str] = []
+    try:
+        entry.prepare()
+    except CacheError:
+        # A read-only cache (shared on a cluster, say) still serves the files it holds.
+        cached = _from_cache(request, entry, expect, lock_status, tried)
+        if cached is not None:
+            return cached
+        raise
+    own_session = session is None
+    session = session or requests.Session()
+    try:
+        with entry.locked(options.lock_timeout):
+            cached = _from_cache(request, entry, expect, lock_status, tried)
+            if cached is not None:
+                return cached
+            for mirror in options.mirrors:
+                try:
+                    if is_url(mirror):
+                        url = mirror.rstrip("/") + "/" + request.file_name
+                        return _from_url(
+                            request, url, f"mirror {mirror}", entry, expect, lock_status, options, session, tried
+                        )
+                    return _from_folder(request, mirror, entry, expect, lock_status, options, tried)
+                except WeightsError as err:
+                    # A mirror without the file is common; one serving wrong bytes is news.
+                    log.log(logging.INFO if isinstance(err, NotFoundError) else logging.WARNING, "mirror %s: %s", mirror, err)
+                    tried.append(f"mirror {mirror}: {err}")
+            if options.offline:
+                raise _offline_error(request, options, tried)
+            if not request.url:
+                raise NotFoundError(
+                    f"{request.model}: {request.file_name} is in no cache or mirror and the card names no URL",
+                    todo=f"pass it with --weights {request.model}=PATH or --mirror FOLDER",
+                    file_name=request.file_name,
+                )
+            try:
+                return _from_url(request, request.url, "url", entry, expect, lock_status, options, session, tried)
+            except WeightsError as err:
+                if tried:
+                    raise err.amended(also="Tried first: " + " | ".join(tried)) from err
+                raise
+    finally:
+        if own_session:
+            session.close()
+
+
+@dataclass(frozen=True)
+class FetchAttempt:
+    """One model's outcome in :func:`fetch_cards`: a result or the error that stopped it."""
+
+    model: str
+    result: Optional[FetchResult] = None
+    error: Optional[WeightsError] = None
+
+
+def fetch_cards(
+    cards: Sequence[ModelCard], options: FetchOptions, *, lock: Optional[WeightsLock] = None
+) -> list[FetchAttempt]:
+    """:func:`fetch_weights` for each card, one session, errors collected rather than raised."""
+    if lock is None and options.lock_path is not None:
+        lock = load_lock(options.lock_path)
+    attempts = []
+    with requests.Session() as session:
+        for card in cards:
+            try:
+                attempts.append(FetchAttempt(card.name, result=fetch_weights(card, options, lock=lock, session=session)))
+            except WeightsError as err:
+                attempts.append(FetchAttempt(card.name, error=err))
+    return attempts
+
+
+def _expectation(request: WeightsRequest, lock: Optional[WeightsLock]) -> tuple[Expectation, str]:
+    entry = lock.get(request.file_name) if lock is not None else None
+    if lock is None:
+        status = "lock off"
+    elif entry is not None:
+        status = "pinned"
+    else:
+        status = "unpinned" if lock.exists else "no lock file"
+    expect = Expectation.for_file(
+        request.file_name,
+        claimed_size=request.claimed_size,
+        locked_sha256=entry.sha256 if entry else None,
+        locked_size=entry.size if entry else None,
+        lock_path=str(lock.path) if lock is not None else None,
+        model=request.model,
+    )
+    return expect, status
+
+
+def _result(
+    request: WeightsRequest, expect: Expectation, lock_status: str, path: Path, source: str,
+    sha256: str, size: int, notes: list[str],
+) -> FetchResult:
+    return FetchResult(
+        model=request.model, file_name=request.file_name, path=path, source=source, sha256=sha256,
+        size=size, verified_by=expect.verified_by(), lock_status=lock_status, url=request.url,
+        notes=tuple(notes),
+    )
+
+
+def _use_local(request: WeightsRequest, expect: Expectation, lock_status: str, path: Path) -> FetchResult:
+    if not path.is_file():
+        raise NotFoundError(
+            f"{request.model}: the local weights file {path} does not exist",
+            todo=f"check the path given with --weights {request.model}=PATH",
+            file_name=request.file_name,
+        )
+    sha256, size = hash_file(path)
+    try:
+        expect.check(sha256, size, origin=f"the local file {path}")
+    except WeightsError as err:
+        raise err.amended(done="the local file was left in place and not used") from err
+    return _result(request, expect, lock_status, path, f"local {path}", sha256, size, [])
+
+
+def _from_cache(
+    request: WeightsRequest, entry: CacheEntry, expect: Expectation, lock_status: str, tried: list[str]
+) -> Optional[FetchResult]:
+    if not entry.path.is_file():
+        return None
+    sha256, size = hash_file(entry.path)
+    try:
+        expect.check(sha256, size, origin=f"the cache ({entry.path})")
+    except WeightsError as err:
+        try:
+            entry.path.unlink(missing_ok=True)
+            done = "the cached copy was deleted"
+        except OSError as exc:
+            done = f"the cached copy could not be deleted ({exc.strerror or exc})"
+        log.warning("%s; %s", err.happened, done)
+        tried.append(f"cache: {err.happened}; {done}")
+        return None
+    return _result(request, expect, lock_status, entry.path, "cache", sha256, size, [])
+
+
+def _from_url(
+    request: WeightsRequest, url: str, source: str, entry: CacheEntry, expect: Expectation,
+    lock_status: str, options: FetchOptions, session: requests.Session, tried: Sequence[str] = (),
+) -> FetchResult:
+    got = download(url, entry, options, session=session, label=url)
+    try:
+        expect.check(got.sha256, got.size, origin=url, length_confirmed=got.length_confirmed)
+    except WeightsError as err:
+        got.partial.close()
+        entry.discard_partial(url)
+        raise err.amended(done="the download was deleted") from err
+    try:
+        entry.commit(got.partial, url)
+    finally:
+        got.partial.close()  # complete and flushed: kept for the next run if the rename did not happen
+    return _result(request, expect, lock_status, entry.path, source, got.sha256, got.size, list(tried) + got.notes)
+
+
+def _from_folder(
+    request: WeightsRequest, mirror: str, entry: CacheEntry, expect: Expectation, lock_status: str,
+    options: FetchOptions, tried: list[str],
+) -> FetchResult:
+    """Copy ``<folder>/<file name>`` into the cache, hashing while copying."""
+    source_path = mirror_folder(mirror) / request.file_name
+    if not source_path.is_file():
+        raise NotFoundError(
+            f"{request.file_name} is not in the mirror folder {mirror_folder(mirror)}",
+            file_name=request.file_name,
+        )
+    key = str(source_path.resolve())
+    try:
+        with PartialFile(entry.partial_path(key), request.file_name, resume=False) as partial, open(
+            source_path, "rb"
+        ) as src, progress_bar(options, request.file_name, source_path.stat().st_size) as bar:
+            while chunk := src.read(options.chunk_size):
+                partial.write(chunk)
+                bar.update(len(chunk))
+            partial.finish()
+            expect.check(partial.hexdigest(), partial.size, origin=str(source_path))
+            entry.commit(partial, key)
+            return _result(
+                request, expect, lock_status, entry.path, f"mirror {mirror}", partial.hexdigest(), partial.size,
+                list(tried),
+            )
+    except WeightsError as err:
+        entry.discard_partial(key)
+        raise err.amended(done="the copy was deleted; the mirror's file was left as is") from err
+    except BaseException:
+        entry.discard_partial(key)
+        raise
+
+
+def _offline_error(request: WeightsRequest, options: FetchOptions, tried: list[str]) -> OfflineMissingError:
+    where = f"the cache ({options.cache_dir})"
+    if options.mirrors:
+        where += " nor in the mirrors (" + ", ".join(options.mirrors) + ")"
+    happened = f"{request.model}: {request.file_name} is not in {where}"
+    if request.url:
+        happened += f", and offline mode (--offline, ZOO_OFFLINE=1 or HF_HUB_OFFLINE=1) forbids downloading it from {request.url}"
+    todo = (
+        f"To get it: run `zoo fetch {request.model}` on a machine with network, then copy "
+        f"{request.file_name} from that machine's cache into {options.cache_dir} (or point --cache-dir / "
+        f"$ZOO_CACHE at a folder holding it); or pass --mirror FOLDER holding {request.file_name}, or "
+        f"--weights {request.model}=PATH; or drop --offline"
+    )
+    if tried:
+        todo += ". Tried: " + " | ".join(tried)
+    return OfflineMissingError(happened, done="nothing was downloaded", todo=todo,
+                               file_name=request.file_name, url=request.url)
+
+
+__all__ = ["FetchAttempt", "FetchResult", "WeightsRequest", "fetch_cards", "fetch_request", "fetch_weights"]
