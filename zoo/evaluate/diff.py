@@ -1,0 +1,92 @@
+"""Which images changed prediction between two runs, per model (for ``zoo diff``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from zoo.evaluate.predictions import ImagePredictions
+
+
+@dataclass(frozen=True)
+class ChangedImage:
+    """An image whose top-1 prediction differs between run A and run B."""
+
+    name: str
+    label: int
+    before: int
+    """Top-1 class in run A (-1: unreadable there)."""
+    after: int
+
+    @property
+    def change(self) -> str:
+        """ "fixed" (wrong -> right), "broken" (right -> wrong) or "wrong" (wrong -> other wrong)."""
+        if self.after == self.label:
+            return "fixed"
+        if self.before == self.label:
+            return "broken"
+        return "wrong"
+
+
+@dataclass(frozen=True)
+class ModelDiff:
+    """How one model's predictions moved between two runs."""
+
+    model: str
+    common: int
+    """Images scored in both runs."""
+    changed: list[ChangedImage] = field(default_factory=list)
+    only_in_a: int = 0
+    only_in_b: int = 0
+    label_mismatches: int = 0
+    """Images present in both with different labels (different label sources)."""
+
+    def count(self, change: str) -> int:
+        return sum(1 for c in self.changed if c.change == change)
+
+
+@dataclass(frozen=True)
+class RunDiff:
+    models: list[ModelDiff]
+    only_in_a: list[str]
+    """Models with predictions in run A only."""
+    only_in_b: list[str]
+
+
+def diff_predictions(a: Mapping[str, ImagePredictions], b: Mapping[str, ImagePredictions]) -> RunDiff:
+    """Compare two runs' per-image predictions model by model, joined on image name."""
+    models = []
+    for model in [m for m in a if m in b]:
+        before = _by_name(a[model])
+        after = _by_name(b[model])
+        common = [name for name in before if name in after]
+        changed, mismatches = [], 0
+        for name in common:
+            label_a, top_a = before[name]
+            label_b, top_b = after[name]
+            if label_a != label_b:
+                mismatches += 1
+            if top_a != top_b:
+                changed.append(ChangedImage(name=name, label=label_b, before=top_a, after=top_b))
+        models.append(
+            ModelDiff(
+                model=model,
+                common=len(common),
+                changed=changed,
+                only_in_a=len(before) - len(common),
+                only_in_b=sum(1 for name in after if name not in before),
+                label_mismatches=mismatches,
+            )
+        )
+    return RunDiff(
+        models=models,
+        only_in_a=[m for m in a if m not in b],
+        only_in_b=[m for m in b if m not in a],
+    )
+
+
+def _by_name(predictions: ImagePredictions) -> dict[str, tuple[int, int]]:
+    return {
+        name: (int(label), int(top))
+        for name, label, top in zip(predictions.names, predictions.labels.tolist(), predictions.topk[:, 0].tolist())
+    }

@@ -1,0 +1,130 @@
+"""How an accuracy evaluation is run: data, subset, batch, device, precision."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from typing import Any, Optional
+
+import torch
+
+from zoo.errors import InputError
+from zoo.evaluate.stats import METHODS
+
+AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+DEFAULT_BATCH_SIZE = 64
+ENV_DATA = "ZOO_IMAGENET"
+ENV_LABELS = "ZOO_IMAGENET_LABELS"
+ENV_LIMIT = "ZOO_EVAL_LIMIT"
+ENV_WORKERS = "ZOO_EVAL_WORKERS"
+NO_DATA_REASON = "no ImageNet data configured (--data or ZOO_IMAGENET)"
+
+
+def default_workers() -> int:
+    """Decoding processes: one per core up to 8 (decoding is what a CPU spends its time on)."""
+    return max(0, min(8, (os.cpu_count() or 1)))
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """Options of an accuracy evaluation; :meth:`from_env` fills them from the environment."""
+
+    data: Optional[str] = None
+    """--data / $ZOO_IMAGENET: a folder, a parquet file or dataset folder, ``hf:ORG/NAME[:SPLIT]``, ``imagenet-1k``."""
+    labels: Optional[str] = None
+    """--data-labels / $ZOO_IMAGENET_LABELS: labels file for a flat image folder."""
+    limit: Optional[int] = None
+    """--limit / $ZOO_EVAL_LIMIT: score a class-stratified subset of this many images."""
+    seed: int = 0
+    """Which stratified subset --limit takes (recorded; the same seed gives the same images)."""
+    batch_size: int = DEFAULT_BATCH_SIZE
+    workers: int = -1
+    """Decoding processes; -1 means :func:`default_workers`, 0 decodes in the main process."""
+    device: str = "auto"
+    """"auto" (CUDA when available), "cpu", "cuda" or "cuda:N"."""
+    amp: Optional[str] = None
+    """None (fp32), "bf16" or "fp16": autocast for the forward pass."""
+    channels_last: bool = False
+    progress: bool = True
+    interval: str = "wilson"
+    """"wilson" or "clopper-pearson"."""
+    level: float = 0.95
+    population: Optional[int] = None
+    """Images in the population the data samples, for the finite-population correction.
+    None: 50,000 when the dataset is the complete ImageNet validation set, otherwise
+    no correction (the data is treated as a sample of an unbounded population)."""
+
+    def __post_init__(self) -> None:
+        if self.limit is not None and self.limit < 1:
+            raise InputError(f"--limit must be a positive number of images, got {self.limit}")
+        if self.batch_size < 1:
+            raise InputError(f"--eval-batch-size must be at least 1, got {self.batch_size}")
+        if self.amp is not None and self.amp not in AMP_DTYPES:
+            raise InputError(f"--amp must be one of {', '.join(AMP_DTYPES)}, got {self.amp!r}")
+        if self.interval not in METHODS:
+            raise InputError(f"--interval must be one of {', '.join(METHODS)}, got {self.interval!r}")
+        if not 0 < self.level < 1:
+            raise InputError(f"confidence level must lie in (0, 1), got {self.level}")
+        if self.population is not None and self.population < 1:
+            raise InputError(f"population must be a positive number of images, got {self.population}")
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> "EvalOptions":
+        """Options from ``ZOO_IMAGENET``, ``ZOO_IMAGENET_LABELS``, ``ZOO_EVAL_LIMIT``,
+        ``ZOO_EVAL_WORKERS``; keyword arguments that are not None win."""
+        names = {f.name for f in fields(cls)}
+        unknown = set(overrides) - names
+        if unknown:
+            raise TypeError(f"unknown EvalOptions field(s): {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = {
+            "data": os.environ.get(ENV_DATA) or None,
+            "labels": os.environ.get(ENV_LABELS) or None,
+            "limit": _env_int(ENV_LIMIT),
+            "workers": _env_int(ENV_WORKERS),
+        }
+        values = {k: v for k, v in values.items() if v is not None}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> "EvalOptions":
+        return replace(self, **changes)
+
+    @property
+    def num_workers(self) -> int:
+        return default_workers() if self.workers < 0 else self.workers
+
+    @property
+    def amp_dtype(self) -> Optional[torch.dtype]:
+        return AMP_DTYPES[self.amp] if self.amp else None
+
+    def resolved_device(self) -> torch.device:
+        """The device to score on; under torchrun on CUDA, this rank's GPU (``LOCAL_RANK``)."""
+        name = self.device.strip().lower()
+        if name == "auto":
+            name = "cuda" if torch.cuda.is_available() else "cpu"
+        if name.startswith("cuda"):
+            if not torch.cuda.is_available():
+                raise InputError(
+                    f"--eval-device {self.device}: CUDA is not available on this machine",
+                    hint="use --eval-device cpu (or auto)",
+                )
+            if name == "cuda":
+                name = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+        elif name != "cpu":
+            raise InputError(f"--eval-device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
+        device = torch.device(name)
+        if device.type == "cpu" and self.amp == "fp16":
+            raise InputError(
+                "--amp fp16 needs CUDA; on CPU use --amp bf16 or leave --amp out for fp32",
+            )
+        return device
+
+
+def _env_int(name: str) -> Optional[int]:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(f"${name} must be a whole number, got {text!r}") from None

@@ -1,0 +1,110 @@
+"""Per-image predictions (top-5 class ids of every scored image, per model), stored
+beside the run record as one parquet file per run, and read back for ``zoo diff``.
+
+Columns: ``model``, ``image`` (the image's name), ``label``, ``pred1`` .. ``pred5``
+(-1 where the image could not be read). Readable with pandas or pyarrow as is.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from zoo.errors import InputError
+
+PREDICTIONS_FILE = "predictions.parquet"
+ARTIFACT_NAME = "predictions"
+"""The key under which the file is named in ``RunRecord.artifacts``."""
+TOP_K = 5
+UNREADABLE = -1
+
+
+@dataclass(frozen=True, eq=False)
+class ImagePredictions:
+    """One model's top-k predictions for a list of images, in scoring order."""
+
+    model: str
+    names: tuple[str, ...]
+    labels: np.ndarray
+    """(n,) class index of each image."""
+    topk: np.ndarray
+    """(n, k) predicted class ids, best first; rows of -1 for unreadable images."""
+
+    @property
+    def readable(self) -> np.ndarray:
+        return self.topk[:, 0] != UNREADABLE
+
+    def correct_top1(self) -> np.ndarray:
+        return self.readable & (self.topk[:, 0] == self.labels)
+
+    def correct_topk(self, k: int = TOP_K) -> np.ndarray:
+        return self.readable & (self.topk[:, :k] == self.labels[:, None]).any(axis=1)
+
+
+def write_predictions(path: Path, predictions: Sequence[ImagePredictions]) -> Path:
+    """Write every model's predictions to one parquet file, atomically (temp file + rename)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns: dict[str, list[np.ndarray]] = {"model": [], "image": [], "label": []}
+    columns.update({f"pred{i + 1}": [] for i in range(TOP_K)})
+    for p in predictions:
+        n = len(p.names)
+        columns["model"].append(np.full(n, p.model, dtype=object))
+        columns["image"].append(np.asarray(p.names, dtype=object))
+        columns["label"].append(p.labels.astype(np.int32))
+        padded = np.full((n, TOP_K), UNREADABLE, dtype=np.int32)
+        k = min(TOP_K, p.topk.shape[1]) if p.topk.ndim == 2 else 0
+        padded[:, :k] = p.topk[:, :k]
+        for i in range(TOP_K):
+            columns[f"pred{i + 1}"].append(padded[:, i])
+    table = pa.table(
+        {
+            "model": pa.array(_concat(columns.pop("model"), object), pa.string()).dictionary_encode(),
+            "image": pa.array(_concat(columns.pop("image"), object), pa.string()),
+            **{k: pa.array(_concat(v, np.int32), pa.int32()) for k, v in columns.items()},
+        }
+    )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(handle)
+    try:
+        pq.write_table(table, temp)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_predictions(path: Path) -> dict[str, ImagePredictions]:
+    """Model name -> its predictions, from a file written by :func:`write_predictions`."""
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable predictions file ({exc})") from exc
+    expected = ["model", "image", "label"] + [f"pred{i + 1}" for i in range(TOP_K)]
+    missing = [c for c in expected if c not in table.column_names]
+    if missing:
+        raise InputError(f"{path}: predictions file lacks column(s) {', '.join(missing)}")
+    models = np.asarray(table.column("model").cast("string").to_pylist(), dtype=object)
+    images = np.asarray(table.column("image").to_pylist(), dtype=object)
+    labels = table.column("label").to_numpy().astype(np.int64)
+    topk = np.stack([table.column(f"pred{i + 1}").to_numpy() for i in range(TOP_K)], axis=1).astype(np.int64)
+    result: dict[str, ImagePredictions] = {}
+    for model in dict.fromkeys(models.tolist()):
+        rows = models == model
+        result[model] = ImagePredictions(model, tuple(images[rows].tolist()), labels[rows], topk[rows])
+    return result
+
+
+def _concat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.asarray([], dtype=dtype)

@@ -1,0 +1,104 @@
+"""The eval transform of a card, built by timm exactly as timm's own validation does.
+
+Image Size, Crop Pct and Interpolation come from the card (the documented evaluation);
+mean/std, and anything the card leaves out, from the model's timm ``pretrained_cfg``.
+``resolve_data_config`` + ``create_transform`` do the rest: nothing is re-implemented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+
+from zoo.errors import InputError
+from zoo.records import Metric, ModelCard
+
+
+@dataclass(frozen=True)
+class EvalTransform:
+    """A resolved eval transform: timm's data config, the transform, and how to say it."""
+
+    config: tuple[tuple[str, Any], ...]
+    """timm's resolved data config as sorted items; equal configs mean identical transforms."""
+    transform: Callable[[Any], torch.Tensor]
+    description: str
+    """e.g. "resize 256 bicubic, center crop 224, normalize mean=(0.485, 0.456, 0.406) std=(...)"."""
+    origin: str
+    """Which settings came from the card and which from timm."""
+
+    @property
+    def data_config(self) -> dict[str, Any]:
+        return dict(self.config)
+
+    @property
+    def input_size(self) -> tuple[int, int, int]:
+        return tuple(self.data_config["input_size"])  # type: ignore[return-value]
+
+
+def card_data_args(card: ModelCard) -> dict[str, Any]:
+    """The card's documented eval settings, as ``resolve_data_config`` arguments."""
+    args: dict[str, Any] = {}
+    size = card.number(Metric.IMAGE_SIZE)
+    if size is not None:
+        args["input_size"] = (3, int(size), int(size))
+    crop_pct = card.number(Metric.CROP_PCT)
+    if crop_pct is not None:
+        args["crop_pct"] = float(crop_pct)
+    interpolation = card.claim(Metric.INTERPOLATION)
+    if interpolation is not None:
+        args["interpolation"] = str(interpolation.value).strip().lower()
+    return args
+
+
+def eval_transform(card: ModelCard, model: torch.nn.Module) -> EvalTransform:
+    """The card's eval transform for ``model`` via timm's ``resolve_data_config`` / ``create_transform``."""
+    from timm.data import create_transform, resolve_data_config
+
+    args = card_data_args(card)
+    config = resolve_data_config(args, model=model)
+    try:
+        transform = create_transform(**config, is_training=False)
+    except (KeyError, ValueError, AssertionError) as exc:
+        claim = card.claim(Metric.INTERPOLATION) or card.claim(Metric.CROP_PCT) or card.claim(Metric.IMAGE_SIZE)
+        raise InputError(
+            f"timm cannot build an eval transform from {args} ({type(exc).__name__}: {exc})",
+            source=claim.source if claim else card.source,
+            model=card.name,
+            field=claim.field if claim else None,
+            hint="use an Interpolation such as bicubic or bilinear, a Crop Pct in (0, 1], an integer Image Size",
+        ) from exc
+    from_timm = [k for k in ("input_size", "crop_pct", "interpolation", "mean", "std", "crop_mode") if k not in args]
+    origin = f"card: {', '.join(args) or 'nothing'}; timm pretrained_cfg: {', '.join(from_timm)}"
+    items = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in config.items()))
+    return EvalTransform(config=items, transform=transform, description=describe_transform(transform), origin=origin)
+
+
+def describe_transform(transform: Any) -> str:
+    """A one-line account of a torchvision ``Compose`` as built by timm."""
+    steps = getattr(transform, "transforms", [transform])
+    parts = [text for text in (_describe_step(step) for step in steps) if text]
+    return ", ".join(parts)
+
+
+def _describe_step(step: Any) -> str:
+    name = type(step).__name__
+    interpolation = getattr(step, "interpolation", None)
+    interp = getattr(interpolation, "value", interpolation)
+    if name == "Resize":
+        size = step.size
+        return f"resize {size if isinstance(size, int) else 'x'.join(map(str, size))} {interp}".strip()
+    if name == "ResizeKeepRatio":
+        return f"resize keeping ratio to {'x'.join(map(str, step.size))} {interp}".strip()
+    if name in ("CenterCrop", "CenterCropOrPad"):
+        size = tuple(step.size) if not isinstance(step.size, int) else (step.size, step.size)
+        label = "center crop" if name == "CenterCrop" else "center crop or pad"
+        return f"{label} {size[0] if size[0] == size[1] else 'x'.join(map(str, size))}"
+    if name == "Normalize":
+        mean = tuple(round(float(v), 4) for v in torch.as_tensor(step.mean).flatten())
+        std = tuple(round(float(v), 4) for v in torch.as_tensor(step.std).flatten())
+        return f"normalize mean={mean} std={std}"
+    if name in ("MaybeToTensor", "ToTensor", "PILToTensor", "MaybePILToTensor"):
+        return ""
+    return name
