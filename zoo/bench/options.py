@@ -1,0 +1,205 @@
+"""How a throughput/latency benchmark runs: one frozen record, from flags, env vars or code.
+
+Every option ends up in the measurement's conditions, so two runs can be told apart.
+
+Example::
+
+    >>> from zoo.bench.options import BenchOptions
+    >>> BenchOptions(device="cpu", threads=2).batch_size_for("cpu")
+    32
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, fields, replace
+from typing import Any, Mapping, Optional
+
+from zoo.errors import InputError
+
+DEVICES = ("auto", "cpu", "cuda")
+"""Device choices; ``cuda:N`` is accepted too."""
+DTYPES = ("fp32", "bf16", "fp16")
+"""fp32 runs as is; bf16/fp16 run under ``torch.autocast`` (AMP), weights stay fp32."""
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+
+DEFAULT_GPU_BATCH_SIZE = 256
+"""The batch published GPU tables mostly use; halves on out-of-memory."""
+DEFAULT_CPU_BATCH_SIZE = 32
+"""Large enough to amortise per-call overhead, small enough to finish in seconds."""
+DEFAULT_GPU_WARMUP_ITERS = 10
+DEFAULT_CPU_WARMUP_ITERS = 3
+
+_DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+
+ENV_VARS: dict[str, str] = {
+    "device": "ZOO_DEVICE",
+    "dtype": "ZOO_DTYPE",
+    "channels_last": "ZOO_CHANNELS_LAST",
+    "compile": "ZOO_COMPILE",
+    "compile_mode": "ZOO_COMPILE_MODE",
+    "compile_backend": "ZOO_COMPILE_BACKEND",
+    "threads": "ZOO_THREADS",
+    "batch_size": "ZOO_BATCH_SIZE",
+    "warmup_iters": "ZOO_BENCH_WARMUP_ITERS",
+    "warmup_seconds": "ZOO_BENCH_WARMUP_SECONDS",
+    "rounds": "ZOO_BENCH_ROUNDS",
+    "round_seconds": "ZOO_BENCH_ROUND_SECONDS",
+}
+"""The environment variable read by :meth:`BenchOptions.from_env` for each option."""
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """Options of one throughput/latency measurement (see module doc for an example)."""
+
+    device: str = "auto"
+    """auto (CUDA when available, else CPU), cpu, cuda or cuda:N."""
+    dtype: str = "fp32"
+    """fp32, or bf16/fp16 autocast (AMP)."""
+    channels_last: bool = False
+    """Run model and input in NHWC memory format."""
+    compile: bool = False
+    """Wrap the model in ``torch.compile`` (compilation happens in warm-up)."""
+    compile_mode: Optional[str] = None
+    """``torch.compile`` mode; None is torch's default."""
+    compile_backend: str = "inductor"
+    """``torch.compile`` backend ("eager" compiles the graph capture only; for tests)."""
+    threads: Optional[int] = None
+    """CPU threads for intra-op work (``torch.set_num_threads``); None leaves torch's."""
+    batch_size: Optional[int] = None
+    """Throughput batch; None is 256 on GPU, 32 on CPU."""
+    latency_batch_size: int = 1
+    warmup_iters: Optional[int] = None
+    """Minimum warm-up iterations (at least 1: the first call also compiles); None is 10 on
+    GPU, 3 on CPU."""
+    warmup_seconds: float = 1.0
+    """Minimum warm-up time (clocks ramp up, allocators grow), on top of warmup_iters."""
+    rounds: int = 5
+    """Timed rounds; the figure is their median, the spread their IQR and min/max."""
+    round_seconds: float = 1.0
+    """Target length of one timed round; the iteration count is set from warm-up."""
+    latency_min_iters: int = 10
+    """Minimum batch-1 iterations per latency round."""
+    progress: bool = True
+    """Show a tqdm bar on stderr (hidden when stderr is not a terminal)."""
+
+    def __post_init__(self) -> None:
+        if not _DEVICE_PATTERN.match(self.device):
+            self._bad("device", self.device, "use auto, cpu, cuda or cuda:N")
+        if self.dtype not in DTYPES:
+            self._bad("dtype", self.dtype, f"use one of {', '.join(DTYPES)}")
+        if self.compile_mode is not None and self.compile_mode not in COMPILE_MODES:
+            self._bad("compile_mode", self.compile_mode, f"use one of {', '.join(COMPILE_MODES)}")
+        for name in ("threads", "batch_size", "warmup_iters"):
+            value = getattr(self, name)
+            if value is not None and (_not_int(value) or value < 1):
+                self._bad(name, value, "use a whole number of at least 1")
+        for name in ("latency_batch_size", "rounds", "latency_min_iters"):
+            value = getattr(self, name)
+            if _not_int(value) or value < 1:
+                self._bad(name, value, "use a whole number of at least 1")
+        for name in ("warmup_seconds", "round_seconds"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                self._bad(name, value, "use a number of seconds, 0 or more")
+
+    @staticmethod
+    def _bad(name: str, value: Any, hint: str) -> None:
+        flag = "--" + name.replace("_", "-")
+        raise InputError(
+            f"bad benchmark option {flag}={value!r}",
+            hint=f"{hint}; set it with {flag} or ${ENV_VARS.get(name, 'ZOO_' + name.upper())}",
+        )
+
+    # ------------------------------------------------------------------ derived values
+
+    def batch_size_for(self, device_type: str) -> int:
+        """The throughput batch to try first on a device of ``device_type`` ("cpu"/"cuda")."""
+        if self.batch_size is not None:
+            return self.batch_size
+        return DEFAULT_GPU_BATCH_SIZE if device_type == "cuda" else DEFAULT_CPU_BATCH_SIZE
+
+    def warmup_iters_for(self, device_type: str) -> int:
+        """Minimum warm-up iterations on a device of ``device_type``."""
+        if self.warmup_iters is not None:
+            return self.warmup_iters
+        return DEFAULT_GPU_WARMUP_ITERS if device_type == "cuda" else DEFAULT_CPU_WARMUP_ITERS
+
+    @property
+    def amp(self) -> bool:
+        """Whether the run uses autocast (bf16 or fp16)."""
+        return self.dtype != "fp32"
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None, **overrides: Any) -> "BenchOptions":
+        """Options from ``ZOO_*`` environment variables (see :data:`ENV_VARS`), then ``overrides``.
+
+        An override of ``None`` means "not given" and leaves the env/default value.
+
+        >>> BenchOptions.from_env({"ZOO_THREADS": "2"}, dtype="bf16").threads
+        2
+        """
+        env = os.environ if environ is None else environ
+        known = {f.name: f for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for name, var in ENV_VARS.items():
+            raw = env.get(var)
+            if raw is None or raw.strip() == "":
+                continue
+            values[name] = _parse_env(var, raw.strip(), known[name].type)
+        for name, value in overrides.items():
+            if name not in known:
+                raise TypeError(f"BenchOptions has no option {name!r}")
+            if value is not None:
+                values[name] = value
+        return cls(**values)
+
+    def as_scalars(self, prefix: str = "bench_") -> dict[str, Any]:
+        """Every option as a flat ``{prefix + name: value}`` dict, for ``RunRecord.options``."""
+        return {prefix + f.name: getattr(self, f.name) for f in fields(self)}
+
+    def with_(self, **changes: Any) -> "BenchOptions":
+        """A copy with ``changes`` (validated again)."""
+        return replace(self, **changes)
+
+
+def _not_int(value: Any) -> bool:
+    return isinstance(value, bool) or not isinstance(value, int)
+
+
+def _parse_env(var: str, raw: str, annotation: Any) -> Any:
+    """Turn an env var's text into the option's type, or say which variable is wrong."""
+    kind = str(annotation)
+    try:
+        if "bool" in kind:
+            lowered = raw.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if "int" in kind:
+            return int(raw)
+        if "float" in kind:
+            return float(raw)
+    except ValueError:
+        raise InputError(
+            f"environment variable {var}={raw!r} is not a valid {kind.replace('Optional[', '').rstrip(']')}",
+            hint=f"fix or unset {var}",
+        ) from None
+    return raw
+
+
+__all__ = [
+    "BenchOptions",
+    "COMPILE_MODES",
+    "DEFAULT_CPU_BATCH_SIZE",
+    "DEFAULT_GPU_BATCH_SIZE",
+    "DEVICES",
+    "DTYPES",
+    "ENV_VARS",
+]
