@@ -90,3 +90,22 @@ def test_unbuildable_model_is_a_per_model_error_not_a_crash(tmp_path):
     assert result.exit_code == 2
     assert "no_such_net_v9" in result.output and "no model of that name" in result.output
     assert "test_efficientnet" in result.output
+
+
+def test_card_fps_for_this_device_becomes_a_judged_throughput_claim(tmp_path):
+    import torch
+
+    from zoo.bench.device import device_name
+
+    cpu = device_name(torch.device("cpu"))
+    text = model_yaml().replace("    Custom Key: kept\n", f"    Custom Key: kept\n    FPS ({cpu}): 1000000000\n")
+    index = write(tmp_path / "i.yml", text)
+    result = CliRunner().invoke(
+        cli,
+        ["bench", "--all", "--index", str(index), "--device", "cpu", "--batch-size", "2", "--rounds", "2",
+         "--gate-metrics", "throughput", "--results", str(tmp_path / "runs")],
+    )
+    [path] = list_runs(tmp_path / "runs")
+    verdict = next(v for v in load_run(path).verdicts() if v.metric == "throughput")
+    assert verdict.claim is not None and verdict.claim.field.startswith("FPS (")
+    assert verdict.status == "drift" and result.exit_code == 1

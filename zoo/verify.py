@@ -12,7 +12,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
 import torch
 
@@ -47,6 +47,8 @@ class VerifyRequest:
     evaluation: Optional["EvalOptions"] = None
     bench: Optional["BenchOptions"] = None
     shard: Optional[str] = None
+    reference_tables: Sequence[Any] = ()
+    """Published throughput tables (zoo.bench.reference.ReferenceTable) to compare with."""
     options: Mapping[str, Scalar] = field(default_factory=dict)
     """The options as given, for the record."""
     today: Optional[dt.date] = None
@@ -150,9 +152,14 @@ def _measure_kind(kind: str, work: _Work, request: VerifyRequest) -> list[Measur
         return list(outcome.measurements)
     if kind == "throughput":
         from zoo.bench.options import BenchOptions
+        from zoo.bench.reference import attach_reference
         from zoo.measure.throughput import measure_throughput
 
-        return measure_throughput(work.card, work.model, request.bench or BenchOptions.from_env())
+        measured = measure_throughput(work.card, work.model, request.bench or BenchOptions.from_env())
+        throughput = next((m for m in measured if m.metric == "throughput" and m.status == "ok"), None)
+        if throughput is not None:  # a published figure for this device becomes a claim
+            work.card = attach_reference(work.card, throughput, request.reference_tables)
+        return measured
     raise ValueError(f"unknown measurement kind {kind!r}")
 
 
@@ -164,7 +171,7 @@ def _measure_accuracy(works: list[_Work], request: VerifyRequest, folder: Option
     for work in works:
         if work.model is not None and not work.weights_loaded:
             reason = _weights_reason(work)
-            work.measurements.extend(Measurement.unavailable(m, f"weights not loaded: {reason}") for m in MEASUREMENT_KINDS["accuracy"])
+            work.measurements.extend(Measurement.unavailable(m, f"weights not loaded ({reason})") for m in MEASUREMENT_KINDS["accuracy"])
     if not ready:
         return {}
     say(f"accuracy: {len(ready)} model(s)")
@@ -182,7 +189,7 @@ def _weights_reason(work: _Work) -> str:
     weights = next((m for m in work.measurements if m.metric == "weights"), None)
     if weights is None:
         return "weights were not measured"
-    return weights.reason or "the checkpoint did not load"
+    return (weights.reason or "the checkpoint did not load").split(". ", 1)[0]
 
 
 def _now() -> str:

@@ -14,6 +14,8 @@ from typing import Any, Callable, TypeVar
 
 import click
 
+from zoo.cli.common import DeviceType
+
 from zoo.bench.options import COMPILE_MODES, DEFAULT_CPU_BATCH_SIZE, DEFAULT_GPU_BATCH_SIZE, DTYPES, BenchOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,23 +33,13 @@ BENCH_OPTION_NAMES = (
 """The keyword arguments ``@bench_options`` adds to a command."""
 
 
-class _DeviceType(click.ParamType):
-    name = "auto|cpu|cuda[:N]"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> str:
-        text = str(value).strip().lower()
-        if text in ("auto", "cpu", "cuda") or (text.startswith("cuda:") and text[5:].isdigit()):
-            return text
-        self.fail(f"{value!r} is not a device; use auto, cpu, cuda or cuda:N", param, ctx)
-
-
 def bench_options(func: F) -> F:
     """Add --device, --dtype, --channels-last, --compile, --compile-mode, --threads,
     --batch-size and --rounds. Unset flags fall back to their ZOO_* env vars, then defaults."""
     decorators = [
         click.option(
             "--device",
-            type=_DeviceType(),
+            type=DeviceType(),
             default=None,
             metavar="[auto|cpu|cuda|cuda:N]",
             help="Where to time: auto (CUDA if available), cpu, cuda, cuda:N. [env ZOO_DEVICE; default auto]",

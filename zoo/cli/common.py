@@ -41,6 +41,18 @@ def explained_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+class DeviceType(click.ParamType):
+    """A device flag's value: auto, cpu, cuda or cuda:N (lower-cased)."""
+
+    name = "auto|cpu|cuda[:N]"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        text = str(value).strip().lower()
+        if text in ("auto", "cpu", "cuda") or (text.startswith("cuda:") and text[5:].isdigit()):
+            return text
+        self.fail(f"{value!r} is not a device; use auto, cpu, cuda or cuda:N", param, ctx)
+
+
 def index_option(func: F) -> F:
     """``--index PATH`` (repeatable): model-index files or folders, default ``metadata/``."""
     return click.option(
@@ -54,4 +66,4 @@ def index_option(func: F) -> F:
     )(func)
 
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_CODES_HELP", "explained_errors", "index_option"]
+__all__ = ["DeviceType", "EXIT_BAD_INPUT", "EXIT_CODES_HELP", "explained_errors", "index_option"]

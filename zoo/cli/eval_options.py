@@ -18,6 +18,8 @@ from typing import Any, Callable, Optional, TypeVar
 
 import click
 
+from zoo.cli.common import DeviceType
+
 from zoo.evaluate.options import AMP_DTYPES, ENV_DATA, ENV_LABELS, ENV_LIMIT, ENV_WORKERS, EvalOptions
 from zoo.evaluate.stats import METHODS
 
@@ -36,16 +38,6 @@ EVAL_OPTION_NAMES = (
     "interval",
 )
 """The keyword arguments ``@eval_options`` adds to a command."""
-
-
-class _DeviceType(click.ParamType):
-    name = "auto|cpu|cuda[:N]"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> str:
-        text = str(value).strip().lower()
-        if text in ("auto", "cpu", "cuda") or (text.startswith("cuda:") and text[5:].isdigit()):
-            return text
-        self.fail(f"{value!r} is not a device; use auto, cpu, cuda or cuda:N", param, ctx)
 
 
 def eval_options(func: F) -> F:
@@ -90,7 +82,7 @@ def eval_options(func: F) -> F:
         ),
         click.option(
             "--eval-device",
-            type=_DeviceType(),
+            type=DeviceType(),
             default=None,
             help="Where to score: auto, cpu, cuda, cuda:N. [default: --device if given, else auto]",
         ),

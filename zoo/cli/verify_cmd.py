@@ -12,6 +12,7 @@ from zoo.cli.bench_options import bench_options, bench_options_from_cli
 from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
 from zoo.cli.eval_options import eval_options, eval_options_from_cli
 from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
+from zoo.bench.reference import find_reference_tables
 from zoo.index import load_index
 from zoo.outcome import exit_code
 from zoo.plan import MEASUREMENT_KINDS, choose_kinds, metrics_of
@@ -33,6 +34,10 @@ def verify_options(func: Any) -> Any:
             click.option("--gate-metrics", default=None, help="Comma-separated metrics whose drift fails the run (default: from the tolerances file: top1,top5)."),
             click.option("--shard", default=None, metavar="K/N", help="Only the K-th of N deterministic shares of the models (CI matrices)."),
             click.option("--no-record", is_flag=True, help="Do not write a run record."),
+            click.option(
+                "--reference-tables", type=click.Path(file_okay=False), default="metadata/benchmarks", show_default=True,
+                help="Folder of published benchmark-infer-*.csv tables; a row for the same model and device becomes a throughput claim.",
+            ),
         ]
     ):
         func = decorator(func)
@@ -60,6 +65,7 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
         evaluation=eval_options_from_cli(**kw) if "accuracy" in kinds else None,
         bench=bench_options_from_cli(**kw) if "throughput" in kinds else None,
         shard=shard,
+        reference_tables=find_reference_tables(kw["reference_tables"]) if "throughput" in kinds else (),
         options={k: (v if isinstance(v, (bool, int, float, str)) or v is None else str(v)) for k, v in kw.items()},
         today=dt.date.today(),
     )
@@ -68,7 +74,7 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     if is_main_process():
         from zoo.views.terminal import print_run
 
-        print_run(record, code)
+        print_run(record)
         if path is not None:
             click.echo(f"run record: {path}", err=True)
     sys.exit(code)

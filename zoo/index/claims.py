@@ -36,7 +36,6 @@ RESULT_FIELDS: dict[str, FieldSpec] = {
     "Top 5 Accuracy": FieldSpec(Metric.TOP5, "%", "percent"),
 }
 IMAGENET_NAMES = {"imagenet", "imagenet-1k", "imagenet1k", "imagenet 1k", "ilsvrc2012", "imagenet-1k val"}
-THROUGHPUT_PREFIXES = ("FPS", "Throughput")
 
 
 class ClaimReader:
@@ -83,27 +82,19 @@ class ClaimReader:
             return Claim(spec.metric.value, key, int(number.value), raw, source, spec.unit, number.precision)
         return Claim(spec.metric.value, key, number.value, raw, source, spec.unit, number.precision)
 
-    def read_throughput(self, mapping: LocatedMap, key: str) -> Optional[Claim]:
-        number = read_number(mapping.raw.get(key, str(mapping[key])))
-        if number is None:
-            raise self._fail(mapping, key, f"cannot read {mapping[key]!r} as images per second", "write a number such as 1250")
-        return Claim(
-            Metric.THROUGHPUT.value, key, number.value, mapping.raw.get(key, ""),
-            SourceRef(self.path, mapping.line_of(key)), "images/s", number.precision,
-        )
-
 
 def collect_claims(entry: LocatedMap, metadata: LocatedMap, reader: ClaimReader) -> dict[str, Claim]:
-    """All claims of one model entry (its merged Metadata, Weights and ImageNet Results)."""
+    """All claims of one model entry (its merged Metadata, Weights and ImageNet Results).
+
+    Throughput figures (``FPS (GPU ...)`` keys) stay in the card's metadata: they hold only
+    for the device they name, so zoo.bench.reference turns them into a claim once the
+    measuring device is known.
+    """
     claims: dict[str, Claim] = {}
     for key in metadata:
         spec = METADATA_FIELDS.get(key)
         if spec is not None:
             claims[spec.metric.value] = reader.read(metadata, key, spec)
-        elif isinstance(key, str) and key.startswith(THROUGHPUT_PREFIXES):
-            claim = reader.read_throughput(metadata, key)
-            if claim is not None:
-                claims[claim.metric] = claim
     weights = entry.get("Weights")
     if weights:
         claims[Metric.WEIGHTS.value] = Claim(

@@ -1,83 +1,80 @@
-"""The terminal table of a run record: every claim beside its measurement and verdict."""
+"""The terminal table of a run record: every claim beside its measurement and verdict.
+
+It reads the same display rows as the HTML and Markdown reports (:mod:`zoo.views.rows`),
+so the three never disagree. Long reasons (a failed download explains itself at length)
+are shortened in the table and printed once, in full, as numbered notes below it.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Optional
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from zoo.records import Measurement, ModelResult, RunRecord, Verdict
+from zoo.views.rows import ClaimRow, ModelView, RunView, run_view
 
 STYLES = {"pass": "green", "drift": "bold red", "unverified": "yellow", "error": "bold magenta", "waived": "cyan"}
+SHORT = 140
 
 
-def _value(value: object, unit: str = "") -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool) or isinstance(value, str):
-        text = str(value)
-        return text if len(text) <= 40 else "…" + text[-39:]
-    if isinstance(value, int) or float(value).is_integer() and abs(float(value)) >= 1000:
-        return f"{int(value):,}"
-    return f"{float(value):.4g}{'%' if unit == '%' else ''}"
+class _Notes:
+    """Numbered full texts, each printed once however many rows refer to it."""
+
+    def __init__(self) -> None:
+        self.texts: dict[str, int] = {}
+
+    def refer(self, text: str) -> str:
+        """``text`` itself if short, else its first sentence and a note number."""
+        if len(text) <= SHORT:
+            return text
+        number = self.texts.setdefault(text, len(self.texts) + 1)
+        first = text.split(". ", 1)[0]
+        if len(first) > SHORT:
+            first = first[: SHORT - 1] + "…"
+        return f"{first} [{number}]"
 
 
-def _measured(measurement: Optional[Measurement], compared: Optional[float] = None) -> str:
-    if measurement is None or measurement.status != "ok":
-        return "—"
-    text = _value(measurement.value if compared is None else compared, measurement.unit)
-    if measurement.uncertainty is not None:
-        u = measurement.uncertainty
-        text += f" [{u.low:.4g}, {u.high:.4g}]"
-    return text
+def _why(row: ClaimRow, notes: _Notes) -> str:
+    if not row.requested and row.status == "unverified":
+        return "not asked for in this run"
+    text = row.explanation + (f"; waived: {row.waiver}" if row.waiver and row.status == "waived" else "")
+    return notes.refer(text)
 
 
-def _difference(verdict: Verdict) -> str:
-    if verdict.difference is None:
-        return ""
-    if verdict.relative_difference is not None and verdict.metric not in ("top1", "top5"):
-        return f"{verdict.relative_difference:+.2%}"
-    return f"{verdict.difference:+.3g}"
-
-
-def model_table(result: ModelResult) -> Table:
+def model_table(model: ModelView, notes: _Notes) -> Table:
     """One table per model: claims first, then measurements that have no claim."""
-    table = Table(title=f"{result.card.name}  ({result.card.source})", title_justify="left", expand=False)
+    table = Table(title=f"{model.name}  ({model.source})", title_justify="left")
     for column in ("claim", "claimed", "measured", "Δ", "verdict", "why", "source"):
         table.add_column(column, overflow="fold", ratio=3 if column == "why" else None, no_wrap=column != "why")
-    for verdict in result.verdicts:
-        claim = verdict.claim
+    for row in model.rows:
+        measured = row.measured + (f" {row.uncertainty}" if row.uncertainty else "")
+        difference = row.relative if row.relative and not row.uncertainty else row.difference
+        status = row.status + ("" if row.gating or row.status != "drift" else " (not gating)")
         table.add_row(
-            claim.field if claim else verdict.metric,
-            _value(claim.raw.rsplit("/", 1)[-1] if claim and verdict.metric == "weights" else (claim.raw if claim else None)),
-            _measured(verdict.measurement, verdict.compared_value),
-            _difference(verdict),
-            Text(verdict.status + ("" if verdict.gating else ""), style=STYLES.get(verdict.status, "")),
-            verdict.explanation,
-            str(claim.source) if claim else "",
+            row.field or row.label, row.claimed, measured or "—", difference,
+            Text(status, style=STYLES.get(row.status, "")), _why(row, notes), str(row.source or ""),
         )
-    claimed = {v.metric for v in result.verdicts}
-    for measurement in result.measurements:
-        if measurement.metric in claimed:
+    claimed = {row.metric for row in model.rows}
+    for m in model.measurements:
+        if m.metric in claimed:
             continue
-        status = "measured" if measurement.status == "ok" else measurement.status
-        table.add_row(
-            measurement.metric, "—", _measured(measurement), "", Text(status, style="dim" if status == "measured" else "yellow"),
-            measurement.reason or measurement.method, "",
-        )
+        if m.status == "ok":
+            method = m.method.split(";", 1)[0]
+            table.add_row(m.label, "—", f"{m.value} {m.uncertainty}".strip(), "", Text("measured", style="dim"), notes.refer(method), "")
+        else:
+            table.add_row(m.label, "—", "—", "", Text(m.status, style="yellow"), notes.refer(m.reason), "")
     return table
 
 
-def summary_line(record: RunRecord, exit_code: int) -> Text:
-    counts = Counter(v.status for v in record.verdicts())
-    parts = [Text(f"{counts[s]} {s}", style=STYLES[s]) for s in ("pass", "drift", "unverified", "error", "waived") if counts[s]]
-    text = Text(f"{len(record.models)} model(s), {sum(counts.values())} claim(s): ")
+def summary_line(view: RunView) -> Text:
+    parts = [Text(f"{count} {status}", style=STYLES[status]) for status, count in view.counts.items() if count]
+    text = Text(f"{len(view.models)} model(s), {view.claims_checked} claim(s): ")
     text.append_text(Text(", ").join(parts) if parts else Text("nothing judged"))
-    meaning = {0: "every checked claim passes or is waived", 1: "a gating claim drifted", 2: "bad input", 3: "incomplete: some measurements could not be made"}
-    text.append(f"  -> exit {exit_code} ({meaning.get(exit_code, '')})")
+    if view.not_requested:
+        text.append(f" ({len(view.not_requested)} not asked for)")
+    text.append(f"  -> exit {view.gate.code} ({view.gate.meaning})")
     return text
 
 
@@ -88,9 +85,17 @@ def make_console() -> Console:
     return console if console.is_terminal else Console(width=160)
 
 
-def print_run(record: RunRecord, exit_code: int, console: Optional[Console] = None) -> None:
-    """Print every model's table and the summary line."""
+def print_view(view: RunView, console: Optional[Console] = None) -> None:
+    """Print every model's table, the notes they refer to, and the summary line."""
     console = console or make_console()
-    for result in record.models:
-        console.print(model_table(result))
-    console.print(summary_line(record, exit_code))
+    notes = _Notes()
+    for model in view.models:
+        console.print(model_table(model, notes))
+    for text, number in notes.texts.items():
+        console.print(f"[{number}] {text}", markup=False, highlight=False)
+    console.print(summary_line(view))
+
+
+def print_run(record, console: Optional[Console] = None) -> None:  # noqa: ANN001 - RunRecord
+    """Print a run record's table (the exit code shown is the record's own)."""
+    print_view(run_view(record), console)
