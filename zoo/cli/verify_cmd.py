@@ -71,12 +71,15 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     )
     record, path = run_verify(request, say=lambda line: click.echo(line, err=True))
     code = exit_code(record.verdicts(), metrics_of(kinds))
-    if is_main_process():
-        from zoo.views.terminal import print_run
+    if not is_main_process():
+        # Under torchrun only rank 0 reports; a non-zero exit here would make torchrun
+        # kill rank 0 before it has written the record.
+        sys.exit(0)
+    from zoo.views.terminal import print_run
 
-        print_run(record)
-        if path is not None:
-            click.echo(f"run record: {path}", err=True)
+    print_run(record)
+    if path is not None:
+        click.echo(f"run record: {path}", err=True)
     sys.exit(code)
 
 
