@@ -12,7 +12,7 @@ from zoo.errors import EXIT_BAD_INPUT, ZooError
 
 EXIT_CODES_HELP = """\b
 Exit codes:
-  0  every checked claim passes or is waived
+  0  every gating claim passes or is waived; every requested measurement was made
   1  at least one gating claim drifted beyond its tolerance
   2  bad usage or bad input (unreadable index, unknown model, bad option)
   3  incomplete: a requested measurement could not be made, nothing drifted
