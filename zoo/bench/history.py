@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Optional, Sequence
 
-from zoo.bench.timing import TIMING_METRICS
 from zoo.records import Measurement, Metric, RunRecord, Scalar
 
 ChangeStatus = Literal["regression", "improvement", "unchanged", "incomparable"]
@@ -38,6 +37,9 @@ COMPARABLE_CONDITIONS = (
     "threads",
 )
 """Conditions that must agree for two timing figures to be compared."""
+TIMING_METRICS = tuple(HIGHER_IS_BETTER)
+"""throughput, latency_p50, latency_p90: the order of :data:`zoo.bench.timing.TIMING_METRICS`, kept
+here without importing the timing code (and torch), so that views can compare runs."""
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,8 @@ def command(
 
     RUN: run.json files or run folders (default: the latest run in the results folder).
     Shards of one run are merged. With several runs, the latest is shown in full and
-    the report adds each metric over time. Nothing is measured. With no output option,
+    the report adds each metric over time and its throughput and latency beside the
+    previous run's (a regression only when the change exceeds both runs' spread). Nothing is measured. With no output option,
     the Markdown summary is printed.
     """
     records = read_runs(runs, results)

@@ -17,6 +17,7 @@ import jinja2
 from zoo import __version__
 from zoo.records import Environment, Metric, RunRecord
 from zoo.views import plots as plotting
+from zoo.views.history_rows import CHANGE_ORDER, performance_changes
 from zoo.views.output import write_atomic
 from zoo.views.rows import (
     VERDICT_ORDER,
@@ -104,8 +105,8 @@ def render_html(
 ) -> str:
     """The report for ``runs`` as one HTML document.
 
-    The latest run is shown in full; with several runs, a runs table and each metric over
-    time are added. ``out_dir`` is where the file will live (claim links are made relative
+    The latest run is shown in full; with several runs, a runs table, each metric over
+    time and its timing figures beside the previous run's (performance changes) are added. ``out_dir`` is where the file will live (claim links are made relative
     to it unless ``link_template`` is given); ``plots`` are drawn when not passed.
 
     >>> html = render_html([run])  # doctest: +SKIP
@@ -125,6 +126,8 @@ def render_html(
         zoo_plots=[p for p in plots if p.key == "accuracy-throughput"],
         history_plots=[p for p in plots if p.key.startswith("history-")],
         runs=_summaries(runs) if len(runs) > 1 else [],
+        changes=performance_changes(runs),
+        change_order=CHANGE_ORDER,
         accuracy_rows=_accuracy_rows(view),
         environment=_environment(current.environment),
         generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

@@ -1,7 +1,8 @@
 """The report as Markdown, sized for a CI job summary (GitHub's step summary takes 1 MiB).
 
 Gate outcome and counts first, then what needs attention, then every claim folded in a
-``<details>`` block (GitHub renders it; plain Markdown viewers show it as a list).
+``<details>`` block (GitHub renders it; plain Markdown viewers show it as a list), then,
+given several runs, the latest run's timing figures beside the previous run's.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 from typing import Optional, Sequence, Union
 
 from zoo.records import RunRecord
+from zoo.views.history_rows import CHANGE_ORDER, PerformanceChanges, performance_changes
 from zoo.views.rows import VERDICT_ORDER, ClaimRow, RunView, latest, run_view
 
 VERDICT_MARKS = {"pass": "✅", "drift": "❌", "error": "⛔", "unverified": "⚠️", "waived": "➖"}
+CHANGE_MARKS = {"regression": "❌", "improvement": "✅", "unchanged": "➖", "incomparable": "⚠️"}
 GATE_MARKS = {"pass": "✅", "drift": "❌", "error": "⛔", "incomplete": "⚠️"}
 MAX_DETAIL_ROWS = 2000
 """Beyond this many claims the full table is cut (a job summary must stay under 1 MiB)."""
@@ -59,7 +62,8 @@ def _claim_rows(rows: Sequence[ClaimRow], linked: bool, with_why: bool) -> list[
 def render_markdown(
     runs: Union[Sequence[RunRecord], RunRecord], *, link_template: Optional[str] = None, title: str = "zoo reproducibility report"
 ) -> str:
-    """Markdown for the latest of ``runs``: outcome, counts, attention, unverified, all claims.
+    """Markdown for the latest of ``runs``: outcome, counts, attention, unverified, all claims,
+    and with several runs the performance changes since the run that finished before it.
 
     Claim sources become links only with ``link_template`` (a CI summary cannot open
     local files); otherwise they are shown as ``path:line``.
@@ -95,8 +99,38 @@ def render_markdown(
     lines += _claim_rows(shown, linked, with_why=False)
     if len(rows) > len(shown):
         lines += ["", f"_{len(rows) - len(shown)} more claims are in the HTML report and the CSV export._"]
-    lines += ["", "</details>", "", _environment_line(view.run), ""]
+    lines += ["", "</details>"]
+    changes = performance_changes(records)
+    if changes is not None:
+        lines += [""] + _changes(changes)
+    lines += ["", _environment_line(view.run), ""]
     return "\n".join(lines)
+
+
+def _changes(changes: PerformanceChanges) -> list[str]:
+    """The latest run's timing figures beside the previous run's, with compare_runs' status."""
+    counts = " · ".join(f"{changes.counts.get(s, 0)} {s}" for s in CHANGE_ORDER)
+    lines = [
+        "### Performance changes",
+        "",
+        f"Run `{_cell(changes.current.run_id)}` compared with `{_cell(changes.previous.run_id)}` (the run before it): {counts}. "
+        "A change counts only when it exceeds the run-to-run spread of both runs.",
+        "",
+    ]
+    body = []
+    for row in changes.rows[:MAX_DETAIL_ROWS]:
+        mark = CHANGE_MARKS.get(row.status, "")
+        status = f"{mark} {row.status}".strip()
+        previous = row.previous + (f" {row.previous_spread}" if row.previous_spread else "")
+        current = row.current + (f" {row.current_spread}" if row.current_spread else "")
+        body.append([
+            _cell(row.model), _cell(row.label), _cell(previous or "—"), _cell(current or "—"), _cell(row.relative),
+            f"**{status}**" if row.status == "regression" else status, _cell(row.explanation),
+        ])
+    lines += _table(["Model", "Metric", "Previous", "Current", "Δ rel", "Status", "Why"], body, right=(2, 3, 4))
+    if len(changes.rows) > MAX_DETAIL_ROWS:
+        lines += ["", f"_{len(changes.rows) - MAX_DETAIL_ROWS} more timing figures are in the HTML report._"]
+    return lines
 
 
 def _header(view: RunView, title: str) -> list[str]:

@@ -66,7 +66,7 @@ UNIT_SUFFIXES: dict[str, str] = {
 }
 
 GATE_OUTCOMES: dict[int, tuple[str, str]] = {
-    0: ("pass", "every checked claim passes or is waived"),
+    0: ("pass", "every gating claim passes or is waived; every requested measurement was made"),
     1: ("drift", "a gating claim drifted beyond its tolerance: the claim is off"),
     2: ("error", "bad input: a model or its input is broken"),
     3: ("incomplete", "a requested measurement could not be made (download, data, memory); nothing drifted"),
@@ -447,6 +447,11 @@ def run_view(run: RunRecord, *, link_template: Optional[str] = None, out_dir: Op
     )
 
 
+def finish_order(run: RunRecord) -> tuple[str, str, str]:
+    """Sort key of runs by the time they finished (then started, then id)."""
+    return (run.finished, run.started, run.run_id)
+
+
 def latest(runs: Sequence[RunRecord]) -> RunRecord:
     """The run that finished last."""
-    return max(runs, key=lambda r: (r.finished, r.started, r.run_id))
+    return max(runs, key=finish_order)
