@@ -109,3 +109,22 @@ def test_card_fps_for_this_device_becomes_a_judged_throughput_claim(tmp_path):
     verdict = next(v for v in load_run(path).verdicts() if v.metric == "throughput")
     assert verdict.claim is not None and verdict.claim.field.startswith("FPS (")
     assert verdict.status == "drift" and result.exit_code == 1
+    # the gate re-judges against the current index and keeps the device's published figure
+    gate = CliRunner().invoke(cli, ["gate", str(path), "--index", str(index), "--gate-metrics", "throughput"])
+    assert gate.exit_code == 1, gate.output
+    wrong_index = write(tmp_path / "other.yml", model_yaml("test_resnet"))
+    assert CliRunner().invoke(cli, ["gate", str(path), "--index", str(wrong_index)]).exit_code == 2
+
+
+def test_a_misspelt_gate_metric_is_bad_input(tmp_path):
+    index = write(tmp_path / "i.yml", model_yaml())
+    result = CliRunner().invoke(cli, ["verify", "--all", "--index", str(index), "--only", "params", "--gate-metrics", "Parameters", "--no-record"])
+    assert result.exit_code == 2 and "unknown metric 'Parameters'" in result.output
+
+
+def test_an_unwritable_results_folder_is_bad_input_not_drift(tmp_path):
+    index = write(tmp_path / "i.yml", model_yaml())
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(cli, ["verify", "--all", "--index", str(index), "--only", "params", "--results", str(blocker / "runs")])
+    assert result.exit_code == 2 and "zoo: error:" in result.output

@@ -155,3 +155,25 @@ def test_shipped_tolerances_file_loads_and_gates_accuracy():
     policy = load_policy()
     assert policy.gate_metrics == frozenset({"top1", "top5"})
     assert policy.tolerance("file_size").absolute == 0
+
+
+def test_without_a_tolerances_file_the_documented_defaults_apply(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    policy = load_policy()
+    assert policy.source is None
+    assert policy.tolerance("flops").relative == 0.02 and policy.tolerance("top1").absolute == 0.25
+    assert policy.tolerance("top1").gate and not policy.tolerance("flops").gate
+
+
+@pytest.mark.parametrize(
+    "text,line",
+    [
+        ("tolerances:\n  top-1: {absolute: 0.5}\n", 2),
+        ("gate: [top1, Top 1 Accuracy]\n", 1),
+        ("waivers:\n- model: m\n  metric: FLOPs\n  reason: r\n  expires: 2030-01-01\n", 3),
+    ],
+)
+def test_unknown_metric_names_in_the_policy_are_errors(tmp_path, text, line):
+    with pytest.raises(InputError, match="unknown metric") as info:
+        load_policy(write(tmp_path / "tol.yml", text))
+    assert info.value.source.line == line

@@ -106,3 +106,16 @@ def test_unknown_model_lists_known_ones(tmp_path):
         index.get("nope")
     with pytest.raises(InputError, match="--all"):
         index.select([], all_models=False)
+
+
+def test_weights_must_be_one_url(tmp_path):
+    path = write(tmp_path / "i.yml", "Models:\n- Name: m\n  Weights: [a.pth, b.pth]\n")
+    with pytest.raises(InputError, match="expected one URL") as info:
+        load_index([path])
+    assert info.value.source.line == 3 and info.value.field == "Weights"
+
+
+def test_an_index_without_models_cannot_verify_all(tmp_path):
+    index = load_index([write(tmp_path / "i.yml", "Collections:\n- Name: Empty\n")])
+    with pytest.raises(InputError, match="defines no models"):
+        index.select([], all_models=True)

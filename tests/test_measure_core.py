@@ -86,3 +86,19 @@ def test_no_resize_candidates_without_crop_pct():
 def test_unknown_timm_name_is_a_clear_build_error():
     with pytest.raises(BuildError, match="mobilenetv2_100"):
         build_model(ModelCard(name="mobilenetv2_10", source=SRC))
+
+
+class FixedSize(Tiny):
+    """Takes only 8x8 inputs, as fixed-size models (ViTs) do."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] != 8:
+            raise AssertionError(f"Input height ({x.shape[-1]}) doesn't match model (8)")
+        return super().forward(x)
+
+
+def test_a_model_that_takes_only_its_own_size_still_gets_its_flops():
+    measurement = measure_flops(card(), FixedSize().eval())
+    assert measurement.status == "ok" and measurement.value > 0
+    assert all("@8px" in a.convention for a in measurement.alternatives)
+    assert any("16px resize size were not counted" in note for note in measurement.notes)

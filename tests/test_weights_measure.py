@@ -124,6 +124,17 @@ def test_unprovable_file_loads_but_is_not_ok(server, tmp_path):
     assert outcome.loaded and weights.status == "unavailable" and "zoo lock tiny" in (weights.reason or "")
 
 
+def test_a_size_matching_its_own_claim_proves_neither_claim(server, tmp_path):
+    data = checkpoint_bytes(trained_state(), tmp_path)
+    url = server.serve("/plain-sized.pth", data)  # no hash in the name, no lock entry; File Size matches
+    outcome = measure_weights(make_card("tiny", url, len(data)), TinyNet(), fast_options(tmp_path))
+    found = by_metric(outcome.measurements)
+    assert outcome.loaded
+    assert found["file_size"].status == "unavailable" and found["weights"].status == "unavailable"
+    assert "zoo lock tiny" in (found["file_size"].reason or "")
+    assert "proven by nothing" in found["weights"].method
+
+
 # --------------------------------------------------------------------------- mirrors
 
 

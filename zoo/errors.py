@@ -14,6 +14,8 @@ EXIT_BAD_INPUT = 2
 """Bad usage or bad input: unreadable index, unknown model, bad option."""
 EXIT_INCOMPLETE = 3
 """A measurement that was asked for could not be made, and nothing drifted."""
+EXIT_INTERNAL = 4
+"""zoo itself failed: a bug, never a verdict."""
 
 
 class ZooError(Exception):

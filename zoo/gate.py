@@ -14,12 +14,12 @@ from dataclasses import dataclass, field, replace
 from typing import Optional, Sequence
 
 from zoo.compare import judge
-from zoo.errors import EXIT_INCOMPLETE, EXIT_OK
+from zoo.errors import EXIT_INCOMPLETE, EXIT_OK, InputError
 from zoo.index import Index
 from zoo.outcome import exit_code
 from zoo.plan import MEASUREMENT_KINDS, metrics_of
 from zoo.policy import Policy
-from zoo.records import ModelResult, RunRecord, Verdict
+from zoo.records import Metric, ModelResult, RunRecord, Verdict
 
 CAUSES: dict[str, str] = {
     "drift": "the claim is off: fix the card or waive it",
@@ -93,9 +93,20 @@ def rejudge(run: RunRecord, policy: Policy, *, index: Optional[Index] = None, to
             if card.name not in known:
                 dropped.append(card.name)
                 continue
-            card = known[card.name]
+            fresh = known[card.name]
+            # A throughput claim comes from a published figure for the measured device, found at
+            # measuring time (zoo.bench.reference); the index alone cannot rebuild it.
+            stored = card.claim(Metric.THROUGHPUT)
+            if stored is not None and fresh.claim(Metric.THROUGHPUT) is None:
+                fresh = replace(fresh, claims={**fresh.claims, Metric.THROUGHPUT.value: stored})
+            card = fresh
         verdicts = judge(card, result.measurements, policy, today)
         models.append(ModelResult(card=card, measurements=list(result.measurements), verdicts=verdicts))
+    if run.models and not models:
+        raise InputError(
+            f"run {run.run_id}: none of its models ({', '.join(dropped)}) is in the index",
+            hint="pass the --index the run was made from, or --stored-claims to judge the claims stored in the run",
+        )
     options = dict(run.options)
     options["gate_metrics"] = ",".join(sorted(policy.gate_metrics))
     options["judged_on"] = today.isoformat()

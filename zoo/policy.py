@@ -12,17 +12,28 @@ import yaml
 from zoo.errors import InputError
 from zoo.index.documents import display_path
 from zoo.index.located_yaml import LocatedMap, error_position, load_located
-from zoo.records import SourceRef, Tolerance, Waiver
+from zoo.records import Metric, SourceRef, Tolerance, Waiver
 
 DEFAULT_POLICY_PATH = Path("metadata") / "tolerances.yml"
 DEFAULT_GATE = ("top1", "top5")
+DEFAULT_TOLERANCES: dict[str, Tolerance] = {
+    t.metric: t
+    for t in (
+        Tolerance("flops", relative=0.02),
+        Tolerance("top1", absolute=0.25),
+        Tolerance("top5", absolute=0.25),
+        Tolerance("throughput", relative=0.10),
+    )
+}
+"""Used when no tolerances file is found; the same figures as the shipped metadata/tolerances.yml."""
+KNOWN_METRICS = tuple(m.value for m in Metric)
 
 
 @dataclass(frozen=True)
 class Policy:
     """Tolerances per metric, the metrics that gate, and the waivers in force."""
 
-    tolerances: dict[str, Tolerance] = field(default_factory=dict)
+    tolerances: dict[str, Tolerance] = field(default_factory=lambda: dict(DEFAULT_TOLERANCES))
     gate_metrics: frozenset[str] = frozenset(DEFAULT_GATE)
     waivers: tuple[Waiver, ...] = ()
     source: Optional[str] = None
@@ -54,7 +65,10 @@ def load_policy(path: Union[str, Path, None] = None) -> Policy:
             raise InputError(f"tolerances file {display_path(chosen)} does not exist", hint="pass an existing file with --tolerances")
         return Policy()
     shown = display_path(chosen)
-    text = chosen.read_text(encoding="utf-8")
+    try:
+        text = chosen.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read tolerances file: {exc}", source=SourceRef(shown, 1), hint="pass a readable UTF-8 YAML file with --tolerances") from None
     try:
         data = load_located(text) or LocatedMap()
     except yaml.YAMLError as exc:
@@ -83,6 +97,7 @@ def _tolerances(data: LocatedMap, shown: str) -> dict[str, Tolerance]:
         raise InputError("tolerances must be a mapping of metric -> {relative, absolute}", source=SourceRef(shown, data.line_of("tolerances")), field="tolerances")
     result = {}
     for metric, spec in section.items():
+        _check_metric(metric, SourceRef(shown, section.line_of(metric)), "tolerances")
         if not isinstance(spec, LocatedMap):
             raise InputError("expected {relative: ..., absolute: ...}", source=SourceRef(shown, section.line_of(metric)), field=f"tolerances.{metric}")
         unknown = set(spec) - {"relative", "absolute"}
@@ -98,7 +113,15 @@ def _gate(data: LocatedMap, shown: str) -> list[str]:
     gate = data.get("gate", list(DEFAULT_GATE))
     if not isinstance(gate, list) or not all(isinstance(m, str) for m in gate):
         raise InputError("gate must be a list of metric names", source=SourceRef(shown, data.line_of("gate")), field="gate")
+    for metric in gate:
+        _check_metric(metric, SourceRef(shown, data.line_of("gate")), "gate")
     return gate
+
+
+def _check_metric(metric: object, source: SourceRef, field: str) -> None:
+    """A metric name in the policy must be one zoo judges; a typo would silently judge nothing."""
+    if metric not in KNOWN_METRICS:
+        raise InputError(f"unknown metric {metric!r}", source=source, field=field, hint=f"use one of {', '.join(KNOWN_METRICS)}")
 
 
 def _waivers(data: LocatedMap, shown: str) -> list[Waiver]:
@@ -112,6 +135,7 @@ def _waivers(data: LocatedMap, shown: str) -> list[Waiver]:
         for key in ("model", "metric", "reason", "expires"):
             if not entry.get(key):
                 raise InputError(f"waiver is missing {key!r}", source=SourceRef(shown, entry.line), field=key, hint="a waiver needs model, metric, reason and expires (YYYY-MM-DD)")
+        _check_metric(entry["metric"], SourceRef(shown, entry.line_of("metric")), "metric")
         expires = entry["expires"]
         try:
             expires_date = expires if isinstance(expires, dt.date) else dt.date.fromisoformat(str(expires))
@@ -124,3 +148,19 @@ def _waivers(data: LocatedMap, shown: str) -> list[Waiver]:
             )
         )
     return waivers
+
+
+def parse_gate_metrics(text: str) -> list[str]:
+    """``"top1,top5"`` -> ``["top1", "top5"]``; ``""`` or ``"none"`` -> nothing gates."""
+    if text.strip().lower() in ("", "none"):
+        return []
+    metrics = [m.strip() for m in text.split(",") if m.strip()]
+    known = list(KNOWN_METRICS)
+    unknown = [m for m in metrics if m not in known]
+    if unknown:
+        raise InputError(
+            f"--gate-metrics: unknown metric {', '.join(map(repr, unknown))}",
+            field="--gate-metrics",
+            hint=f"choose from {', '.join(known)}, or 'none'",
+        )
+    return metrics

@@ -46,7 +46,6 @@ class Metric(str, enum.Enum):
     THROUGHPUT = "throughput"
     LATENCY_P50 = "latency_p50"
     LATENCY_P90 = "latency_p90"
-    WEIGHTS_LOAD = "weights_load"
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 import sys
+import traceback
 from typing import Any, Callable, TypeVar
 
 import click
 
-from zoo.errors import EXIT_BAD_INPUT, ZooError
+from zoo.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ZooError
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -16,6 +17,7 @@ Exit codes:
   1  at least one gating claim drifted beyond its tolerance
   2  bad usage or bad input (unreadable index, unknown model, bad option)
   3  incomplete: a requested measurement could not be made, nothing drifted
+  4  zoo itself failed (a bug; the traceback says where)
 """
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,6 +39,13 @@ def explained_errors(func: F) -> F:
         except KeyboardInterrupt:
             click.echo("zoo: interrupted; nothing half-written was kept.", err=True)
             sys.exit(130)
+        except OSError as exc:  # a path the user gave cannot be read or written
+            click.echo(f"zoo: error: {exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except Exception:  # a bug in zoo: never exit 1, which means "a claim drifted"
+            traceback.print_exc()
+            click.echo("zoo: internal error (the traceback above says where); please report it", err=True)
+            sys.exit(EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
 

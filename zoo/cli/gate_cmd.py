@@ -14,25 +14,9 @@ from zoo.cli.runs_args import read_runs, runs_argument
 from zoo.errors import InputError
 from zoo.gate import CAUSES, GateResult, gate_runs, worst_code
 from zoo.index import DEFAULT_INDEX, Index, load_index
-from zoo.policy import Policy, load_policy
+from zoo.policy import Policy, load_policy, parse_gate_metrics
 from zoo.records import Metric, Verdict
 from zoo.views.rows import GATE_OUTCOMES, VERDICT_ORDER, format_value, metric_label
-
-def parse_gate_metrics(text: str) -> list[str]:
-    """``"top1,top5"`` -> ``["top1", "top5"]``; ``""`` or ``"none"`` -> nothing gates."""
-    if text.strip().lower() in ("", "none"):
-        return []
-    metrics = [m.strip() for m in text.split(",") if m.strip()]
-    known = [m.value for m in Metric]
-    unknown = [m for m in metrics if m not in known]
-    if unknown:
-        raise InputError(
-            f"--gate-metrics: unknown metric {', '.join(map(repr, unknown))}",
-            field="--gate-metrics",
-            hint=f"choose from {', '.join(known)}, or 'none'",
-        )
-    return metrics
-
 
 def _index(paths: Sequence[str], stored_claims: bool) -> Optional[Index]:
     if stored_claims:

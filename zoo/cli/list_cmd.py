@@ -8,11 +8,11 @@ from typing import Sequence
 import click
 
 from zoo.cards_json import card_json
-from zoo.cli.common import explained_errors, index_option
+from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
 from zoo.index import load_index
 
 
-@click.command("list")
+@click.command("list", epilog=EXIT_CODES_HELP)
 @index_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True, help="Output format.")
 @explained_errors

@@ -9,11 +9,11 @@ import click
 import yaml
 
 from zoo.cards_json import card_json
-from zoo.cli.common import explained_errors, index_option
+from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
 from zoo.index import load_index
 
 
-@click.command("show")
+@click.command("show", epilog=EXIT_CODES_HELP)
 @click.argument("model")
 @index_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")

@@ -16,7 +16,7 @@ from zoo.bench.reference import find_reference_tables
 from zoo.index import load_index
 from zoo.outcome import exit_code
 from zoo.plan import MEASUREMENT_KINDS, choose_kinds, metrics_of
-from zoo.policy import load_policy
+from zoo.policy import load_policy, parse_gate_metrics
 from zoo.runs import results_dir
 from zoo.shard import parse_shard, select_shard
 from zoo.verify import VerifyRequest, is_main_process, run_verify
@@ -31,7 +31,7 @@ def verify_options(func: Any) -> Any:
             index_option,
             click.option("--results", type=click.Path(file_okay=False), default=None, help="Folder for run records (default: runs/, or $ZOO_RESULTS)."),
             click.option("--tolerances", type=click.Path(dir_okay=False), default=None, help="Tolerances and waivers file (default: metadata/tolerances.yml)."),
-            click.option("--gate-metrics", default=None, help="Comma-separated metrics whose drift fails the run (default: from the tolerances file: top1,top5)."),
+            click.option("--gate-metrics", default=None, help="Comma-separated metrics whose drift fails the run, or 'none' (default: from the tolerances file: top1,top5)."),
             click.option("--shard", default=None, metavar="K/N", help="Only the K-th of N deterministic shares of the models (CI matrices)."),
             click.option("--no-record", is_flag=True, help="Do not write a run record."),
             click.option(
@@ -53,8 +53,8 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
         k, n = parse_shard(kw["shard"])
         cards, shard = select_shard(cards, k, n), kw["shard"]
     policy = load_policy(kw["tolerances"])
-    if kw["gate_metrics"]:
-        policy = policy.with_gate_metrics(m.strip() for m in kw["gate_metrics"].split(",") if m.strip())
+    if kw["gate_metrics"] is not None:
+        policy = policy.with_gate_metrics(parse_gate_metrics(kw["gate_metrics"]))
     request = VerifyRequest(
         cards=cards,
         kinds=kinds,

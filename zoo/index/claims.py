@@ -96,6 +96,11 @@ def collect_claims(entry: LocatedMap, metadata: LocatedMap, reader: ClaimReader)
         if spec is not None:
             claims[spec.metric.value] = reader.read(metadata, key, spec)
     weights = entry.get("Weights")
+    if weights is not None and not isinstance(weights, str):
+        raise InputError(
+            f"expected one URL, found {weights!r}", source=SourceRef(reader.path, entry.line_of("Weights")),
+            model=reader.model, field="Weights", hint="write the checkpoint's URL as text",
+        )
     if weights:
         claims[Metric.WEIGHTS.value] = Claim(
             Metric.WEIGHTS.value, "Weights", str(weights), entry.raw.get("Weights", str(weights)),

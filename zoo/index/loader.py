@@ -52,6 +52,8 @@ class Index:
         if all_models and names:
             raise InputError("give model names or --all, not both")
         if all_models:
+            if not self.models:
+                raise InputError(f"the index ({', '.join(self.roots)}) defines no models", hint="check --index and the Import lists")
             return list(self.models)
         if not names:
             raise InputError("no models chosen", hint="name models or pass --all")

@@ -97,9 +97,15 @@ def measure_flops(card: ModelCard, model: torch.nn.Module) -> Measurement:
         version = getattr(fvcore, "__version__", "?")
     size, resize = input_sizes(card, model)
     try:
-        counts = [_count(model, size)] + ([_count(model, resize)] if resize else [])
+        counts = [_count(model, size)]
     except Exception as exc:  # tracing can fail on exotic models; that is this model's problem alone
         return Measurement.failed(Metric.FLOPS.value, f"fvcore could not trace the model at {size}px: {exc}")
+    notes = []
+    if resize:
+        try:
+            counts.append(_count(model, resize))
+        except Exception as exc:  # fixed-size models (ViTs) take only their own input size
+            notes.append(f"conventions at the {resize}px resize size were not counted: the model does not take that size ({exc})")
     primary = counts[0]
     alternatives = []
     for c in counts:
@@ -121,5 +127,5 @@ def measure_flops(card: ModelCard, model: torch.nn.Module) -> Measurement:
         method=f"fvcore {version} FlopCountAnalysis (1 flop = 1 multiply-accumulate)",
         conditions={"input": f"1x3x{size}x{size}", "resize_size": resize, "counter": f"fvcore {version}", "skipped_ops": skipped},
         alternatives=alternatives,
-        notes=[f"fvcore skipped element-wise ops: {skipped}"],
+        notes=[f"fvcore skipped element-wise ops: {skipped}", *notes],
     )

@@ -66,16 +66,26 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
         )
 
     conditions = _conditions(fetched)
+    # A size that matched the File Size claim is no proof of identity when judging that very
+    # claim: without a hash (file name or lock) both claims stay unverified until pinned.
+    proven = bool(fetched.verified_by) and fetched.verified_by != "file-size-claim"
+    unproven_reason = (
+        f"nothing independent proves {fetched.file_name} is the card's file: its name carries no hash and "
+        f"the lock file does not pin it (its size only matches the card's own claim). Pin it with "
+        f"`zoo lock {card.name}` (trust on first use)"
+    )
     file_size = Measurement(
         metric=Metric.FILE_SIZE.value,
-        status="ok",
+        status="ok" if proven or fetched.verified_by == "" else "unavailable",
+        reason=None if proven or fetched.verified_by == "" else unproven_reason,
         value=fetched.size,
         unit="bytes",
         method=FILE_SIZE_METHOD,
         conditions=dict(conditions),
         notes=list(fetched.notes),
     )
-    method = f"sha256 checked by {fetched.verified_by or 'nothing'}; torch.load(weights_only=True); exact fit"
+    checked = {"": "nothing", "file-size-claim": "nothing (size matched the claim)"}.get(fetched.verified_by, fetched.verified_by)
+    method = f"sha256 {fetched.sha256[:12]}… proven by {checked}; torch.load(weights_only=True); exact fit"
     try:
         state = read_state_dict(fetched.path)
         report = load_into(model, state, model_name=card.name, file_name=fetched.file_name)
@@ -87,7 +97,11 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
         return WeightsOutcome([file_size, weights], loaded=False, fetched=fetched)
 
     conditions = {**conditions, "checkpoint": describe_state(state, report)}
-    if not fetched.verified_by:
+    if fetched.verified_by == "file-size-claim":
+        weights = Measurement.unavailable(
+            Metric.WEIGHTS.value, unproven_reason, value=fetched.sha256, unit="sha256", method=method, conditions=conditions
+        )
+    elif not fetched.verified_by:
         reason = (
             f"{fetched.file_name} loaded, but nothing proves these are the card's bytes: its name carries "
             f"no hash, the lock file does not pin it and the card claims no File Size. Pin it with "

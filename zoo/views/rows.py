@@ -43,7 +43,6 @@ METRIC_LABELS: dict[str, str] = {
     Metric.THROUGHPUT.value: "Throughput",
     Metric.LATENCY_P50.value: "Latency p50",
     Metric.LATENCY_P90.value: "Latency p90",
-    Metric.WEIGHTS_LOAD.value: "Weights load",
 }
 METRIC_ORDER = list(METRIC_LABELS)
 
