@@ -128,3 +128,13 @@ def test_an_unwritable_results_folder_is_bad_input_not_drift(tmp_path):
     blocker.write_text("not a folder")
     result = CliRunner().invoke(cli, ["verify", "--all", "--index", str(index), "--only", "params", "--results", str(blocker / "runs")])
     assert result.exit_code == 2 and "zoo: error:" in result.output
+
+
+def test_a_missing_data_folder_fails_before_any_measuring(tmp_path):
+    index = write(tmp_path / "i.yml", model_yaml())
+    result = CliRunner().invoke(
+        cli, ["verify", "--all", "--index", str(index), "--only", "accuracy", "--offline",
+              "--cache-dir", str(tmp_path / "cache"), "--data", str(tmp_path / "nowhere"), "--no-record"],
+    )
+    assert result.exit_code == 2 and "no such file or folder" in result.output
+    assert "[1/1]" not in result.output  # nothing was measured

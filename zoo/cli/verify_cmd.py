@@ -13,6 +13,7 @@ from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
 from zoo.cli.eval_options import eval_options, eval_options_from_cli
 from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
 from zoo.bench.reference import find_reference_tables
+from zoo.data.resolve import check_spec
 from zoo.index import load_index
 from zoo.outcome import exit_code
 from zoo.plan import MEASUREMENT_KINDS, choose_kinds, metrics_of
@@ -55,6 +56,9 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     policy = load_policy(kw["tolerances"])
     if kw["gate_metrics"] is not None:
         policy = policy.with_gate_metrics(parse_gate_metrics(kw["gate_metrics"]))
+    evaluation = eval_options_from_cli(**kw) if "accuracy" in kinds else None
+    if evaluation is not None and evaluation.data:
+        check_spec(evaluation.data)  # a mistyped --data fails now, not after the downloads
     request = VerifyRequest(
         cards=cards,
         kinds=kinds,
@@ -62,7 +66,7 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
         results=None if kw["no_record"] else results_dir(kw["results"]),
         index_paths=index.roots,
         fetch=fetch_options_from_cli(**kw) if "weights" in kinds else None,
-        evaluation=eval_options_from_cli(**kw) if "accuracy" in kinds else None,
+        evaluation=evaluation,
         bench=bench_options_from_cli(**kw) if "throughput" in kinds else None,
         shard=shard,
         reference_tables=find_reference_tables(kw["reference_tables"]) if "throughput" in kinds else (),

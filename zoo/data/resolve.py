@@ -54,6 +54,13 @@ def open_dataset(spec: str, labels: Optional[str] = None) -> EvalDataset:
     )
 
 
+def check_spec(spec: str) -> None:
+    """Fail early (before any measuring) when ``spec`` names a local path that does not exist."""
+    spec = spec.strip()
+    if not (spec.startswith(HUB_PREFIX) or spec in HUB_ALIASES):
+        _path_and_split(spec)
+
+
 def _path_and_split(spec: str) -> tuple[Path, Optional[str]]:
     path = Path(spec).expanduser()
     if path.exists():
