@@ -108,6 +108,7 @@ def test_card_fps_for_this_device_becomes_a_judged_throughput_claim(tmp_path):
     [path] = list_runs(tmp_path / "runs")
     verdict = next(v for v in load_run(path).verdicts() if v.metric == "throughput")
     assert verdict.claim is not None and verdict.claim.field.startswith("FPS (")
+    assert verdict.claim.source.line == line_of(index, "FPS (")
     assert verdict.status == "drift" and result.exit_code == 1
     # the gate re-judges against the current index and keeps the device's published figure
     gate = CliRunner().invoke(cli, ["gate", str(path), "--index", str(index), "--gate-metrics", "throughput"])

@@ -75,6 +75,8 @@ class ModelCard:
     claims: dict[str, Claim] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
     """Every other key of the model's entry (Architecture, LR, Code, ...), kept verbatim."""
+    field_lines: dict[str, int] = field(default_factory=dict)
+    """Line of each entry key and each ``Metadata.<key>`` in ``source.path``, for claims found later."""
 
     def claim(self, metric: str | Metric) -> Optional[Claim]:
         key = metric.value if isinstance(metric, Metric) else metric

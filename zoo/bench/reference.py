@@ -259,11 +259,17 @@ def card_claim(card: ModelCard, measurement: Measurement) -> Optional[Claim]:
             field=key,
             value=float(text),
             raw=str(value),
-            source=card.source,
+            source=_key_source(card, key),
             unit="images/s",
             precision=_precision(text),
         )
     return None
+
+
+def _key_source(card: ModelCard, key: str) -> SourceRef:
+    """Where the card wrote ``key`` (its Metadata line when known, else the model's entry)."""
+    line = card.field_lines.get(f"Metadata.{key}") or card.field_lines.get(key)
+    return SourceRef(card.source.path, line) if line else card.source
 
 
 def reference_claim(

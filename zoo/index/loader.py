@@ -200,10 +200,12 @@ def _models(document: IndexDocument, collections: dict[str, Collection]) -> list
             claims.update(collect_claims(_empty(), collection.metadata, ClaimReader(collection.path, name)))
         claims.update(collect_claims(entry, own_meta or _empty(), reader))
         metadata = plain({k: v for k, v in entry.items() if k not in ("Name", "In Collection")})
+        field_lines = {str(k): entry.line_of(k) for k in entry}
+        field_lines.update({f"Metadata.{k}": own_meta.line_of(k) for k in (own_meta or {})})
         cards.append(
             ModelCard(
                 name=name, source=SourceRef(shown, entry.line), collection=str(collection_name) if collection_name else None,
-                claims=claims, metadata=metadata,
+                claims=claims, metadata=metadata, field_lines=field_lines,
             )
         )
     return cards
