@@ -35,7 +35,8 @@ def command(models: Sequence[str], all_models: bool, index_paths: Sequence[str],
         click.echo(_line(attempt))
     failed = [a for a in attempts if a.error is not None]
     for attempt in failed:
-        click.echo(f"zoo: {attempt.model}: {attempt.error}", err=True)
+        text = str(attempt.error)
+        click.echo(f"zoo: {text}" if text.startswith(f"{attempt.model}:") else f"zoo: {attempt.model}: {text}", err=True)
     missing = [a for a in failed if isinstance(a.error, OfflineMissingError)]
     if missing:
         names = " ".join(a.model for a in missing)
