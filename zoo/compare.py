@@ -21,17 +21,13 @@ from typing import Optional, Sequence
 from zoo.policy import Policy, waiver_is_live
 from zoo.records import Claim, Measurement, Metric, ModelCard, Tolerance, Verdict
 
-MEASUREMENT_OF_CLAIM: dict[str, str] = {m.value: m.value for m in Metric}
-"""Which measurement metric judges each claim metric (the same name, for now)."""
-
-
 def judge(card: ModelCard, measurements: Sequence[Measurement], policy: Policy, today: Optional[dt.date] = None) -> list[Verdict]:
     """One verdict per claim of ``card``, in the card's order."""
     today = today or dt.date.today()
     by_metric = {m.metric: m for m in measurements}
     verdicts = []
     for claim in card.claims.values():
-        measurement = by_metric.get(MEASUREMENT_OF_CLAIM.get(claim.metric, claim.metric))
+        measurement = by_metric.get(claim.metric)  # a claim is judged by the measurement of its metric
         verdict = judge_claim(card.name, claim, measurement, policy.tolerance(claim.metric))
         verdicts.append(_apply_waiver(verdict, policy, today))
     return verdicts

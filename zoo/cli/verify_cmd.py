@@ -15,8 +15,8 @@ from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
 from zoo.bench.reference import find_reference_tables
 from zoo.data.resolve import check_spec
 from zoo.index import load_index
-from zoo.outcome import exit_code
-from zoo.plan import MEASUREMENT_KINDS, choose_kinds, metrics_of
+from zoo.gate import run_exit_code
+from zoo.plan import MEASUREMENT_KINDS, choose_kinds
 from zoo.policy import load_policy, parse_gate_metrics
 from zoo.runs import results_dir
 from zoo.shard import parse_shard, select_shard
@@ -74,7 +74,7 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
         today=dt.date.today(),
     )
     record, path = run_verify(request, say=lambda line: click.echo(line, err=True))
-    code = exit_code(record.verdicts(), metrics_of(kinds))
+    code = run_exit_code(record)  # the same rule the table's summary line and `zoo gate` use
     if not is_main_process():
         # Under torchrun only rank 0 reports; a non-zero exit here would make torchrun
         # kill rank 0 before it has written the record.

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from zoo.records import RunRecord
 from zoo.views.rows import ClaimRow, ModelView, RunView, run_view
 
 STYLES = {"pass": "green", "drift": "bold red", "unverified": "yellow", "error": "bold magenta", "waived": "cyan"}
@@ -96,6 +97,6 @@ def print_view(view: RunView, console: Optional[Console] = None) -> None:
     console.print(summary_line(view))
 
 
-def print_run(record, console: Optional[Console] = None) -> None:  # noqa: ANN001 - RunRecord
+def print_run(record: RunRecord, console: Optional[Console] = None) -> None:
     """Print a run record's table (the exit code shown is the record's own)."""
     print_view(run_view(record), console)
