@@ -27,10 +27,10 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from zoo.data.synsets import imagenet_wnids  # noqa: E402
-from zoo.evaluate.options import EvalOptions, default_workers  # noqa: E402
-from zoo.evaluate.transforms import eval_transform  # noqa: E402
-from zoo.measure.accuracy import AccuracyEntry, measure_accuracy  # noqa: E402
+from zoo.measure.accuracy.data.synsets import imagenet_wnids  # noqa: E402
+from zoo.measure.accuracy.options import EvalOptions, default_workers  # noqa: E402
+from zoo.measure.accuracy.transforms import eval_transform  # noqa: E402
+from zoo.measure.accuracy.measure import AccuracyEntry, measure_accuracy  # noqa: E402
 from zoo.records import Claim, ModelCard, SourceRef  # noqa: E402
 
 VARIANTS = ("mobilenetv2_100", "mobilenetv2_110d", "mobilenetv2_120d", "mobilenetv2_140")
@@ -74,8 +74,8 @@ def decode_only(root: Path, entry: AccuracyEntry, workers: int, batch_size: int)
     """Seconds to list, decode and transform every image with the same loader, no model."""
     from torch.utils.data import DataLoader
 
-    from zoo.data import open_dataset
-    from zoo.evaluate.loop import _TransformedImages
+    from zoo.measure.accuracy.data import open_dataset
+    from zoo.measure.accuracy.loop import _TransformedImages
 
     dataset = open_dataset(str(root))
     transform = eval_transform(entry.card, entry.model)

@@ -22,10 +22,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from zoo.bench.device import device_name, resolve_device  # noqa: E402
-from zoo.bench.options import BenchOptions  # noqa: E402
+from zoo.measure.device import device_name, resolve_device  # noqa: E402
+from zoo.measure.throughput.options import BenchOptions  # noqa: E402
 from zoo.index import load_index  # noqa: E402
-from zoo.measure.throughput import measure_throughput  # noqa: E402
+from zoo.measure.throughput.measure import measure_throughput  # noqa: E402
 
 MODELS = ("mobilenetv2_100", "mobilenetv2_110d", "mobilenetv2_120d", "mobilenetv2_140")
 

@@ -34,9 +34,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from zoo.bench.device import device_name, resolve_device  # noqa: E402
-from zoo.bench.options import BenchOptions  # noqa: E402
-from zoo.measure.throughput import measure_throughput  # noqa: E402
+from zoo.measure.device import device_name, resolve_device  # noqa: E402
+from zoo.measure.throughput.options import BenchOptions  # noqa: E402
+from zoo.measure.throughput.measure import measure_throughput  # noqa: E402
 from zoo.records import Claim, Measurement, ModelCard, SourceRef  # noqa: E402
 
 TARGET = 0.03

@@ -26,13 +26,13 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from zoo.compare import judge  # noqa: E402
-from zoo.merge import merge_runs  # noqa: E402
-from zoo.policy import Policy  # noqa: E402
+from zoo.judge.compare import judge  # noqa: E402
+from zoo.runs.merge import merge_runs  # noqa: E402
+from zoo.judge.policy import Policy  # noqa: E402
 from zoo.records import (  # noqa: E402
     Claim, Environment, Measurement, ModelCard, ModelResult, RunRecord, SourceRef, Tolerance, Uncertainty,
 )
-from zoo.shard import select_shard  # noqa: E402
+from zoo.verify.shard import select_shard  # noqa: E402
 from zoo.views.export import render_csv, render_model_index_json  # noqa: E402
 from zoo.views.html import write_html_report  # noqa: E402
 from zoo.views.junit import junit_xml  # noqa: E402

@@ -33,7 +33,7 @@ GREY_IMAGES = GREY_CLASSES * GREY_PER_CLASS
 
 
 def grey_wnids() -> list[str]:
-    from zoo.data.synsets import imagenet_wnids
+    from zoo.measure.accuracy.data.synsets import imagenet_wnids
 
     return list(imagenet_wnids()[::100])
 
@@ -99,7 +99,7 @@ def write_loc_solution(path: Path, plan: list[GreyImage] | None = None) -> Path:
 
 def devkit_order() -> list[str]:
     """A stand-in devkit order: the 1000 wnids, permuted (the real devkit's is not sorted either)."""
-    from zoo.data.synsets import imagenet_wnids
+    from zoo.measure.accuracy.data.synsets import imagenet_wnids
 
     wnids = list(imagenet_wnids())
     order = np.random.default_rng(7).permutation(len(wnids))
@@ -201,7 +201,7 @@ def offline_hugging_face(monkeypatch, tmp_path: Path) -> None:
 
 
 def fast_options(data: Path | str | None, **kw):  # type: ignore[no-untyped-def]
-    from zoo.evaluate.options import EvalOptions
+    from zoo.measure.accuracy.options import EvalOptions
 
     values = {"data": str(data) if data is not None else None, "workers": 0, "progress": False, "batch_size": 8}
     values.update(kw)
@@ -213,7 +213,7 @@ TORCHRUN_CASES = {"full": (4, None), "limited": (3, 17)}
 
 
 def torchrun_models():  # type: ignore[no-untyped-def]
-    from zoo.measure.accuracy import AccuracyEntry
+    from zoo.measure.accuracy.measure import AccuracyEntry
 
     return [AccuracyEntry(card("a"), TinyNet(5, seed=1)), AccuracyEntry(card("b"), TinyNet(5, seed=2))]
 
@@ -223,7 +223,7 @@ def torchrun_main(data: str, out: str) -> None:
     of :data:`TORCHRUN_CASES`; rank 0 writes predictions, every rank its measurements."""
     import torch.distributed as dist
 
-    from zoo.measure.accuracy import measure_accuracy
+    from zoo.measure.accuracy.measure import measure_accuracy
     from zoo.records import to_json_dict
 
     for case, (batch_size, limit) in TORCHRUN_CASES.items():

@@ -7,7 +7,7 @@ from typing import Callable, Optional, Sequence
 import torch
 from torch import nn
 
-from zoo.bench.options import BenchOptions
+from zoo.measure.throughput.options import BenchOptions
 from zoo.records import Claim, ModelCard, SourceRef
 
 IMAGE_SIDE = 16

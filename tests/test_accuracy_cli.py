@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from zoo.cli import diff_cmd
 from zoo.cli.eval_options import eval_options, eval_options_from_cli
 from zoo.errors import InputError
-from zoo.evaluate.diff import diff_predictions
-from zoo.evaluate.options import EvalOptions
-from zoo.evaluate.predictions import ImagePredictions, read_predictions, write_predictions
-from zoo.measure.accuracy import AccuracyEntry, measure_accuracy
+from zoo.runs.diff import diff_predictions
+from zoo.measure.accuracy.options import EvalOptions
+from zoo.runs.predictions import ImagePredictions, read_predictions, write_predictions
+from zoo.measure.accuracy.measure import AccuracyEntry, measure_accuracy
 from zoo.records import Environment, ModelResult, RunRecord
 
 
@@ -108,7 +108,7 @@ def test_predictions_round_trip_and_the_diff_logic(tmp_path):
 
 
 def _run(results: Path, run_id: str, data: Path) -> Path:
-    from zoo.runs import publish, staging
+    from zoo.runs.store import publish, staging
 
     model_card = card("grey")
     with staging(results, run_id) as folder:
@@ -158,7 +158,7 @@ def test_zoo_diff_lists_the_images_whose_prediction_changed(tmp_path):
 
 
 def test_zoo_diff_on_a_run_without_predictions_says_why(tmp_path):
-    from zoo.runs import save_run
+    from zoo.runs.store import save_run
 
     record = RunRecord(
         run_id="plain",

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from accuracy_world import TORCHRUN_CASES, fast_options, torchrun_models, write_noise_folders
 
-from zoo.evaluate import distributed
-from zoo.evaluate.predictions import read_predictions
-from zoo.measure.accuracy import measure_accuracy
+from zoo.measure.accuracy import distributed
+from zoo.runs.predictions import read_predictions
+from zoo.measure.accuracy.measure import measure_accuracy
 from zoo.records import to_json_dict
 
 WORLD = Path(__file__).with_name("accuracy_world.py")

@@ -24,11 +24,11 @@ from accuracy_world import (
 )
 from torchvision.datasets import ImageFolder
 
-from zoo.data.base import FileImages
+from zoo.measure.accuracy.data.base import FileImages
 from zoo.errors import InputError
-from zoo.evaluate.predictions import read_predictions
-from zoo.evaluate.transforms import eval_transform
-from zoo.measure.accuracy import AccuracyEntry, measure_accuracy
+from zoo.runs.predictions import read_predictions
+from zoo.measure.accuracy.transforms import eval_transform
+from zoo.measure.accuracy.measure import AccuracyEntry, measure_accuracy
 from zoo.records import Measurement
 
 
@@ -163,7 +163,7 @@ def test_models_sharing_a_transform_decode_each_image_once(noise_folders, monkey
 
 def test_no_data_configured_is_unavailable_with_the_documented_reason(monkeypatch):
     monkeypatch.delenv("ZOO_IMAGENET", raising=False)
-    from zoo.evaluate.options import EvalOptions
+    from zoo.measure.accuracy.options import EvalOptions
 
     outcome = measure_accuracy([AccuracyEntry(card(), TinyNet(5))], EvalOptions.from_env(progress=False), None)
     measurements = outcome.measurements["tiny"]

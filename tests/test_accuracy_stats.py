@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from zoo.evaluate.stats import finite_population_factor, proportion_interval
+from zoo.measure.accuracy.stats import finite_population_factor, proportion_interval
 
 # Newcombe (1998), "Two-sided confidence intervals for the single proportion", Table I:
 # (x, n) -> (Wilson score interval, Clopper-Pearson exact interval), 4 decimals.

@@ -6,7 +6,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from zoo.bench.options import BenchOptions
+from zoo.measure.throughput.options import BenchOptions
 from zoo.cli.bench_options import BENCH_OPTION_NAMES, bench_options, bench_options_from_cli
 from zoo.cli.common import explained_errors
 

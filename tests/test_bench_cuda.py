@@ -10,8 +10,8 @@ import torch
 from torch import nn
 
 from bench_world import TinyNet, card, fast_options
-from zoo.bench.timing import CudaEventStopwatch, WallStopwatch
-from zoo.measure.throughput import measure_throughput
+from zoo.measure.throughput.timing import CudaEventStopwatch, WallStopwatch
+from zoo.measure.throughput.measure import measure_throughput
 
 pytestmark = [
     pytest.mark.cuda,

@@ -6,7 +6,7 @@ from typing import Optional
 
 import pytest
 
-from zoo.bench.history import compare_measurements, compare_runs
+from zoo.judge.history import compare_measurements, compare_runs
 from zoo.records import Environment, Measurement, ModelCard, ModelResult, RunRecord, SourceRef, Uncertainty
 
 CONDITIONS = {

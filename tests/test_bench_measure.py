@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from bench_world import IMAGE_SIDE, OutOfMemoryAbove, TinyNet, card, fast_options
-from zoo.measure.throughput import measure_throughput
+from zoo.measure.throughput.measure import measure_throughput
 from zoo.records import Measurement, from_json_dict, to_json_dict
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from zoo.bench.memory import OutOfMemoryAtMinimum, allocated_memory, is_out_of_memory, peak_memory, run_halving_on_oom
+from zoo.measure.throughput.memory import OutOfMemoryAtMinimum, allocated_memory, is_out_of_memory, peak_memory, run_halving_on_oom
 
 CPU = torch.device("cpu")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zoo.bench.options import BenchOptions
+from zoo.measure.throughput.options import BenchOptions
 from zoo.errors import EXIT_BAD_INPUT, InputError
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench_world import card
-from zoo.bench.reference import (
+from zoo.index.reference import (
     attach_reference,
     card_claim,
     device_matches,

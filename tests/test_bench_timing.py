@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bench_world import FakeClock, ScriptedStep
-from zoo.bench.stats import summarize
-from zoo.bench.timing import WallStopwatch, iterations_for, time_latency, time_throughput, warm_up
+from zoo.measure.throughput.stats import summarize
+from zoo.measure.throughput.timing import WallStopwatch, iterations_for, time_latency, time_throughput, warm_up
 
 
 def test_warm_up_is_excluded_from_the_throughput_figure() -> None:
@@ -136,7 +136,7 @@ def test_a_zero_round_time_is_refused_rather_than_divided_by() -> None:
 
 
 def test_percentiles_interpolate_between_order_statistics() -> None:
-    from zoo.bench.stats import percentile
+    from zoo.measure.throughput.stats import percentile
 
     tens = [float(v) for v in range(1, 11)]
     assert percentile(tens, 50) == pytest.approx(5.5)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from index_worlds import line_of, model_yaml, write
 from zoo.cli.main import cli
-from zoo.runs import list_runs, load_run
+from zoo.runs.store import list_runs, load_run
 
 SEED = Path(__file__).resolve().parents[1] / "metadata"
 
@@ -95,7 +95,7 @@ def test_unbuildable_model_is_a_per_model_error_not_a_crash(tmp_path):
 def test_card_fps_for_this_device_becomes_a_judged_throughput_claim(tmp_path):
     import torch
 
-    from zoo.bench.device import device_name
+    from zoo.measure.device import device_name
 
     cpu = device_name(torch.device("cpu"))
     text = model_yaml().replace("    Custom Key: kept\n", f"    Custom Key: kept\n    FPS ({cpu}): 1000000000\n")

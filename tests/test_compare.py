@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from index_worlds import write
-from zoo.compare import judge, judge_claim
+from zoo.judge.compare import judge, judge_claim
 from zoo.errors import InputError
-from zoo.policy import Policy, load_policy
+from zoo.judge.policy import Policy, load_policy
 from zoo.records import Alternative, Claim, Measurement, ModelCard, SourceRef, Tolerance, Uncertainty, Waiver
 
 SRC = SourceRef("cards.yml", 7)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from accuracy_world import write_grey_class_folders, write_noise_folders
 
-from zoo.data import check_dataset, class_count_problem, open_dataset, stratified_subset
-from zoo.data.subset import class_quotas
+from zoo.measure.accuracy.data import check_dataset, class_count_problem, open_dataset, stratified_subset
+from zoo.measure.accuracy.data.subset import class_quotas
 
 
 def imagenet_like(per_class: dict[int, int]) -> tuple[tuple[str, ...], np.ndarray]:

@@ -21,8 +21,8 @@ from accuracy_world import (
 )
 from torchvision.datasets import ImageFolder
 
-from zoo.data import DataUnavailableError, open_dataset
-from zoo.data.synsets import devkit_id_to_wnid, imagenet_class_index
+from zoo.measure.accuracy.data import DataUnavailableError, open_dataset
+from zoo.measure.accuracy.data.synsets import devkit_id_to_wnid, imagenet_class_index
 from zoo.errors import InputError
 
 
@@ -224,7 +224,7 @@ def test_labels_file_with_a_layout_that_has_its_own_labels_is_refused(tmp_path):
 
 
 def test_the_same_images_fingerprint_alike_in_every_layout(tmp_path):
-    from zoo.data import fingerprint
+    from zoo.measure.accuracy.data import fingerprint
 
     folders = open_dataset(str(write_grey_class_folders(tmp_path / "folders", ext="JPEG")))
     flat_root = write_grey_flat(tmp_path / "flat")

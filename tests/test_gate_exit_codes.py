@@ -11,11 +11,11 @@ from click.testing import CliRunner, Result
 from fixtures.runs.world import CLAIMS, TODAY, Outcome, make_run, write_index, write_tolerances
 
 from zoo.cli import gate_cmd
-from zoo.gate import run_exit_code
+from zoo.judge.gate import run_exit_code
 from zoo.index import load_index
 from zoo.records import RunRecord
-from zoo.runs import save_run
-from zoo.shard import select_shard
+from zoo.runs.store import save_run
+from zoo.verify.shard import select_shard
 
 DRIFT = {"mobilenetv2_110d": Outcome(top1_delta=-1.15)}
 NO_DATA = "no ImageNet data configured (set ZOO_IMAGENET)"

@@ -167,8 +167,8 @@ def test_unmeasured_claims_are_skipped_with_the_reason(tmp_path: Path) -> None:
     run = make_run(tmp_path, {"mobilenetv2_140": Outcome(accuracy_reason="no ImageNet data configured")})
     run = dataclasses.replace(run, models=[dataclasses.replace(run.models[0], measurements=[
         m for m in run.models[0].measurements if m.metric != "flops"] + [Measurement.unavailable("flops", "fvcore not installed")])])
-    from zoo.compare import judge
-    from zoo.policy import load_policy
+    from zoo.judge.compare import judge
+    from zoo.judge.policy import load_policy
 
     card = run.models[0].card
     verdicts = judge(card, run.models[0].measurements, load_policy(tmp_path / "metadata" / "tolerances.yml"))

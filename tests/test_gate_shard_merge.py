@@ -10,12 +10,12 @@ import pytest
 from fixtures.runs.world import Outcome, make_run, write_index, write_tolerances
 
 from zoo.errors import InputError
-from zoo.gate import run_exit_code
+from zoo.judge.gate import run_exit_code
 from zoo.index import load_index
-from zoo.merge import combine_runs, latest_shard_set, merge_runs
-from zoo.policy import load_policy
+from zoo.runs.merge import combine_runs, latest_shard_set, merge_runs
+from zoo.judge.policy import load_policy
 from zoo.records import ModelCard, SourceRef
-from zoo.shard import Shard, parse_shard, select_shard
+from zoo.verify.shard import Shard, parse_shard, select_shard
 
 
 def _cards(names: list[str]) -> list[ModelCard]:
@@ -133,9 +133,9 @@ def test_merge_of_shards_equals_the_unsharded_run(tmp_path: Path, n: int) -> Non
 
 
 def test_merge_of_shards_of_the_real_pipeline_equals_the_unsharded_run(tmp_path: Path) -> None:
-    """zoo.verify on tiny timm test models (params and config): shards merged == one run."""
-    from zoo.plan import choose_kinds
-    from zoo.verify import VerifyRequest, run_verify
+    """zoo.verify.pipeline on tiny timm test models (params and config): shards merged == one run."""
+    from zoo.verify.plan import choose_kinds
+    from zoo.verify.pipeline import VerifyRequest, run_verify
 
     folder = tmp_path / "metadata"
     folder.mkdir()

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from zoo.build import BuildError, build_model
-from zoo.compare import judge_claim
+from zoo.verify.build import BuildError, build_model
+from zoo.judge.compare import judge_claim
 from zoo.measure.flops import measure_flops
 from zoo.measure.params import measure_params
 from zoo.records import Claim, ModelCard, SourceRef, Tolerance

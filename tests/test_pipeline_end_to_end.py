@@ -15,7 +15,7 @@ from PIL import Image
 
 from index_worlds import write
 from zoo.cli.main import cli
-from zoo.runs import list_runs, load_run
+from zoo.runs.store import list_runs, load_run
 
 CLASSES = 1000  # timm's test_efficientnet has an ImageNet head
 

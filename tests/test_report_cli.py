@@ -12,8 +12,8 @@ from fixtures.runs.world import CLAIMS, Outcome, make_run, report_outcomes, repo
 
 from zoo.cli import report_cmd
 from zoo.index import load_index
-from zoo.runs import save_run
-from zoo.shard import select_shard
+from zoo.runs.store import save_run
+from zoo.verify.shard import select_shard
 
 
 @pytest.fixture

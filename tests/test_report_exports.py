@@ -165,8 +165,8 @@ def test_plots_cover_the_measured_quantities(run: RunRecord) -> None:
 
 
 def test_a_claim_judged_by_another_convention_shows_that_figure(run: RunRecord) -> None:
-    from zoo.compare import judge
-    from zoo.policy import Policy
+    from zoo.judge.compare import judge
+    from zoo.judge.policy import Policy
     from zoo.records import Alternative, Measurement
 
     card = run.models[0].card  # claims 401,920,448 FLOPs

@@ -17,7 +17,7 @@ from fixtures.runs.world import report_world
 
 from zoo.cli import report_cmd
 from zoo.records import Measurement, RunRecord, Uncertainty
-from zoo.runs import save_run
+from zoo.runs.store import save_run
 from zoo.views.history_rows import performance_changes
 from zoo.views.html import render_html
 from zoo.views.markdown import render_markdown
@@ -183,14 +183,15 @@ def test_zoo_report_given_two_stored_runs_shows_the_regression(runs: tuple[RunRe
 
 def test_the_markdown_report_stays_free_of_torch() -> None:
     """Views read records; comparing runs must not pull in the timing code (and torch)."""
-    code = ("import sys, zoo.views.markdown, zoo.views.history_rows, zoo.bench.history;"
+    code = ("import sys, zoo.views.markdown, zoo.views.history_rows, zoo.judge.history;"
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_history_compares_the_figures_timing_produces() -> None:
-    from zoo.bench import history, timing as timing_code
+    from zoo.judge import history
+    from zoo.measure.throughput import timing as timing_code
 
     assert history.TIMING_METRICS == timing_code.TIMING_METRICS
 

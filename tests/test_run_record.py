@@ -7,11 +7,11 @@ import json
 import pytest
 
 from zoo.errors import InputError
-from zoo.outcome import exit_code
+from zoo.judge.exit_codes import exit_code
 from zoo.records import (
     Claim, Environment, Measurement, ModelCard, ModelResult, RunRecord, SourceRef, Tolerance, Uncertainty, Verdict,
 )
-from zoo.runs import latest_run, list_runs, load_run, publish, save_run, staging
+from zoo.runs.store import latest_run, list_runs, load_run, publish, save_run, staging
 
 SRC = SourceRef("metadata/zoo.yml", 12)
 

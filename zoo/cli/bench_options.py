@@ -16,7 +16,7 @@ import click
 
 from zoo.cli.common import DeviceType
 
-from zoo.bench.options import COMPILE_MODES, DEFAULT_CPU_BATCH_SIZE, DEFAULT_GPU_BATCH_SIZE, DTYPES, BenchOptions
+from zoo.measure.throughput.options import COMPILE_MODES, DEFAULT_CPU_BATCH_SIZE, DEFAULT_GPU_BATCH_SIZE, DTYPES, BenchOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -12,13 +12,13 @@ import click
 
 from zoo.cli.common import explained_errors
 from zoo.errors import InputError
-from zoo.evaluate.diff import ModelDiff, RunDiff, diff_predictions
-from zoo.evaluate.predictions import ARTIFACT_NAME, ImagePredictions, read_predictions
+from zoo.runs.diff import ModelDiff, RunDiff, diff_predictions
+from zoo.runs.predictions import ARTIFACT_NAME, ImagePredictions, read_predictions
 
 
 def run_predictions(path: str | Path) -> dict[str, ImagePredictions]:
     """The per-image predictions stored beside a run record (folder or run.json)."""
-    from zoo.runs import load_run, run_file
+    from zoo.runs.store import load_run, run_file
 
     file = run_file(path)
     record = load_run(file)

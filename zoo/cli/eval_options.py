@@ -20,8 +20,8 @@ import click
 
 from zoo.cli.common import DeviceType
 
-from zoo.evaluate.options import AMP_DTYPES, ENV_DATA, ENV_LABELS, ENV_LIMIT, ENV_WORKERS, EvalOptions
-from zoo.evaluate.stats import METHODS
+from zoo.measure.accuracy.options import AMP_DTYPES, ENV_DATA, ENV_LABELS, ENV_LIMIT, ENV_WORKERS, EvalOptions
+from zoo.measure.accuracy.stats import METHODS
 
 F = TypeVar("F", bound=Callable[..., Any])
 

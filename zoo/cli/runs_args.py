@@ -7,9 +7,9 @@ from typing import Any, Optional, Sequence
 
 import click
 
-from zoo.merge import combine_runs, latest_shard_set
+from zoo.runs.merge import combine_runs, latest_shard_set
 from zoo.records import RunRecord
-from zoo.runs import latest_run, list_runs, load_run, results_dir
+from zoo.runs.store import latest_run, list_runs, load_run, results_dir
 
 
 def runs_argument(func: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Sequence
 import click
 import yaml
 
-from zoo.cards_json import card_json
+from zoo.index.cards_json import card_json
 from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
 from zoo.index import load_index
 

@@ -12,15 +12,15 @@ from zoo.cli.bench_options import bench_options, bench_options_from_cli
 from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
 from zoo.cli.eval_options import eval_options, eval_options_from_cli
 from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
-from zoo.bench.reference import find_reference_tables
-from zoo.data.resolve import check_spec
+from zoo.index.reference import find_reference_tables
+from zoo.measure.accuracy.data.resolve import check_spec
 from zoo.index import load_index
-from zoo.gate import run_exit_code
-from zoo.plan import MEASUREMENT_KINDS, choose_kinds
-from zoo.policy import load_policy, parse_gate_metrics
-from zoo.runs import results_dir
-from zoo.shard import parse_shard, select_shard
-from zoo.verify import VerifyRequest, is_main_process, run_verify
+from zoo.judge.gate import run_exit_code
+from zoo.verify.plan import MEASUREMENT_KINDS, choose_kinds
+from zoo.judge.policy import load_policy, parse_gate_metrics
+from zoo.runs.store import results_dir
+from zoo.verify.shard import parse_shard, select_shard
+from zoo.verify.pipeline import VerifyRequest, is_main_process, run_verify
 
 
 def verify_options(func: Any) -> Any:

@@ -87,7 +87,7 @@ def collect_claims(entry: LocatedMap, metadata: LocatedMap, reader: ClaimReader)
     """All claims of one model entry (its merged Metadata, Weights and ImageNet Results).
 
     Throughput figures (``FPS (GPU ...)`` keys) stay in the card's metadata: they hold only
-    for the device they name, so zoo.bench.reference turns them into a claim once the
+    for the device they name, so zoo.index.reference turns them into a claim once the
     measuring device is known.
     """
     claims: dict[str, Claim] = {}

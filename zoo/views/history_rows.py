@@ -1,6 +1,6 @@
 """Timing figures of the latest run beside the run before it, as display rows.
 
-The judgement is :func:`zoo.bench.history.compare_runs`: a change is a regression or an
+The judgement is :func:`zoo.judge.history.compare_runs`: a change is a regression or an
 improvement only when it exceeds the run-to-run spread of *both* runs; figures measured
 under different conditions are "incomparable", with the reason. This module only picks
 the two runs (by finish time) and formats what the HTML and Markdown reports show.
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from zoo.bench.history import ChangeStatus, PerformanceChange, compare_runs
+from zoo.judge.history import ChangeStatus, PerformanceChange, compare_runs
 from zoo.records import Measurement, RunRecord
 from zoo.views.rows import (
     finish_order,
@@ -98,7 +98,7 @@ def performance_changes(runs: Sequence[RunRecord], *, min_relative: float = 0.0)
     """Rows for every model and timing metric in both of the two runs that finished last.
 
     ``None`` with fewer than two runs, or when no model has a timing figure in both.
-    ``min_relative`` is passed to :func:`~zoo.bench.history.compare_runs`.
+    ``min_relative`` is passed to :func:`~zoo.judge.history.compare_runs`.
     """
     if len(runs) < 2:
         return None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
-from zoo.gate import missing_shards, requested_metrics, run_exit_code
+from zoo.judge.gate import missing_shards, requested_metrics, run_exit_code
 from zoo.records import (
     Alternative,
     Measurement,

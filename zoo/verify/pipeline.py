@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
 import torch
 
-from zoo.build import BuildError, build_model
-from zoo.compare import judge
-from zoo.environment import fingerprint
-from zoo.plan import MEASUREMENT_KINDS
-from zoo.policy import Policy
+from zoo.verify.build import BuildError, build_model
+from zoo.judge.compare import judge
+from zoo.runs.environment import fingerprint
+from zoo.verify.plan import MEASUREMENT_KINDS
+from zoo.judge.policy import Policy
 from zoo.records import Measurement, ModelCard, ModelResult, RunRecord, Scalar
-from zoo.runs import new_run_id, publish, staging
+from zoo.runs.store import new_run_id, publish, staging
 
 if TYPE_CHECKING:  # the options types live with the measurements that use them
-    from zoo.bench.options import BenchOptions
-    from zoo.evaluate.options import EvalOptions
+    from zoo.measure.throughput.options import BenchOptions
+    from zoo.measure.accuracy.options import EvalOptions
     from zoo.weights.options import FetchOptions
 
 Say = Callable[[str], None]
@@ -38,7 +38,7 @@ class VerifyRequest:
 
     cards: Sequence[ModelCard]
     kinds: Sequence[str]
-    """Measurement kinds in run order (see zoo.plan.MEASUREMENT_KINDS)."""
+    """Measurement kinds in run order (see zoo.verify.plan.MEASUREMENT_KINDS)."""
     policy: Policy
     results: Optional[Path]
     """Where the run record goes; None keeps it in memory only."""
@@ -48,7 +48,7 @@ class VerifyRequest:
     bench: Optional["BenchOptions"] = None
     shard: Optional[str] = None
     reference_tables: Sequence[Any] = ()
-    """Published throughput tables (zoo.bench.reference.ReferenceTable) to compare with."""
+    """Published throughput tables (zoo.index.reference.ReferenceTable) to compare with."""
     options: Mapping[str, Scalar] = field(default_factory=dict)
     """The options as given, for the record."""
     today: Optional[dt.date] = None
@@ -151,9 +151,9 @@ def _measure_kind(kind: str, work: _Work, request: VerifyRequest) -> list[Measur
         work.weights_loaded = outcome.loaded
         return list(outcome.measurements)
     if kind == "throughput":
-        from zoo.bench.options import BenchOptions
-        from zoo.bench.reference import attach_reference
-        from zoo.measure.throughput import measure_throughput
+        from zoo.measure.throughput.options import BenchOptions
+        from zoo.index.reference import attach_reference
+        from zoo.measure.throughput.measure import measure_throughput
 
         measured = measure_throughput(work.card, work.model, request.bench or BenchOptions.from_env())
         throughput = next((m for m in measured if m.metric == "throughput" and m.status == "ok"), None)
@@ -164,8 +164,8 @@ def _measure_kind(kind: str, work: _Work, request: VerifyRequest) -> list[Measur
 
 
 def _measure_accuracy(works: list[_Work], request: VerifyRequest, folder: Optional[Path], say: Say) -> dict[str, str]:
-    from zoo.evaluate.options import EvalOptions
-    from zoo.measure.accuracy import AccuracyEntry, measure_accuracy
+    from zoo.measure.accuracy.options import EvalOptions
+    from zoo.measure.accuracy.measure import AccuracyEntry, measure_accuracy
 
     ready = [w for w in works if w.model is not None and w.weights_loaded]
     for work in works:

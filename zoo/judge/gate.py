@@ -2,7 +2,7 @@
 
 Nothing is measured. Each model of a run record is looked up in the current index (or,
 with ``stored_claims=True``, keeps the card stored in the record), its stored
-measurements are judged with :func:`zoo.compare.judge` under the current tolerances,
+measurements are judged with :func:`zoo.judge.compare.judge` under the current tolerances,
 waivers and gating metrics, and the result is a new run record whose exit code follows
 design.md: 1 drift, 2 bad input, 3 incomplete, 0 otherwise.
 """
@@ -13,12 +13,12 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Optional, Sequence
 
-from zoo.compare import judge
+from zoo.judge.compare import judge
 from zoo.errors import EXIT_INCOMPLETE, EXIT_OK, InputError
 from zoo.index import Index
-from zoo.outcome import exit_code
-from zoo.plan import MEASUREMENT_KINDS, metrics_of
-from zoo.policy import Policy
+from zoo.judge.exit_codes import exit_code
+from zoo.verify.plan import MEASUREMENT_KINDS, metrics_of
+from zoo.judge.policy import Policy
 from zoo.records import Metric, ModelResult, RunRecord, Verdict
 
 CAUSES: dict[str, str] = {
@@ -37,7 +37,7 @@ def requested_metrics(run: RunRecord) -> set[str]:
 
 
 def missing_shards(run: RunRecord) -> list[str]:
-    """Shards a merged record should hold but does not (see :mod:`zoo.merge`)."""
+    """Shards a merged record should hold but does not (see :mod:`zoo.runs.merge`)."""
     text = run.options.get("shards_missing")
     return [part for part in str(text).split(",") if part] if text else []
 
@@ -95,7 +95,7 @@ def rejudge(run: RunRecord, policy: Policy, *, index: Optional[Index] = None, to
                 continue
             fresh = known[card.name]
             # A throughput claim comes from a published figure for the measured device, found at
-            # measuring time (zoo.bench.reference); the index alone cannot rebuild it.
+            # measuring time (zoo.index.reference); the index alone cannot rebuild it.
             stored = card.claim(Metric.THROUGHPUT)
             if stored is not None and fresh.claim(Metric.THROUGHPUT) is None:
                 fresh = replace(fresh, claims={**fresh.claims, Metric.THROUGHPUT.value: stored})

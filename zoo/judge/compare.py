@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import Optional, Sequence
 
-from zoo.policy import Policy, waiver_is_live
+from zoo.judge.policy import Policy, waiver_is_live
 from zoo.records import Claim, Measurement, Metric, ModelCard, Tolerance, Verdict
 
 def judge(card: ModelCard, measurements: Sequence[Measurement], policy: Policy, today: Optional[dt.date] = None) -> list[Verdict]:

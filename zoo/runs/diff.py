@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from zoo.evaluate.predictions import ImagePredictions
+from zoo.runs.predictions import ImagePredictions
 
 
 @dataclass(frozen=True)

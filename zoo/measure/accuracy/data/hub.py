@@ -15,8 +15,8 @@ from typing import Any, Optional
 import numpy as np
 from PIL import Image
 
-from zoo.data.base import DataUnavailableError, EvalDataset
-from zoo.data.synsets import IMAGENET_CLASSES, imagenet_class_index, imagenet_wnids
+from zoo.measure.accuracy.data.base import DataUnavailableError, EvalDataset
+from zoo.measure.accuracy.data.synsets import IMAGENET_CLASSES, imagenet_class_index, imagenet_wnids
 from zoo.errors import InputError
 
 HUB_ALIASES = {"imagenet-1k": "ILSVRC/imagenet-1k", "imagenet1k": "ILSVRC/imagenet-1k"}

@@ -24,7 +24,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 import torch
 
-from zoo.data import (
+from zoo.measure.accuracy.data import (
     DatasetReport,
     DataUnavailableError,
     EvalDataset,
@@ -34,14 +34,14 @@ from zoo.data import (
     open_dataset,
     stratified_subset,
 )
-from zoo.data.checks import describe_unreadable
+from zoo.measure.accuracy.data.checks import describe_unreadable
 from zoo.errors import InputError
-from zoo.evaluate import distributed
-from zoo.evaluate.loop import LoopResult, LoopSettings, ModelFailure, score_images
-from zoo.evaluate.options import NO_DATA_REASON, EvalOptions
-from zoo.evaluate.predictions import ARTIFACT_NAME, PREDICTIONS_FILE, ImagePredictions, write_predictions
-from zoo.evaluate.stats import proportion_interval
-from zoo.evaluate.transforms import EvalTransform, eval_transform
+from zoo.measure.accuracy import distributed
+from zoo.measure.accuracy.loop import LoopResult, LoopSettings, ModelFailure, score_images
+from zoo.measure.accuracy.options import NO_DATA_REASON, EvalOptions
+from zoo.runs.predictions import ARTIFACT_NAME, PREDICTIONS_FILE, ImagePredictions, write_predictions
+from zoo.measure.accuracy.stats import proportion_interval
+from zoo.measure.accuracy.transforms import EvalTransform, eval_transform
 from zoo.records import Measurement, Metric, ModelCard, Scalar, Uncertainty
 
 METRICS = (Metric.TOP1.value, Metric.TOP5.value)

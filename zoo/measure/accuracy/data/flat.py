@@ -22,8 +22,8 @@ from typing import Optional
 
 import numpy as np
 
-from zoo.data.base import FileImages, is_image_file
-from zoo.data.synsets import (
+from zoo.measure.accuracy.data.base import FileImages, is_image_file
+from zoo.measure.accuracy.data.synsets import (
     IMAGENET_CLASSES,
     devkit_id_to_wnid,
     imagenet_wnids,

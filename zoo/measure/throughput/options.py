@@ -4,7 +4,7 @@ Every option ends up in the measurement's conditions, so two runs can be told ap
 
 Example::
 
-    >>> from zoo.bench.options import BenchOptions
+    >>> from zoo.measure.throughput.options import BenchOptions
     >>> BenchOptions(device="cpu", threads=2).batch_size_for("cpu")
     32
 """

@@ -9,7 +9,7 @@ from typing import Any, Optional
 import torch
 
 from zoo.errors import InputError
-from zoo.evaluate.stats import METHODS
+from zoo.measure.accuracy.stats import METHODS
 
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 DEFAULT_BATCH_SIZE = 64

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data.base import IMAGE_EXTENSIONS, FileImages, unique_names
-from zoo.data.synsets import IMAGENET_CLASSES, imagenet_class_index, imagenet_wnids
+from zoo.measure.accuracy.data.base import IMAGE_EXTENSIONS, FileImages, unique_names
+from zoo.measure.accuracy.data.synsets import IMAGENET_CLASSES, imagenet_class_index, imagenet_wnids
 from zoo.errors import InputError
 
 

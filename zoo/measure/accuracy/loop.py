@@ -19,8 +19,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from zoo.data.base import EvalDataset
-from zoo.evaluate.transforms import EvalTransform
+from zoo.measure.accuracy.data.base import EvalDataset
+from zoo.measure.accuracy.transforms import EvalTransform
 
 TOP_K = 5
 

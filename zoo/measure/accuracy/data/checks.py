@@ -8,9 +8,9 @@ from typing import Optional, Sequence
 
 import torch
 
-from zoo.data.base import EvalDataset
-from zoo.data.fingerprint import fingerprint
-from zoo.data.synsets import IMAGENET_CLASSES, IMAGENET_VAL_IMAGES
+from zoo.measure.accuracy.data.base import EvalDataset
+from zoo.measure.accuracy.data.fingerprint import fingerprint
+from zoo.measure.accuracy.data.synsets import IMAGENET_CLASSES, IMAGENET_VAL_IMAGES
 
 SHOW_AT_MOST = 10
 """How many unreadable image names a message lists before "and N more"."""

@@ -38,7 +38,7 @@ COMPARABLE_CONDITIONS = (
 )
 """Conditions that must agree for two timing figures to be compared."""
 TIMING_METRICS = tuple(HIGHER_IS_BETTER)
-"""throughput, latency_p50, latency_p90: the order of :data:`zoo.bench.timing.TIMING_METRICS`, kept
+"""throughput, latency_p50, latency_p90: the order of :data:`zoo.measure.throughput.timing.TIMING_METRICS`, kept
 here without importing the timing code (and torch), so that views can compare runs."""
 
 

@@ -1,6 +1,6 @@
 """Inference throughput (images/s) and batch-1 latency (p50/p90 ms) of one model.
 
-The method lives in :mod:`zoo.bench.timing`; this module puts the model and its input
+The method lives in :mod:`zoo.measure.throughput.timing`; this module puts the model and its input
 on the device, runs the method, and turns the figures into Measurement records with
 every condition that shaped them. It never raises for a missing device or for running
 out of memory: those become "unavailable" Measurements with the reason.
@@ -15,8 +15,8 @@ from typing import Callable, ContextManager, Optional, Union
 
 import torch
 
-from zoo.bench.device import DeviceUnavailable, device_name, resolve_device
-from zoo.bench.memory import (
+from zoo.measure.device import DeviceUnavailable, device_name, resolve_device
+from zoo.measure.throughput.memory import (
     Halved,
     OutOfMemoryAtMinimum,
     allocated_memory,
@@ -25,8 +25,8 @@ from zoo.bench.memory import (
     reset_peak_memory,
     run_halving_on_oom,
 )
-from zoo.bench.options import BenchOptions
-from zoo.bench.prepare import (
+from zoo.measure.throughput.options import BenchOptions
+from zoo.measure.throughput.prepare import (
     AmpUnavailable,
     autocast_for,
     compiled,
@@ -35,7 +35,7 @@ from zoo.bench.prepare import (
     model_for_benchmark,
     torch_threads,
 )
-from zoo.bench.timing import (
+from zoo.measure.throughput.timing import (
     TIMING_METRICS,
     Clock,
     LatencyTiming,

@@ -24,7 +24,7 @@ from typing import Callable, Optional, Protocol
 
 import torch
 
-from zoo.bench.stats import Spread, percentile, summarize
+from zoo.measure.throughput.stats import Spread, percentile, summarize
 from zoo.records import Metric
 
 Step = Callable[[], object]

@@ -22,7 +22,7 @@ from typing import Hashable, Sequence
 
 from zoo.errors import InputError
 from zoo.records import ModelResult, RunRecord, Scalar
-from zoo.shard import Shard, parse_shard
+from zoo.verify.shard import Shard, parse_shard
 
 MERGE_OPTIONS = ("merged_from", "merged_shards", "shards_missing", "merged_hosts", "options_differ", "shard")
 """Options the merge sets itself (and ``shard``, which differs between shards by design)."""

@@ -16,10 +16,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from zoo.data.base import EvalDataset, is_image_file
-from zoo.data.flat import load_flat_folder
-from zoo.data.folders import load_class_folders
-from zoo.data.hub import HUB_ALIASES, load_hub_dataset, load_local_dataset
+from zoo.measure.accuracy.data.base import EvalDataset, is_image_file
+from zoo.measure.accuracy.data.flat import load_flat_folder
+from zoo.measure.accuracy.data.folders import load_class_folders
+from zoo.measure.accuracy.data.hub import HUB_ALIASES, load_hub_dataset, load_local_dataset
 from zoo.errors import InputError
 
 HUB_PREFIX = "hf:"

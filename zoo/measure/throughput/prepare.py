@@ -14,7 +14,7 @@ from typing import ContextManager, Iterator, Optional
 
 import torch
 
-from zoo.bench.memory import release_memory
+from zoo.measure.throughput.memory import release_memory
 
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
