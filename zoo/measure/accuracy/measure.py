@@ -42,6 +42,7 @@ from zoo.measure.accuracy.options import NO_DATA_REASON, EvalOptions
 from zoo.runs.predictions import ARTIFACT_NAME, PREDICTIONS_FILE, ImagePredictions, write_predictions
 from zoo.measure.accuracy.stats import proportion_interval
 from zoo.measure.accuracy.transforms import EvalTransform, eval_transform
+from zoo.measure.device import DeviceUnavailable, autocast_for
 from zoo.records import Measurement, Metric, ModelCard, Scalar, Uncertainty
 
 METRICS = (Metric.TOP1.value, Metric.TOP5.value)
@@ -83,7 +84,11 @@ def measure_accuracy(
         return AccuracyOutcome(measurements={})
     if not options.data:
         return AccuracyOutcome(measurements=_for_all(names, Measurement.unavailable, NO_DATA_REASON))
-    device = options.resolved_device()
+    try:
+        device = options.resolved_device()
+        autocast_for(device, options.amp)  # the rule throughput uses: unusable here is "unavailable"
+    except DeviceUnavailable as exc:
+        return AccuracyOutcome(measurements=_for_all(names, Measurement.unavailable, str(exc)))
     context = distributed.setup(device)
     say = _speaker(options.progress and context.is_main)
     try:
