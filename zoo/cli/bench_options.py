@@ -15,6 +15,7 @@ from typing import Any, Callable, TypeVar
 import click
 
 from zoo.cli.common import DeviceType
+from zoo.measure.allocator import ALLOCATORS
 
 from zoo.measure.throughput.options import COMPILE_MODES, DEFAULT_CPU_BATCH_SIZE, DEFAULT_GPU_BATCH_SIZE, DTYPES, BenchOptions
 
@@ -29,13 +30,14 @@ BENCH_OPTION_NAMES = (
     "threads",
     "batch_size",
     "rounds",
+    "allocator",
 )
 """The keyword arguments ``@bench_options`` adds to a command."""
 
 
 def bench_options(func: F) -> F:
     """Add --device, --dtype, --channels-last, --compile, --compile-mode, --threads,
-    --batch-size and --rounds. Unset flags fall back to their ZOO_* env vars, then defaults."""
+    --batch-size, --rounds and --allocator. Unset flags fall back to their ZOO_* env vars, then defaults."""
     decorators = [
         click.option(
             "--device",
@@ -84,6 +86,14 @@ def bench_options(func: F) -> F:
             type=click.IntRange(min=1),
             default=None,
             help="Timed rounds; the figure is their median, with IQR and min/max. [env ZOO_BENCH_ROUNDS; default 5]",
+        ),
+        click.option(
+            "--allocator",
+            type=click.Choice(ALLOCATORS),
+            default=None,
+            help="malloc as the process has it (default: what published figures were timed under) or tuned "
+            "(glibc thresholds raised: no page faults per call); recorded, figures compare only under the "
+            "same. Also the evaluation's unless --eval-allocator. [env ZOO_ALLOCATOR; default default]",
         ),
     ]
     for decorate in reversed(decorators):

@@ -20,7 +20,8 @@ import click
 
 from zoo.cli.common import DeviceType
 
-from zoo.measure.accuracy.options import AMP_DTYPES, ENV_DATA, ENV_LABELS, ENV_LIMIT, ENV_WORKERS, EvalOptions
+from zoo.measure.allocator import ALLOCATORS
+from zoo.measure.accuracy.options import AMP_DTYPES, ENV_ALLOCATOR, ENV_DATA, ENV_LABELS, ENV_LIMIT, ENV_WORKERS, EvalOptions
 from zoo.measure.accuracy.stats import METHODS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,13 +37,14 @@ EVAL_OPTION_NAMES = (
     "amp",
     "eval_channels_last",
     "interval",
+    "eval_allocator",
 )
 """The keyword arguments ``@eval_options`` adds to a command."""
 
 
 def eval_options(func: F) -> F:
     """Add --data, --data-labels, --limit, --subset-seed, --eval-batch-size, --workers,
-    --eval-device, --amp, --eval-channels-last and --interval."""
+    --eval-device, --amp, --eval-channels-last, --interval and --eval-allocator."""
     decorators = [
         click.option(
             "--data",
@@ -103,6 +105,13 @@ def eval_options(func: F) -> F:
             default=None,
             help="Confidence interval for top-1/top-5 (95%). [default wilson]",
         ),
+        click.option(
+            "--eval-allocator",
+            type=click.Choice(ALLOCATORS),
+            default=None,
+            help="malloc while scoring: tuned (fastest; predictions do not depend on it) or default. "
+            f"[env {ENV_ALLOCATOR}; default: --allocator if given, else tuned]",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -126,4 +135,5 @@ def eval_options_from_cli(**kwargs: Any) -> EvalOptions:
         amp=kwargs.get("amp"),
         channels_last=channels_last,
         interval=kwargs.get("interval"),
+        allocator=kwargs.get("eval_allocator") or kwargs.get("allocator"),
     )

@@ -35,6 +35,7 @@ COMPARABLE_CONDITIONS = (
     "batch_size",
     "input_size",
     "threads",
+    "allocator",
 )
 """Conditions that must agree for two timing figures to be compared."""
 TIMING_METRICS = tuple(HIGHER_IS_BETTER)

@@ -159,4 +159,5 @@ def _environment_line(run: RunRecord) -> str:
     device = ", ".join(env.gpus) if env.gpus else env.cpu
     packages = " · ".join(f"{k} {v}" for k, v in sorted(env.packages.items()) if v)
     commit = f" · commit `{env.git_commit[:10]}`{' (dirty)' if env.git_dirty else ''}" if env.git_commit else ""
-    return f"<sub>Python {env.python} · torch {env.torch} · {packages} · {device} · {env.hostname}{commit}</sub>"
+    allocator = f" · malloc: {env.allocator}" if env.allocator else ""
+    return f"<sub>Python {env.python} · torch {env.torch} · {packages} · {device}{allocator} · {env.hostname}{commit}</sub>"

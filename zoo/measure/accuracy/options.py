@@ -11,12 +11,14 @@ import torch
 
 from zoo.errors import InputError
 from zoo.measure.accuracy.stats import METHODS
+from zoo.measure.allocator import ALLOCATORS
 from zoo.measure.device import AMP_DTYPES, amp_dtype, resolve_device
 DEFAULT_BATCH_SIZE = 64
 ENV_DATA = "ZOO_IMAGENET"
 ENV_LABELS = "ZOO_IMAGENET_LABELS"
 ENV_LIMIT = "ZOO_EVAL_LIMIT"
 ENV_WORKERS = "ZOO_EVAL_WORKERS"
+ENV_ALLOCATOR = "ZOO_EVAL_ALLOCATOR"
 _DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 NO_DATA_REASON = "no ImageNet data configured (--data or ZOO_IMAGENET)"
 
@@ -50,6 +52,9 @@ class EvalOptions:
     interval: str = "wilson"
     """"wilson" or "clopper-pearson"."""
     level: float = 0.95
+    allocator: str = "tuned"
+    """"tuned" (zoo's own evaluation runs as fast as the machine allows; predictions do not
+    depend on it) or "default"; see :mod:`zoo.measure.allocator`."""
     population: Optional[int] = None
     """Images in the population the data samples, for the finite-population correction.
     None: 50,000 when the dataset is the complete ImageNet validation set, otherwise
@@ -64,6 +69,8 @@ class EvalOptions:
             raise InputError(f"--eval-device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
         if self.amp is not None and self.amp not in AMP_DTYPES:
             raise InputError(f"--amp must be one of {', '.join(AMP_DTYPES)}, got {self.amp!r}")
+        if self.allocator not in ALLOCATORS:
+            raise InputError(f"--eval-allocator must be one of {', '.join(ALLOCATORS)}, got {self.allocator!r}")
         if self.interval not in METHODS:
             raise InputError(f"--interval must be one of {', '.join(METHODS)}, got {self.interval!r}")
         if not 0 < self.level < 1:
@@ -74,7 +81,7 @@ class EvalOptions:
     @classmethod
     def from_env(cls, **overrides: Any) -> "EvalOptions":
         """Options from ``ZOO_IMAGENET``, ``ZOO_IMAGENET_LABELS``, ``ZOO_EVAL_LIMIT``,
-        ``ZOO_EVAL_WORKERS``; keyword arguments that are not None win."""
+        ``ZOO_EVAL_WORKERS``, ``ZOO_EVAL_ALLOCATOR``; keyword arguments that are not None win."""
         names = {f.name for f in fields(cls)}
         unknown = set(overrides) - names
         if unknown:
@@ -84,6 +91,7 @@ class EvalOptions:
             "labels": os.environ.get(ENV_LABELS) or None,
             "limit": _env_int(ENV_LIMIT),
             "workers": _env_int(ENV_WORKERS),
+            "allocator": os.environ.get(ENV_ALLOCATOR, "").strip() or None,
         }
         values = {k: v for k, v in values.items() if v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, Mapping, Optional
 
 from zoo.errors import InputError
+from zoo.measure.allocator import ALLOCATORS
 
 DEVICES = ("auto", "cpu", "cuda")
 """Device choices; ``cuda:N`` is accepted too."""
@@ -46,6 +47,7 @@ ENV_VARS: dict[str, str] = {
     "warmup_seconds": "ZOO_BENCH_WARMUP_SECONDS",
     "rounds": "ZOO_BENCH_ROUNDS",
     "round_seconds": "ZOO_BENCH_ROUND_SECONDS",
+    "allocator": "ZOO_ALLOCATOR",
 }
 """The environment variable read by :meth:`BenchOptions.from_env` for each option."""
 
@@ -84,8 +86,13 @@ class BenchOptions:
     """Minimum batch-1 iterations per latency round."""
     progress: bool = True
     """Show a tqdm bar on stderr (hidden when stderr is not a terminal)."""
+    allocator: str = "default"
+    """"default" (malloc as the process has it: what published tables were timed under) or
+    "tuned" (see :mod:`zoo.measure.allocator`); recorded, and figures compare only under the same."""
 
     def __post_init__(self) -> None:
+        if self.allocator not in ALLOCATORS:
+            self._bad("allocator", self.allocator, f"use one of {', '.join(ALLOCATORS)}")
         if not _DEVICE_PATTERN.match(self.device):
             self._bad("device", self.device, "use auto, cpu, cuda or cuda:N")
         if self.dtype not in DTYPES:
