@@ -14,7 +14,7 @@ from zoo.views.history_rows import CHANGE_ORDER, PerformanceChanges, performance
 from zoo.views.rows import VERDICT_ORDER, ClaimRow, RunView, latest, run_view
 
 VERDICT_MARKS = {"pass": "✅", "drift": "❌", "error": "⛔", "unverified": "⚠️", "waived": "➖"}
-CHANGE_MARKS = {"regression": "❌", "improvement": "✅", "unchanged": "➖", "incomparable": "⚠️"}
+CHANGE_MARKS = {"regression": "❌", "improvement": "✅", "unchanged": "➖", "inconclusive": "❔", "incomparable": "⚠️"}
 GATE_MARKS = {"pass": "✅", "drift": "❌", "error": "⛔", "incomplete": "⚠️"}
 MAX_DETAIL_ROWS = 2000
 """Beyond this many claims the full table is cut (a job summary must stay under 1 MiB)."""
@@ -114,7 +114,8 @@ def _changes(changes: PerformanceChanges) -> list[str]:
         "### Performance changes",
         "",
         f"Run `{_cell(changes.current.run_id)}` compared with `{_cell(changes.previous.run_id)}` (the run before it): {counts}. "
-        "A change counts only when it exceeds the run-to-run spread of both runs.",
+        "A change counts only when it exceeds the between-process spread of both runs (`zoo bench --repeat N`) "
+        "and 5%; with only within-run spreads it is inconclusive.",
         "",
     ]
     body = []
