@@ -107,6 +107,9 @@ def main() -> None:
     parser.add_argument("--allocator", choices=("default", "tuned"), default="tuned", help="zoo's (default: tuned)")
     parser.add_argument("--timm", default="/tmp/timm", help="a checkout of timm holding validate.py")
     args = parser.parse_args()
+    if not (Path(args.timm) / "validate.py").exists():
+        print(f"no validate.py in {args.timm}: pass --timm with a checkout of timm; nothing measured")
+        return
 
     import timm
     import torch

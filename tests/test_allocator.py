@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -16,33 +22,49 @@ needs_glibc = pytest.mark.skipif(
     allocator.glibc_version() is None or allocator.preloaded() is not None, reason="needs glibc's own malloc"
 )
 
-BLOCK = 48 << 20
-"""48 MiB: above glibc's largest adaptive mmap threshold (32 MiB), so by default every such
-block is a fresh mmap, faulted in page by page and unmapped on free: the forward-pass case."""
+FORWARD = """
+import json, torch
+from torch import nn
+from zoo.measure import allocator
+
+torch.manual_seed(0)
+net = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 16, 3, padding=1), nn.ReLU()).eval()
+x = torch.randn(2, 3, 256, 256)  # 8 MiB activations, like a CNN's early layers
 
 
-def faults_per_block(blocks: int = 4) -> float:
-    """Minor page faults per allocate-touch-free of a BLOCK-sized tensor (after one to warm up)."""
-    torch.empty(BLOCK, dtype=torch.uint8).fill_(1)
+def faults_per_call():
+    net(x), net(x)
     before = allocator.minor_faults()
-    for _ in range(blocks):
-        torch.empty(BLOCK, dtype=torch.uint8).fill_(1)
-    return (allocator.minor_faults() - before) / blocks
+    for _ in range(4):
+        net(x)
+    return (allocator.minor_faults() - before) / 4
+
+
+out = {"start": allocator.current()}
+with torch.inference_mode():
+    out["default"] = faults_per_call()
+    with allocator.use_allocator("tuned") as label:
+        out["label"], out["tuned"], out["inside"] = label, faults_per_call(), allocator.current()
+    out["after"], out["after_label"] = faults_per_call(), allocator.current()
+print(json.dumps(out))
+"""
 
 
 @needs_glibc
-def test_tuned_glibc_keeps_freed_blocks_and_the_block_restores_the_default() -> None:
-    pages = BLOCK / 4096
-    assert allocator.current() in ("glibc-default", "glibc-reset")
-    assert faults_per_block() > 0.5 * pages  # the defect: every block faulted in again
-    with allocator.use_allocator("tuned") as label:
-        assert label == "glibc-tuned" == allocator.current()
-        assert faults_per_block() < 0.01 * pages
-        assert "M_MMAP_THRESHOLD 1024 MiB" in allocator.describe()
-    assert allocator.current() == "glibc-reset"
-    assert faults_per_block() > 0.5 * pages  # thresholds back: blocks are mmapped again
-    with allocator.use_allocator("default") as label:
-        assert label == "glibc-reset"
+def test_tuned_glibc_stops_the_page_faults_of_each_forward_call_and_is_put_back() -> None:
+    """In a fresh process, as zoo runs: the forward pass's buffers are faulted in on every call
+    by default, not under ``tuned``, and again once the block has put the thresholds back."""
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    done = subprocess.run([sys.executable, "-c", FORWARD], env=env, capture_output=True, text=True, check=True)
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["start"] == "glibc-default"
+    assert got["default"] > 1000  # the defect: each call faults its activation buffers in again
+    assert got["label"] == got["inside"] == "glibc-tuned"
+    assert got["tuned"] == 0
+    assert got["after_label"] == "glibc-reset"
+    assert got["after"] > 1000
+    assert "M_MMAP_THRESHOLD 1024 MiB" in allocator.describe("glibc-tuned")
 
 
 def test_a_preloaded_allocator_is_recognised_and_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
