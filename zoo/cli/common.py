@@ -9,6 +9,7 @@ from typing import Any, Callable, TypeVar
 
 import click
 
+from zoo.cli.param_types import DeviceType
 from zoo.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ZooError
 
 EXIT_CODES_HELP = """\b
@@ -48,18 +49,6 @@ def explained_errors(func: F) -> F:
             sys.exit(EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
-
-
-class DeviceType(click.ParamType):
-    """A device flag's value: auto, cpu, cuda or cuda:N (lower-cased)."""
-
-    name = "auto|cpu|cuda[:N]"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> str:
-        text = str(value).strip().lower()
-        if text in ("auto", "cpu", "cuda") or (text.startswith("cuda:") and text[5:].isdigit()):
-            return text
-        self.fail(f"{value!r} is not a device; use auto, cpu, cuda or cuda:N", param, ctx)
 
 
 def index_option(func: F) -> F:

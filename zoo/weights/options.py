@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Optional
+
+from zoo.flags import option
 
 DEFAULT_LOCK_PATH = Path("metadata") / "weights.lock"
 _TRUE = {"1", "true", "yes", "on"}
@@ -69,15 +71,53 @@ class FetchOptions:
         options = FetchOptions.from_env(offline=True, mirrors=("/srv/weights",))
     """
 
-    cache_dir: Path
+    cache_dir: Path = option(
+        flag="--cache-dir",
+        env=("ZOO_CACHE", "TORCH_HOME"),
+        env_text="ZOO_CACHE",
+        kind="dir",
+        default_text="$TORCH_HOME/hub/checkpoints",
+        help="Weights cache folder.",
+    )
     """Where verified files live, by file name."""
-    mirrors: tuple[str, ...] = ()
+    mirrors: tuple[str, ...] = option(
+        (),
+        flag="--mirror",
+        param="mirrors",
+        env="ZOO_MIRROR",
+        env_text="ZOO_MIRROR, comma-separated",
+        kind="mirror",
+        multiple=True,
+        default_text="",
+        help="Base URL or folder holding weights files by name, tried before the card's URL (repeatable).",
+    )
     """Base URLs or local folders tried before the card's URL, looked up by file name."""
-    offline: bool = False
+    offline: bool = option(
+        False,
+        flag="--offline",
+        off="--online",
+        env=("ZOO_OFFLINE", "HF_HUB_OFFLINE"),
+        env_text="ZOO_OFFLINE=1 or HF_HUB_OFFLINE=1",
+        default_text="",
+        help="Use only the cache and mirrors, never the card's URL.",
+    )
     """Use the cache and mirrors only; never the card's URL."""
-    local_files: Mapping[str, Path] = field(default_factory=dict)
+    local_files: Mapping[str, Path] = option(
+        flag="--weights",
+        param="local_weights",
+        kind="model=path",
+        multiple=True,
+        default_factory=dict,
+        help="Use a local checkpoint for one model, checked like a download (repeatable).",
+    )
     """Model name -> a local checkpoint used in place of the card's file (checked the same way)."""
-    lock_path: Optional[Path] = DEFAULT_LOCK_PATH
+    lock_path: Optional[Path] = option(
+        DEFAULT_LOCK_PATH,
+        flag="--lock-file",
+        env="ZOO_LOCK",
+        kind="path",
+        help="Lock file pinning SHA-256 and size per weights file.",
+    )
     """The lock file pinning SHA-256 and size per file; ``None`` ignores it."""
     progress: bool = True
     """Show a byte progress bar on stderr."""
