@@ -11,15 +11,8 @@ import click
 
 from zoo.cli.param_types import DeviceType
 from zoo.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ZooError
+from zoo.judge.exit_codes import EXIT_CODES_HELP
 
-EXIT_CODES_HELP = """\b
-Exit codes:
-  0  every gating claim passes or is waived; every requested measurement was made
-  1  at least one gating claim drifted beyond its tolerance
-  2  bad usage or bad input (unreadable index, unknown model, bad option)
-  3  incomplete: a requested measurement could not be made, nothing drifted
-  4  zoo itself failed (a bug; the traceback says where)
-"""
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -12,7 +12,8 @@ import click
 from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
 from zoo.cli.runs_args import read_runs, runs_argument
 from zoo.errors import InputError
-from zoo.judge.gate import CAUSES, GateResult, gate_runs, worst_code
+from zoo.judge.exit_codes import worst_code
+from zoo.judge.gate import CAUSES, GateResult, gate_runs
 from zoo.index import DEFAULT_INDEX, Index, load_index
 from zoo.judge.policy import Policy, load_policy, parse_gate_metrics
 from zoo.records import Metric, Verdict

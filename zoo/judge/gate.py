@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 from zoo.judge.compare import judge
 from zoo.errors import EXIT_INCOMPLETE, EXIT_OK, InputError
 from zoo.index import Index
-from zoo.judge.exit_codes import exit_code
+from zoo.judge.exit_codes import exit_code, worst_code
 from zoo.verify.plan import MEASUREMENT_KINDS, metrics_of
 from zoo.judge.policy import Policy
 from zoo.records import Metric, ModelResult, RunRecord, Verdict
@@ -44,10 +44,8 @@ def missing_shards(run: RunRecord) -> list[str]:
 
 def run_exit_code(run: RunRecord) -> int:
     """The exit code of the verdicts stored in ``run``; a merge missing shards is incomplete."""
-    code = exit_code(run.verdicts(), requested_metrics(run))
-    if code == EXIT_OK and missing_shards(run):
-        return EXIT_INCOMPLETE
-    return code
+    missing = EXIT_INCOMPLETE if missing_shards(run) else EXIT_OK
+    return worst_code([exit_code(run.verdicts(), requested_metrics(run)), missing])
 
 
 @dataclass(frozen=True)
@@ -119,11 +117,3 @@ def gate_runs(
 ) -> list[GateResult]:
     """:func:`rejudge` for each run; the gate's exit code is the worst by :func:`worst_code`."""
     return [rejudge(run, policy, index=index, today=today) for run in runs]
-
-
-def worst_code(codes: Sequence[int]) -> int:
-    """Drift (1) over bad input (2) over incomplete (3) over pass (0), as for one run."""
-    for code in (1, 2, 3):
-        if code in codes:
-            return code
-    return EXIT_OK
