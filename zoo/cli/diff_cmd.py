@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 import click
 
+from zoo.atomic import atomic_open
 from zoo.cli.common import explained_errors
 from zoo.errors import InputError
 from zoo.runs.diff import ModelDiff, RunDiff, diff_predictions
@@ -118,16 +117,9 @@ def _summary(diff: ModelDiff) -> str:
 
 def write_csv(path: Path, result: RunDiff) -> None:
     """Every changed image of every model, written atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(["model", "image", "label", "a_top1", "b_top1", "change"])
-            for diff in result.models:
-                for c in diff.changed:
-                    writer.writerow([diff.model, c.name, c.label, c.before, c.after, c.change])
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["model", "image", "label", "a_top1", "b_top1", "change"])
+        for diff in result.models:
+            for c in diff.changed:
+                writer.writerow([diff.model, c.name, c.label, c.before, c.after, c.change])

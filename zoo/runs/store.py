@@ -17,6 +17,7 @@ from typing import Iterator, Optional, Union
 
 from pydantic import ValidationError
 
+from zoo.atomic import write_atomic
 from zoo.errors import InputError
 from zoo.records import SCHEMA_VERSION, RunRecord, from_json_dict, to_json_dict
 
@@ -52,9 +53,7 @@ def staging(results: Path, run_id: str) -> Iterator[Path]:
 def publish(record: RunRecord, staged: Path) -> Path:
     """Write ``run.json`` into ``staged`` and move the folder into place; returns the run.json path."""
     payload = json.dumps(to_json_dict(record), indent=2, sort_keys=False)
-    tmp = staged / (RUN_FILE + ".tmp")
-    tmp.write_text(payload + "\n", encoding="utf-8")
-    os.replace(tmp, staged / RUN_FILE)
+    write_atomic(staged / RUN_FILE, payload + "\n")
     final = staged.parent / record.run_id
     os.replace(staged, final)
     return final / RUN_FILE

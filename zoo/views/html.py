@@ -18,7 +18,7 @@ from zoo import __version__
 from zoo.records import Environment, Metric, RunRecord
 from zoo.views import plots as plotting
 from zoo.views.history_rows import CHANGE_ORDER, performance_changes
-from zoo.views.output import write_atomic
+from zoo.atomic import write_atomic
 from zoo.views.rows import (
     VERDICT_ORDER,
     ClaimRow,
