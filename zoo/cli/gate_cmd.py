@@ -48,14 +48,13 @@ def _describe(result: GateResult, index: Optional[Index], policy: Policy) -> lis
     against = "the claims stored in the run" if index is None else ", ".join(index.roots)
     lines = [
         f"zoo gate: run {run.run_id} ({len(run.models)} models, {len(verdicts)} claims) "
-        f"judged on {run.options.get('judged_on')} against {against} and {policy.source or 'built-in tolerances'}",
+        f"judged on {run.gate.judged_on if run.gate else None} against {against} and {policy.source or 'built-in tolerances'}",
         f"  {counts}; gating: {', '.join(sorted(policy.gate_metrics)) or 'none'}",
     ]
     if result.dropped:
         lines.append(f"  not judged (no longer in the index): {', '.join(result.dropped)}")
-    missing = run.options.get("shards_missing")
-    if missing:
-        lines.append(f"  missing shards (incomplete): {missing}")
+    if run.merge is not None and run.merge.missing:
+        lines.append(f"  missing shards (incomplete): {','.join(run.merge.missing)}")
     for cause, found in result.by_cause().items():
         if found:
             lines.append(f"{cause}: {CAUSES[cause]}")

@@ -19,7 +19,7 @@ from zoo.index import Index
 from zoo.judge.exit_codes import exit_code, worst_code
 from zoo.verify.plan import MEASUREMENT_KINDS, metrics_of
 from zoo.judge.policy import Policy
-from zoo.records import Metric, ModelResult, RunRecord, Verdict
+from zoo.records import GateInfo, Metric, ModelResult, RunRecord, Verdict
 
 CAUSES: dict[str, str] = {
     "drift": "the claim is off: fix the card or waive it",
@@ -38,8 +38,7 @@ def requested_metrics(run: RunRecord) -> set[str]:
 
 def missing_shards(run: RunRecord) -> list[str]:
     """Shards a merged record should hold but does not (see :mod:`zoo.runs.merge`)."""
-    text = run.options.get("shards_missing")
-    return [part for part in str(text).split(",") if part] if text else []
+    return list(run.merge.missing) if run.merge is not None else []
 
 
 def run_exit_code(run: RunRecord) -> int:
@@ -105,10 +104,8 @@ def rejudge(run: RunRecord, policy: Policy, *, index: Optional[Index] = None, to
             f"run {run.run_id}: none of its models ({', '.join(dropped)}) is in the index",
             hint="pass the --index the run was made from, or --stored-claims to judge the claims stored in the run",
         )
-    options = dict(run.options)
-    options["gate_metrics"] = ",".join(sorted(policy.gate_metrics))
-    options["judged_on"] = today.isoformat()
-    rejudged = replace(run, models=models, options=options)
+    gate = GateInfo(gate_metrics=sorted(policy.gate_metrics), judged_on=today.isoformat())
+    rejudged = replace(run, models=models, gate=gate)
     return GateResult(run=rejudged, code=run_exit_code(rejudged), dropped=dropped)
 
 

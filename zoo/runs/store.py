@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from zoo.atomic import write_atomic
 from zoo.errors import InputError
 from zoo.records import SCHEMA_VERSION, RunRecord, from_json_dict, to_json_dict
+from zoo.runs.schema import upgrade
 
 RUN_FILE = "run.json"
 DEFAULT_RESULTS_DIR = Path("runs")
@@ -81,7 +82,14 @@ def load_run(path: Union[str, Path]) -> RunRecord:
     except (OSError, json.JSONDecodeError) as exc:
         raise InputError(f"{file}: cannot read run record: {exc}", hint="the file is damaged; re-run `zoo verify`") from None
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if version != SCHEMA_VERSION:
+    try:
+        data = upgrade(data) if isinstance(data, dict) else data
+    except ValueError:
+        raise InputError(
+            f"{file}: run record schema {version!r} is not one this zoo reads (1 to {SCHEMA_VERSION})",
+            hint="re-run `zoo verify` with this zoo version, or read the record with the zoo that wrote it",
+        ) from None
+    if not isinstance(data, dict):
         raise InputError(f"{file}: run record schema {version!r} is not the supported {SCHEMA_VERSION}", hint="re-run `zoo verify` with this zoo version")
     try:
         return from_json_dict(RunRecord, data)

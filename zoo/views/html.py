@@ -70,7 +70,7 @@ def _summaries(runs: Sequence[RunRecord]) -> list[RunSummary]:
         result.append(
             RunSummary(
                 run_id=run.run_id, started=run.started, finished=run.finished, models=len(run.models), counts=counts,
-                shard=run.shard or str(run.options.get("merged_shards") or ""),
+                shard=run.shard or (",".join(run.merge.shards) if run.merge is not None else ""),
                 host=run.environment.hostname, commit=(run.environment.git_commit or "")[:10],
             )
         )
