@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from accuracy_world import TinyNet as ScoredNet, card as scored_card, fast_options as eval_options, write_noise_folders
-from bench_world import TinyNet as TimedNet, card as timed_card, fast_options as bench_options
+from accuracy_world import SCORED, write_noise_folders
+from bench_world import IMAGE_SIDE
+from conftest import TinyNet, card, fast_bench_options, fast_eval_options, fast_fetch_options
 from fixtures.runs.world import CLAIMS, Outcome, measurements
-from weights_world import FaultyServer, TinyNet as LoadedNet, checkpoint_bytes, fast_options as fetch_options, hashed_name, make_card, trained_state
+from weights_world import FaultyServer, checkpoint_bytes, hashed_name, trained_state
 from zoo.measure.accuracy.measure import AccuracyEntry, measure_accuracy
 from zoo.measure.throughput.measure import measure_throughput
 from zoo.measure.weights import measure_weights
@@ -36,10 +37,10 @@ def real(tmp_path_factory) -> dict[str, Measurement]:
     with FaultyServer() as server:
         data = checkpoint_bytes(trained_state(), tmp)
         url = server.serve(f"/{hashed_name('tiny', data)}", data)
-        found.update({m.metric: m for m in measure_weights(make_card("tiny", url, len(data)), LoadedNet(), fetch_options(tmp)).measurements})
-    found.update({m.metric: m for m in measure_throughput(timed_card(), TimedNet(), bench_options())})
+        found.update({m.metric: m for m in measure_weights(card("tiny", weights=url, file_size=len(data)), TinyNet(), fast_fetch_options(tmp)).measurements})
+    found.update({m.metric: m for m in measure_throughput(card(image_size=IMAGE_SIDE), TinyNet(), fast_bench_options())})
     root = write_noise_folders(tmp / "val", classes=5, per_class=2)
-    scored = measure_accuracy([AccuracyEntry(scored_card(), ScoredNet(5))], eval_options(root), None)
+    scored = measure_accuracy([AccuracyEntry(card(**SCORED), TinyNet(5))], fast_eval_options(root), None)
     found.update({m.metric: m for m in scored.measurements["tiny"]})
     assert all(m.status == "ok" for m in found.values()), {m.metric: m.reason for m in found.values() if m.status != "ok"}
     return found
