@@ -22,6 +22,7 @@ from zoo.records import SCHEMA_VERSION, GateInfo, MergeInfo
 from zoo.runs.merge import merge_runs
 from zoo.runs.schema import MERGE_KEYS_V1, upgrade
 from zoo.runs.store import load_run, save_run
+from zoo.views.html import render_html
 from zoo.views.markdown import render_markdown
 
 V1 = Path(__file__).parent / "fixtures" / "runs" / "v1"
@@ -67,6 +68,8 @@ def test_a_v1_merged_record_has_typed_merge_facts() -> None:
     assert missing_shards(run) == ["3/3"] and run_exit_code(run) == 3
     text = render_markdown([run])
     assert "shards 1/3,2/3" in text and "**Missing shards:** 3/3" in text
+    page = " ".join(render_html([run]).split())
+    assert "(shards 1/3, 2/3; missing 3/3)" in page and "<th>options differing between shards</th><td>tolerances</td>" in page
 
 
 def test_a_v1_gated_record_has_typed_gate_facts() -> None:
