@@ -9,6 +9,11 @@ Two measurements per model:
 - ``weights``: the file's full SHA-256; ``ok`` only when fetched, verified and loaded
   exactly; ``error`` when it is unsafe or does not fit; ``unavailable`` when it
   cannot be had, or nothing proves which bytes are right.
+
+When the Hugging Face Hub served the file (``--weights-source hub``, or ``auto`` after the
+card's file failed), both measurements are ``unavailable``: the card's claims describe the
+card's own file, which was not the one checked. They still carry the Hub file's size, hash,
+repo and commit, and the file is loaded, so accuracy is measured on it.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from typing import Optional
 
 import torch
 
+from zoo.errors import EXIT_BAD_INPUT
 from zoo.records import Measurement, Metric, ModelCard, Scalar
 from zoo.weights.checkpoint import describe_state, load_into, read_state_dict
 from zoo.weights.errors import WeightsError
 from zoo.weights.options import FetchOptions
+from zoo.weights.select import fetch_card
 from zoo.weights.sources import FetchResult, WeightsRequest, fetch_request
 
 FILE_SIZE_METHOD = "byte size of the fetched file after its SHA-256 was verified"
@@ -48,22 +55,28 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
     :class:`zoo.errors.InputError`.
     """
     request = WeightsRequest.from_card(card, options)
-    if request is None:
+    if request is None and options.source == "card":
         reason = f"the card names no weights URL (no Weights field at {card.source})"
         return WeightsOutcome(
             [Measurement.unavailable(Metric.FILE_SIZE.value, reason), Measurement.unavailable(Metric.WEIGHTS.value, reason)]
         )
     try:
-        fetched = fetch_request(request, options)
+        fetched = fetch_request(request, options) if request is not None and options.source == "card" else fetch_card(card, options)
     except (WeightsError, OSError) as err:  # OSError: the disk or folders around the cache
-        conditions: dict[str, Scalar] = {"file_name": request.file_name, "url": request.url, "error": type(err).__name__}
+        conditions: dict[str, Scalar] = {
+            "file_name": request.file_name if request else None, "url": request.url if request else None,
+            "source": options.source, "error": type(err).__name__,
+        }
         reason = f"weights unavailable: {err}"
+        make = Measurement.failed if getattr(err, "exit_code", None) == EXIT_BAD_INPUT else Measurement.unavailable
         return WeightsOutcome(
             [
-                Measurement.unavailable(Metric.FILE_SIZE.value, reason, conditions=dict(conditions)),
-                Measurement.unavailable(Metric.WEIGHTS.value, reason, conditions=dict(conditions)),
+                make(Metric.FILE_SIZE.value, reason, conditions=dict(conditions)),
+                make(Metric.WEIGHTS.value, reason, conditions=dict(conditions)),
             ]
         )
+    if fetched.hub is not None:
+        return _measure_hub_file(card, model, fetched, options)
 
     conditions = _conditions(fetched)
     # A size that matched the File Size claim is no proof of identity when judging that very
@@ -115,6 +128,64 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
             metric=Metric.WEIGHTS.value, status="ok", value=fetched.sha256, unit="sha256", method=method,
             conditions=conditions,
         )
+    return WeightsOutcome([file_size, weights], loaded=True, fetched=fetched)
+
+
+_HUB_PROOFS = {
+    "lock+hub-lfs-sha256": "the lock file and the Hub's LFS SHA-256",
+    "hub-lfs-sha256": "the Hub's LFS SHA-256",
+    "lock": "the lock file",
+    "hub-cache-name": "its blob name in the Hub cache (the Hub's LFS SHA-256 when it was downloaded)",
+}
+
+
+def _measure_hub_file(card: ModelCard, model: torch.nn.Module, fetched: FetchResult, options: FetchOptions) -> WeightsOutcome:
+    """Both measurements for a Hub file: unavailable for the card's claims, loaded for accuracy."""
+    hub = fetched.hub
+    assert hub is not None
+    conditions: dict[str, Scalar] = {
+        **_conditions(fetched),
+        "hub_repo": hub.repo_id,
+        "hub_revision": hub.revision,
+        "hub_commit": hub.commit,
+        "hub_file": hub.filename,
+        "hub_format": hub.format,
+        "hub_repo_from": hub.origin,
+    }
+    if hub.branch_moved_to:
+        conditions["hub_revision_now_at"] = hub.branch_moved_to
+    proof = _HUB_PROOFS.get(hub.proof)
+    claim = card.claim(Metric.WEIGHTS)
+    card_file = str(claim.value) if claim is not None else "the card names none"
+    if proof:
+        reason = (
+            f"the card's own file ({card_file}) was not the one checked: the Hub file {hub.describe()} "
+            f"(sha256 {hub.sha256[:12]}…, {hub.size} bytes, proven by {proof}) was evaluated instead; "
+            f"--weights-source card checks the card's file"
+        )
+    else:
+        reason = (
+            f"the Hub file {hub.describe()} came from the Hub cache offline and nothing proves its bytes "
+            f"(no lock entry, and its blob name is not a SHA-256); pin it with `zoo lock --weights-source hub {card.name}`"
+        )
+    file_size = Measurement.unavailable(
+        Metric.FILE_SIZE.value, reason, value=hub.size, unit="bytes", method=FILE_SIZE_METHOD,
+        conditions=dict(conditions), notes=list(fetched.notes),
+    )
+    method = f"sha256 {hub.sha256[:12]}… proven by {proof or 'nothing'}; {hub.format}; exact fit"
+    try:
+        state = read_state_dict(fetched.path)
+        report = load_into(model, state, model_name=card.name, file_name=hub.describe())
+    except WeightsError as err:
+        weights = Measurement.failed(
+            Metric.WEIGHTS.value, str(err), value=hub.sha256, unit="sha256", method=method,
+            conditions={**conditions, "error": type(err).__name__},
+        )
+        return WeightsOutcome([file_size, weights], loaded=False, fetched=fetched)
+    weights = Measurement.unavailable(
+        Metric.WEIGHTS.value, reason, value=hub.sha256, unit="sha256", method=method,
+        conditions={**conditions, "checkpoint": describe_state(state, report)}, notes=list(fetched.notes),
+    )
     return WeightsOutcome([file_size, weights], loaded=True, fetched=fetched)
 
 
