@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -65,6 +66,10 @@ class HubStandIn:
         self.extra_headers: dict[str, str] = {}
         """Headers added to every file HEAD answer (a hostile server's ETag, say)."""
         self.redirect = True
+        self.info_override: Optional[bytes] = None
+        """A model-info body sent instead of the real one (a server that is not the Hub)."""
+        self.stall_info = 0.0
+        """Seconds the model-info answer waits before its headers (a stalled server)."""
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -139,6 +144,10 @@ def _handler(hub: HubStandIn) -> type[BaseHTTPRequestHandler]:
             return repo, commit
 
         def _model_info(self, repo_id: str, revision: str) -> None:
+            if hub.stall_info:
+                time.sleep(hub.stall_info)
+            if hub.info_override is not None:
+                return self._send(200, hub.info_override, {"Content-Type": "application/json"}, False)
             repo, commit = self._lookup(repo_id, revision)
             if repo is None or commit is None:
                 return

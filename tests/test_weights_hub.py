@@ -122,6 +122,24 @@ def test_an_etag_that_names_a_path_is_refused_before_anything_is_written(hub, st
     assert not list(tmp_path.rglob("escaped*")) and cached_files(tmp_path) == []
 
 
+@pytest.mark.parametrize("body, complaint", [
+    (b'{"id": "timm/tiny.hub_in1k", "sha": "../../x", "siblings": []}', "names no commit"),
+    (b'{"id": "timm/tiny.hub_in1k", "sha": "%s", "siblings": [{"size": 1}]}' % (b"a" * 40), "not what huggingface_hub expects"),
+    (b'[1, 2', "not what huggingface_hub expects"),
+])
+def test_a_server_that_is_not_the_hub_is_an_explained_failure(hub, tmp_path, body, complaint):
+    hub.info_override = body
+    with pytest.raises(UnreachableError, match=complaint):
+        fetch_hub(make_card("tiny", None), options(tmp_path))
+    assert cached_files(tmp_path) == []
+
+
+def test_a_stalled_hub_times_out(hub, tmp_path):
+    hub.stall_info = 5.0
+    with pytest.raises(UnreachableError, match="in time"):
+        fetch_hub(make_card("tiny", None), options(tmp_path, read_timeout=0.5))
+
+
 def test_offline_with_a_filled_cache(hub, state, tmp_path):
     good = safetensors_bytes(state, tmp_path)
     commit = hub.repo(REPO).commit("v1", {"model.safetensors": good})
@@ -251,3 +269,14 @@ def test_zoo_verify_weights_from_the_hub_records_repo_commit_and_hash(hub, tmp_p
     verdicts = {v["metric"]: v for v in record["models"][0]["verdicts"]}
     assert verdicts["weights"]["status"] == "unverified" and "card's own file" in verdicts["weights"]["explanation"]
     assert verdicts["file_size"]["status"] == "unverified"
+
+    # The report says, per model, which file was evaluated.
+    from zoo.runs.store import load_run
+    from zoo.views.html import render_html
+    from zoo.views.markdown import render_markdown
+
+    run = load_run(next(results.rglob("run.json")).parent)
+    evaluated = f"Hugging Face Hub timm/mobilenetv2_100.ra_in1k@{commit} model.safetensors, sha256 {sha256(data)}"
+    markdown = render_markdown(run)
+    assert "### Weights evaluated" in markdown and evaluated in markdown
+    assert evaluated in render_html([run], plots=[])

@@ -100,6 +100,11 @@ def render_markdown(
     if len(rows) > len(shown):
         lines += ["", f"_{len(rows) - len(shown)} more claims are in the HTML report and the CSV export._"]
     lines += ["", "</details>"]
+    evaluated = [m for m in view.models if m.evaluated]
+    if evaluated:
+        lines += ["", "### Weights evaluated", ""]
+        lines += _table(["Model", "File (source, repo@commit, name, SHA-256)"],
+                        [[_cell(m.name), _cell(m.evaluated)] for m in evaluated])
     changes = performance_changes(records)
     if changes is not None:
         lines += [""] + _changes(changes)
