@@ -134,6 +134,15 @@ def test_a_server_that_is_not_the_hub_is_an_explained_failure(hub, tmp_path, bod
     assert cached_files(tmp_path) == []
 
 
+def test_an_unreachable_hub_is_explained(tmp_path, monkeypatch):
+    with HubStandIn() as gone:
+        env = hub_env(gone, tmp_path)
+    for key, value in env.items():  # the port is closed now
+        monkeypatch.setenv(key, value)
+    with pytest.raises(UnreachableError, match="could not be reached"):
+        fetch_hub(make_card("tiny", None), options(tmp_path))
+
+
 def test_a_stalled_hub_times_out(hub, tmp_path):
     hub.stall_info = 5.0
     with pytest.raises(UnreachableError, match="in time"):

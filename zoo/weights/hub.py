@@ -554,7 +554,7 @@ def _bounded_bar(limit: int, name: str, show: bool) -> type:
 def _check_answer(response: Any) -> None:
     """Response hook: the commit and ETag of a file's metadata become cache paths; refuse odd ones."""
     request = getattr(response, "request", None)
-    if request is None or request.method != "HEAD":
+    if request is None or request.method != "HEAD" or "/resolve/" not in str(request.url.path):
         return
     headers = response.headers
     commit = headers.get("X-Repo-Commit")
