@@ -61,6 +61,8 @@ class HubStandIn:
     def __init__(self) -> None:
         self.repos: dict[str, HubRepo] = {}
         self.log: list[tuple[str, str]] = []
+        self.auth: list[tuple[str, Optional[str]]] = []
+        """(path, Authorization header or None) of every request."""
         self.served: dict[str, bytes] = {}
         """Bytes served for an LFS hash instead of the real ones (a misbehaving CDN)."""
         self.extra_headers: dict[str, str] = {}
@@ -123,6 +125,7 @@ def _handler(hub: HubStandIn) -> type[BaseHTTPRequestHandler]:
         def _answer(self, head: bool) -> None:
             path = unquote(urlparse(self.path).path)
             hub.log.append(("HEAD" if head else "GET", path))
+            hub.auth.append((path, self.headers.get("Authorization")))
             parts = path.strip("/").split("/")
             if parts[:2] == ["api", "models"] and len(parts) >= 6 and parts[4] == "revision":
                 return self._model_info("/".join(parts[2:4]), "/".join(parts[5:]))

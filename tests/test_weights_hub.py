@@ -149,6 +149,32 @@ def test_a_stalled_hub_times_out(hub, tmp_path):
         fetch_hub(make_card("tiny", None), options(tmp_path, read_timeout=0.5))
 
 
+def test_hf_token_goes_to_the_hub_and_not_to_the_cdn(hub, state, tmp_path, monkeypatch):
+    hub.repo(REPO).commit("v1", {"model.safetensors": safetensors_bytes(state, tmp_path)})
+    monkeypatch.setenv("HF_TOKEN", "hf_test_token_123")
+    fetch_hub(make_card("tiny", None), options(tmp_path))
+    sent = {path: header for path, header in hub.auth}
+    api = [p for p in sent if p.startswith("/api/models/")]
+    resolve = [p for p in sent if "/resolve/" in p]
+    cdn = [p for p in sent if p.startswith("/cdn/")]
+    assert api and resolve and cdn
+    assert all(sent[p] == "Bearer hf_test_token_123" for p in api + resolve)
+    assert all(sent[p] is None for p in cdn)
+
+
+def test_a_planted_link_in_the_hub_cache_is_rejected_and_its_target_left_alone(hub, state, tmp_path):
+    hub.repo(REPO).commit("v1", {"model.safetensors": safetensors_bytes(state, tmp_path)})
+    good = fetch_hub(make_card("tiny", None), options(tmp_path))
+    precious = tmp_path / "precious.txt"
+    precious.write_bytes(b"not weights")
+    good.path.unlink()
+    good.path.symlink_to(precious)
+
+    with pytest.raises(HashMismatchError):
+        fetch_hub(make_card("tiny", None), options(tmp_path, offline=True))
+    assert precious.read_bytes() == b"not weights" and not good.path.is_symlink()
+
+
 def test_offline_with_a_filled_cache(hub, state, tmp_path):
     good = safetensors_bytes(state, tmp_path)
     commit = hub.repo(REPO).commit("v1", {"model.safetensors": good})

@@ -35,6 +35,8 @@ def command(models: Sequence[str], all_models: bool, index_paths: Sequence[str],
     attempts = fetch_cards(cards, options)
     for attempt in attempts:
         click.echo(_line(attempt))
+        for note in attempt.result.notes if attempt.result is not None and attempt.result.hub is not None else ():
+            click.echo(f"    note: {note}", err=True)
     failed = [a for a in attempts if a.error is not None]
     for attempt in failed:
         text = str(attempt.error)

@@ -154,25 +154,19 @@ def _measure_hub_file(card: ModelCard, model: torch.nn.Module, fetched: FetchRes
     }
     if hub.branch_moved_to:
         conditions["hub_revision_now_at"] = hub.branch_moved_to
-    proof = _HUB_PROOFS.get(hub.proof)
+    proof = _HUB_PROOFS.get(hub.proof, hub.proof)
     claim = card.claim(Metric.WEIGHTS)
     card_file = str(claim.value) if claim is not None else "the card names none"
-    if proof:
-        reason = (
-            f"the card's own file ({card_file}) was not the one checked: the Hub file {hub.describe()} "
-            f"(sha256 {hub.sha256[:12]}…, {hub.size} bytes, proven by {proof}) was evaluated instead; "
-            f"--weights-source card checks the card's file"
-        )
-    else:
-        reason = (
-            f"the Hub file {hub.describe()} came from the Hub cache offline and nothing proves its bytes "
-            f"(no lock entry, and its blob name is not a SHA-256); pin it with `zoo lock --weights-source hub {card.name}`"
-        )
+    reason = (
+        f"the card's own file ({card_file}) was not the one checked: the Hub file {hub.describe()} "
+        f"(sha256 {hub.sha256[:12]}…, {hub.size} bytes, proven by {proof}) was evaluated instead; "
+        f"--weights-source card checks the card's file"
+    )
     file_size = Measurement.unavailable(
         Metric.FILE_SIZE.value, reason, value=hub.size, unit="bytes", method=FILE_SIZE_METHOD,
         conditions=dict(conditions), notes=list(fetched.notes),
     )
-    method = f"sha256 {hub.sha256[:12]}… proven by {proof or 'nothing'}; {hub.format}; exact fit"
+    method = f"sha256 {hub.sha256[:12]}… proven by {proof}; {hub.format}; exact fit"
     try:
         state = read_state_dict(fetched.path)
         report = load_into(model, state, model_name=card.name, file_name=hub.describe())

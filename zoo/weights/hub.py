@@ -401,13 +401,8 @@ def _from_cache(model: str, ref: HubRef, settings: HubSettings, options: FetchOp
                          why=f"pinned by the lock file for {ref.repo_id}@{pinned.commit} {name}", origin=origin)
             proof = "lock"
         else:
-            blob = path.resolve().name
-            if not _SHA256.fullmatch(blob):
-                proof = ""
-            else:
-                _check_bytes(model, name, path, settings, sha, size, blob, None,
-                             why="by its blob name in the Hub cache (the LFS SHA-256 the Hub announced)", origin=origin)
-                proof = "hub-cache-name"
+            _check_blob_name(model, name, path, settings, sha, size, origin)
+            proof = "hub-cache-name"
         hub = HubFile(ref.repo_id, revision, commit, name, sha, size, proof, ref.origin)
         return _result(model, hub, path, _lock_status(lock, pinned), None, ["offline: from the Hub cache"])
     which = f"{ref.repo_id}@{pinned.commit} {pinned.file}" if pinned else f"{ref} ({' or '.join(candidate_files(ref))})"
@@ -418,6 +413,42 @@ def _from_cache(model: str, ref: HubRef, settings: HubSettings, options: FetchOp
         todo=f"run `zoo fetch --source hub {model}` on a machine with network and copy its Hub cache "
         "(HF_HUB_CACHE, default ~/.cache/huggingface/hub) here, or drop --offline",
     )
+
+
+def _check_blob_name(model: str, name: str, path: Path, settings: HubSettings, sha: str, size: int, origin: str) -> None:
+    """Offline and unpinned: the blob's name in the Hub cache is the hash the Hub announced for it
+    (the LFS SHA-256, or the git blob id of a file kept without LFS); the bytes must match it."""
+    blob = path.resolve()
+    inside = blob.is_relative_to(settings.cache_dir.resolve()) and blob.parent.name == "blobs"
+    if inside and _SHA256.fullmatch(blob.name):
+        _check_bytes(model, name, path, settings, sha, size, blob.name, None,
+                     why="by its blob name in the Hub cache (the LFS SHA-256 the Hub announced)", origin=origin)
+        return
+    if inside and _COMMIT.fullmatch(blob.name):
+        git_id = _git_blob_id(path)
+        if git_id == blob.name:
+            return
+        _check_bytes(model, name, path, settings, git_id, size, blob.name, None,
+                     why="as git blob id by its blob name in the Hub cache", origin=origin)
+    raise HashMismatchError(
+        f"{model}: {name} from {origin} links to {blob}, which is not a blob named by its hash in the Hub "
+        "cache, so nothing proves its bytes",
+        done=_discard(path, settings.cache_dir),
+        cause="the Hub cache was altered by hand or by another program",
+        todo=f"fetch it again online (`zoo fetch --source hub {model}`), or pin it with `zoo lock --source hub {model}`",
+        file_name=name,
+    )
+
+
+def _git_blob_id(path: Path) -> str:
+    """The git object id of a file (SHA-1 of ``blob <size>\0`` and the bytes), as the Hub names non-LFS files."""
+    import hashlib
+
+    digest = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _result(model: str, hub: HubFile, path: Path, lock_status: str, url: Optional[str], notes: list[str]) -> FetchResult:
