@@ -13,7 +13,7 @@ import torch
 from click.testing import CliRunner
 
 from hub_world import HubStandIn, hub_env, pickle_bytes, safetensors_bytes, sha256
-from weights_world import FaultyServer, TinyNet, fast_options, make_card, trained_state
+from weights_world import FaultyServer, TinyNet, checkpoint_bytes, fast_options, hashed_name, make_card, trained_state
 from zoo.cli import fetch_cmd, lock_cmd
 from zoo.records import ModelCard, SourceRef
 from zoo.measure.weights import measure_weights
@@ -79,6 +79,26 @@ def test_good_safetensors_file_passes_and_loads_from_the_resolved_commit(hub, st
     # The file lives in huggingface_hub's cache, not copied into zoo's.
     assert Path(c["path"]).is_relative_to(hub_cache(tmp_path))
     assert not (tmp_path / "cache").exists() or not any(p.is_file() for p in (tmp_path / "cache").iterdir())
+
+
+def test_the_card_file_at_hand_is_checked_too_while_the_hub_file_is_loaded(hub, state, tmp_path):
+    hub_data = safetensors_bytes(state, tmp_path)
+    hub.repo(REPO).commit("v1", {"model.safetensors": hub_data})
+    card_state = trained_state(seed=11)
+    card_data = checkpoint_bytes(card_state, tmp_path)
+    name = hashed_name("tiny", card_data)
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / name).write_bytes(card_data)  # in zoo's cache, e.g. from an earlier `zoo fetch`
+    model = TinyNet()
+
+    outcome = measure_weights(make_card("tiny", f"https://example.invalid/{name}", len(card_data)), model, options(tmp_path))
+
+    m = {x.metric: x for x in outcome.measurements}
+    assert (m["file_size"].status, m["file_size"].value) == ("ok", len(card_data))
+    assert (m["weights"].status, m["weights"].value) == ("ok", sha256(card_data))
+    assert m["weights"].conditions["hub_sha256"] == sha256(hub_data) and m["weights"].conditions["hub_repo"] == REPO
+    for key, value in model.state_dict().items():  # the model holds the Hub file's weights
+        assert torch.equal(value, state[key]), key
 
 
 def test_pickle_is_the_fallback_and_is_recorded(hub, state, tmp_path):

@@ -11,13 +11,16 @@ Two measurements per model:
   cannot be had, or nothing proves which bytes are right.
 
 When the Hugging Face Hub served the file (``--weights-source hub``, or ``auto`` after the
-card's file failed), both measurements are ``unavailable``: the card's claims describe the
-card's own file, which was not the one checked. They still carry the Hub file's size, hash,
-repo and commit, and the file is loaded, so accuracy is measured on it.
+card's file failed), the file is loaded, so accuracy is measured on it, and both measurements
+are ``unavailable``: the card's claims describe the card's own file, which was not the one
+checked. They still carry the Hub file's size, hash, repo and commit. When the card's own file
+is also at hand without downloading (zoo's cache, a mirror, ``--weights``), the two claims are
+measured on it as usual (its fit checked, not loaded), with the Hub file in ``hub_*`` conditions.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -26,8 +29,8 @@ import torch
 
 from zoo.errors import EXIT_BAD_INPUT
 from zoo.records import Measurement, Metric, ModelCard, Scalar
-from zoo.weights.checkpoint import describe_state, load_into, read_state_dict
-from zoo.weights.errors import WeightsError
+from zoo.weights.checkpoint import describe_state, fit_report, load_into, read_state_dict
+from zoo.weights.errors import CheckpointFitError, WeightsError
 from zoo.weights.options import FetchOptions
 from zoo.weights.select import fetch_card
 from zoo.weights.sources import FetchResult, WeightsRequest, fetch_request
@@ -76,8 +79,12 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
             ]
         )
     if fetched.hub is not None:
-        return _measure_hub_file(card, model, fetched, options)
+        return _with_card_file_at_hand(card, model, request, _measure_hub_file(card, model, fetched), options)
+    return _measure_card_file(card, model, fetched)
 
+
+def _measure_card_file(card: ModelCard, model: torch.nn.Module, fetched: FetchResult, *, load: bool = True) -> WeightsOutcome:
+    """Both measurements for the card's own file; ``load=False`` checks the fit without loading."""
     conditions = _conditions(fetched)
     # A size that matched the File Size claim is no proof of identity when judging that very
     # claim: without a hash (file name or lock) both claims stay unverified until pinned.
@@ -101,7 +108,12 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
     method = f"sha256 {fetched.sha256[:12]}… proven by {checked}; torch.load(weights_only=True); exact fit"
     try:
         state = read_state_dict(fetched.path)
-        report = load_into(model, state, model_name=card.name, file_name=fetched.file_name)
+        report = load_into(model, state, model_name=card.name, file_name=fetched.file_name) if load else fit_report(model, state)
+        if not report.fits:
+            raise CheckpointFitError(
+                f"{card.name}: the state dict in {fetched.file_name} does not fit the built architecture: {report.describe()}",
+                todo="check that the card's model name and Weights URL belong together", file_name=fetched.file_name,
+            )
     except WeightsError as err:
         weights = Measurement.failed(
             Metric.WEIGHTS.value, str(err), value=fetched.sha256, unit="sha256", method=method,
@@ -128,7 +140,25 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
             metric=Metric.WEIGHTS.value, status="ok", value=fetched.sha256, unit="sha256", method=method,
             conditions=conditions,
         )
-    return WeightsOutcome([file_size, weights], loaded=True, fetched=fetched)
+    return WeightsOutcome([file_size, weights], loaded=load, fetched=fetched)
+
+
+def _with_card_file_at_hand(
+    card: ModelCard, model: torch.nn.Module, request: Optional[WeightsRequest], hub: WeightsOutcome, options: FetchOptions
+) -> WeightsOutcome:
+    """When the card's own file is also at hand (zoo's cache, a mirror, ``--weights``; never downloaded
+    here), its File Size and Weights claims are checked on it; the model keeps the Hub file's weights."""
+    if request is None or not hub.loaded or hub.fetched is None or hub.fetched.hub is None:
+        return hub
+    try:
+        at_hand = fetch_request(request, dataclasses.replace(options, offline=True, source="card"))
+    except (WeightsError, OSError):
+        return hub
+    checked = _measure_card_file(card, model, at_hand, load=False)
+    evaluated = {k: v for k, v in hub.measurements[1].conditions.items() if k.startswith("hub_")}
+    evaluated["hub_sha256"] = hub.fetched.sha256
+    merged = [dataclasses.replace(m, conditions={**m.conditions, **evaluated}) for m in checked.measurements]
+    return WeightsOutcome(merged, loaded=True, fetched=hub.fetched)
 
 
 _HUB_PROOFS = {
@@ -139,7 +169,7 @@ _HUB_PROOFS = {
 }
 
 
-def _measure_hub_file(card: ModelCard, model: torch.nn.Module, fetched: FetchResult, options: FetchOptions) -> WeightsOutcome:
+def _measure_hub_file(card: ModelCard, model: torch.nn.Module, fetched: FetchResult) -> WeightsOutcome:
     """Both measurements for a Hub file: unavailable for the card's claims, loaded for accuracy."""
     hub = fetched.hub
     assert hub is not None

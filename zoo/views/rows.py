@@ -410,11 +410,10 @@ def evaluated_file(result: ModelResult) -> str:
     if weights is None or not isinstance(weights.value, str) or not weights.value:
         return ""
     c = weights.conditions
-    if c.get("hub_repo"):
+    if c.get("hub_repo"):  # the Hub file was loaded (its hash is hub_sha256 when the card's file was also checked)
         where = f"Hugging Face Hub {c.get('hub_repo')}@{c.get('hub_commit')} {c.get('hub_file')}"
-    else:
-        where = f"{c.get('source') or 'file'}: {c.get('file_name') or '?'}"
-    return f"{where}, sha256 {weights.value}"
+        return f"{where}, sha256 {c.get('hub_sha256') or weights.value}"
+    return f"{c.get('source') or 'file'}: {c.get('file_name') or '?'}, sha256 {weights.value}"
 
 
 def _model_view(result: ModelResult, link_template: Optional[str], out_dir: Optional[Path], requested: set[str]) -> ModelView:
