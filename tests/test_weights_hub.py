@@ -335,3 +335,17 @@ def test_zoo_verify_weights_from_the_hub_records_repo_commit_and_hash(hub, tmp_p
     markdown = render_markdown(run)
     assert "### Weights evaluated" in markdown and evaluated in markdown
     assert evaluated in render_html([run], plots=[])
+
+
+def test_a_hub_file_that_does_not_fit_is_an_error(hub, tmp_path):
+    hub.repo(REPO).commit("v1", {"model.safetensors": safetensors_bytes(trained_state(width=6), tmp_path)})
+    outcome = measure_weights(make_card("tiny", None), TinyNet(width=4), options(tmp_path))
+    weights = {m.metric: m for m in outcome.measurements}["weights"]
+    assert not outcome.loaded and weights.status == "error" and "mis-shaped" in weights.reason
+
+
+def test_a_bad_weights_source_is_bad_input(tmp_path):
+    index = tmp_path / "model-index.yml"
+    index.write_text("Models:\n- Name: tiny\n", encoding="utf-8")
+    result = CliRunner().invoke(fetch_cmd.command, ["tiny", "--index", str(index)], env={"ZOO_WEIGHTS_SOURCE": "cloud"})
+    assert result.exit_code == 2 and "ZOO_WEIGHTS_SOURCE" in result.output
