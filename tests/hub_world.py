@@ -27,8 +27,15 @@ from urllib.parse import unquote, urlparse
 import torch
 
 
+_DIGESTS: dict[bytes, str] = {}
+
+
 def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    """SHA-256 hex of ``data``, remembered (the stand-in names every blob by it on every request)."""
+    digest = _DIGESTS.get(data)
+    if digest is None:
+        digest = _DIGESTS[data] = hashlib.sha256(data).hexdigest()
+    return digest
 
 
 def commit_id(label: str) -> str:
