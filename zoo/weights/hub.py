@@ -369,8 +369,8 @@ def _remember_ref(cache_dir: Path, repo_id: str, revision: str, commit: str) -> 
 
     refs = cache_dir / repo_folder_name(repo_id=repo_id, repo_type="model") / "refs"
     target = refs / revision
-    if not Path(os.path.abspath(target)).is_relative_to(refs.resolve()):
-        return
+    if not (refs.resolve() / revision).is_relative_to(cache_dir.resolve()):
+        return  # a folder linked out of the cache: write nothing there
     try:
         if not target.is_file() or target.read_text(encoding="utf-8") != commit:
             write_atomic(target, commit.encode("ascii"))
