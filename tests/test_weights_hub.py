@@ -20,6 +20,7 @@ from zoo.measure.weights import measure_weights
 from zoo.weights.errors import HashMismatchError, NotFoundError, OfflineMissingError, SizeMismatchError, UnreachableError
 from zoo.weights.hub import HubRefError, fetch_hub, hub_ref_for
 from zoo.weights.lockfile import load_lock
+from zoo.weights.options import FetchOptions
 
 REPO = "timm/tiny.hub_in1k"
 
@@ -99,6 +100,14 @@ def test_the_card_file_at_hand_is_checked_too_while_the_hub_file_is_loaded(hub, 
     assert m["weights"].conditions["hub_sha256"] == sha256(hub_data) and m["weights"].conditions["hub_repo"] == REPO
     for key, value in model.state_dict().items():  # the model holds the Hub file's weights
         assert torch.equal(value, state[key]), key
+
+
+def test_hf_home_alone_places_the_hub_cache(hub, state, tmp_path, monkeypatch):
+    monkeypatch.delenv("HF_HUB_CACHE")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "elsewhere"))
+    hub.repo(REPO).commit("v1", {"model.safetensors": safetensors_bytes(state, tmp_path)})
+    result = fetch_hub(make_card("tiny", None), options(tmp_path))
+    assert result.path.is_relative_to(tmp_path / "elsewhere" / "hub")
 
 
 def test_pickle_is_the_fallback_and_is_recorded(hub, state, tmp_path):
@@ -195,7 +204,7 @@ def test_a_planted_link_in_the_hub_cache_is_rejected_and_its_target_left_alone(h
     assert precious.read_bytes() == b"not weights" and not good.path.is_symlink()
 
 
-def test_offline_with_a_filled_cache(hub, state, tmp_path):
+def test_offline_with_a_filled_cache(hub, state, tmp_path, monkeypatch):
     good = safetensors_bytes(state, tmp_path)
     commit = hub.repo(REPO).commit("v1", {"model.safetensors": good})
     online = fetch_hub(make_card("tiny", None), options(tmp_path))
@@ -206,6 +215,11 @@ def test_offline_with_a_filled_cache(hub, state, tmp_path):
     assert hub.log == []  # not one request
     assert (offline.sha256, offline.hub.commit, offline.path) == (sha256(good), commit, online.path)
     assert offline.verified_by == "hub-cache-name"
+
+    # HF_HUB_OFFLINE alone (read when options are made, not when huggingface_hub was imported) does the same.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from_env = FetchOptions.from_env(source="hub", hub_repos={"tiny": REPO}, lock_path=None, progress=False)
+    assert fetch_hub(make_card("tiny", None), from_env).sha256 == sha256(good) and hub.log == []
 
     with pytest.raises(OfflineMissingError, match="zoo fetch --source hub"):
         fetch_hub(make_card("tiny", None), options(tmp_path, offline=True, hub_repos={"tiny": "timm/other"}))
