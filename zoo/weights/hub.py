@@ -44,7 +44,7 @@ from zoo.weights.errors import (
     UnreachableError,
     WeightsError,
 )
-from zoo.weights.integrity import hash_file, human_bytes
+from zoo.weights.integrity import hash_file
 from zoo.weights.lockfile import LockEntry, WeightsLock, load_lock
 from zoo.weights.options import FetchOptions
 from zoo.weights.sources import FetchResult
