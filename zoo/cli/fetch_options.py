@@ -15,11 +15,11 @@ from typing import Any, Callable, Optional, Sequence, TypeVar
 
 import click
 
-from zoo.weights.options import FetchOptions, is_url, mirror_folder
+from zoo.weights.options import WEIGHTS_SOURCES, FetchOptions, is_url, mirror_folder
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-FETCH_OPTION_NAMES = ("cache_dir", "mirrors", "offline", "local_weights", "lock_file")
+FETCH_OPTION_NAMES = ("cache_dir", "mirrors", "offline", "local_weights", "lock_file", "weights_source", "hub_repos")
 """The keyword arguments ``@fetch_options`` adds to a command."""
 
 
@@ -52,8 +52,26 @@ class _LocalWeightsType(click.ParamType):
         return model.strip(), file
 
 
+class _HubRepoType(click.ParamType):
+    name = "MODEL=ORG/NAME[@REV]"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str, str]:
+        if isinstance(value, tuple):
+            return value
+        from zoo.weights.hub import parse_hub_ref
+
+        model, sep, repo = str(value).partition("=")
+        if not sep or not model.strip() or not repo.strip():
+            self.fail(f"{value!r}: expected MODEL=ORG/NAME[@REV], e.g. mobilenetv2_100=timm/mobilenetv2_100.ra_in1k", param, ctx)
+        try:
+            parse_hub_ref(repo, origin="--hub-repo")
+        except ValueError as exc:
+            self.fail(f"{value!r}: {exc}", param, ctx)
+        return model.strip(), repo.strip()
+
+
 def fetch_options(func: F) -> F:
-    """Add --cache-dir, --mirror, --offline/--online, --weights and --lock-file.
+    """Add --cache-dir, --mirror, --offline/--online, --weights, --lock-file, --weights-source and --hub-repo.
 
     Unset flags fall back to their environment variables, then to defaults.
     """
@@ -92,6 +110,23 @@ def fetch_options(func: F) -> F:
             help="Lock file pinning SHA-256 and size per weights file. "
             "[env ZOO_LOCK; default metadata/weights.lock]",
         ),
+        click.option(
+            "--weights-source",
+            "--source",
+            "weights_source",
+            type=click.Choice(WEIGHTS_SOURCES),
+            default=None,
+            help="card: the card's URL (after cache and mirrors); hub: the Hugging Face Hub file timm "
+            "loads, verified by the Hub's SHA-256; auto: card, then Hub. [env ZOO_WEIGHTS_SOURCE; default card]",
+        ),
+        click.option(
+            "--hub-repo",
+            "hub_repos",
+            type=_HubRepoType(),
+            multiple=True,
+            help="The Hub repo of one model, over the card's `Weights Hub:` key and timm's pretrained "
+            "config (repeatable).",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -104,6 +139,8 @@ def fetch_options_from_cli(
     offline: Optional[bool] = None,
     local_weights: Sequence[tuple[str, Path]] = (),
     lock_file: Optional[Path] = None,
+    weights_source: Optional[str] = None,
+    hub_repos: Sequence[tuple[str, str]] = (),
     **_other: Any,
 ) -> FetchOptions:
     """FetchOptions from ``@fetch_options`` keyword arguments (others are ignored), over
@@ -114,6 +151,8 @@ def fetch_options_from_cli(
         offline=offline,
         local_files=dict(local_weights) or None,
         lock_path=lock_file,
+        source=weights_source,
+        hub_repos=dict(hub_repos) or None,
     )
 
 

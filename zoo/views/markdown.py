@@ -93,6 +93,11 @@ def render_markdown(
                     [[_cell(m.name)] + [str(m.counts.get(s, 0)) for s in VERDICT_ORDER] + [f"{VERDICT_MARKS.get(m.worst, '')} {m.worst}"]
                      for m in view.models],
                     right=tuple(range(1, len(VERDICT_ORDER) + 1)))
+    evaluated = [m for m in view.models if m.evaluated]
+    if evaluated:
+        lines += ["", "### Weights evaluated", ""]
+        lines += _table(["Model", "File (source, repo@commit, name, SHA-256)"],
+                        [[_cell(m.name), _cell(m.evaluated)] for m in evaluated])
     rows = view.rows
     shown = rows[:MAX_DETAIL_ROWS]
     lines += ["", f"<details><summary>All {len(rows)} claims</summary>", ""]

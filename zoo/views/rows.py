@@ -268,6 +268,8 @@ class ModelView:
     rows: list[ClaimRow]
     measurements: list[MeasurementRow]
     counts: dict[str, int]
+    evaluated: str = ""
+    """The weights file this run checked and loaded (source, repo@commit, name, SHA-256), "" if none."""
 
     @property
     def worst(self) -> str:
@@ -402,6 +404,18 @@ def _measurement_row(measurement: Measurement) -> MeasurementRow:
     )
 
 
+def evaluated_file(result: ModelResult) -> str:
+    """Which weights file the run checked: "hub timm/x@<commit> model.safetensors, sha256 ..." ("" if none)."""
+    weights = result.measurement("weights")
+    if weights is None or not isinstance(weights.value, str) or not weights.value:
+        return ""
+    c = weights.conditions
+    if c.get("hub_repo"):  # the Hub file was loaded (its hash is hub_sha256 when the card's file was also checked)
+        where = f"Hugging Face Hub {c.get('hub_repo')}@{c.get('hub_commit')} {c.get('hub_file')}"
+        return f"{where}, sha256 {c.get('hub_sha256') or weights.value}"
+    return f"{c.get('source') or 'file'}: {c.get('file_name') or '?'}, sha256 {weights.value}"
+
+
 def _model_view(result: ModelResult, link_template: Optional[str], out_dir: Optional[Path], requested: set[str]) -> ModelView:
     verdicts = sorted(result.verdicts, key=lambda v: metric_sort_key(v.metric))
     rows = [_claim_row(v, link_template, out_dir, requested) for v in verdicts]
@@ -414,6 +428,7 @@ def _model_view(result: ModelResult, link_template: Optional[str], out_dir: Opti
         rows=rows,
         measurements=[_measurement_row(m) for m in measurements],
         counts=dict(Counter(row.status for row in rows)),
+        evaluated=evaluated_file(result),
     )
 
 
