@@ -149,6 +149,11 @@ def test_a_subset_run_passes_paired_where_the_unpaired_test_is_inconclusive(worl
     # The unpaired interval over the same 100 images is far wider than +/- 3 pp.
     unpaired = verdict.measurement.uncertainty
     assert unpaired.low < 72.0 and unpaired.high > 78.0
+    # The gate re-judges the stored paired estimate: still a pass, and drift against a claim it misses.
+    run = str(_run_folder(record, world))
+    gate = ["gate", run, "--tolerances", str(world["tolerances"]), "--index"]
+    assert CliRunner().invoke(cli, gate + [str(world["met"])]).exit_code == 0
+    assert CliRunner().invoke(cli, gate + [str(world["unmet"])]).exit_code == 1
     alone = _verify(world, "--limit", str(LIMIT), "--baselines", "none", expect=3)
     assert _top1(alone).status == "unverified" and "inconclusive" in _top1(alone).explanation
 

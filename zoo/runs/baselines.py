@@ -108,7 +108,8 @@ def baselines_from_run(record: RunRecord, predictions: dict[str, ImagePrediction
             )
         c = top1.conditions
         population, images = c.get("population"), int(c.get("images") or 0)
-        if not isinstance(population, int) or int(c.get("dataset_images") or 0) != population or c.get("limit"):
+        covered = images + int(c.get("unreadable") or 0) == int(c.get("dataset_images") or 0)
+        if not isinstance(population, int) or int(c.get("dataset_images") or 0) != population or not covered:
             raise InputError(
                 f"run {record.run_id} scored {model} on {images:,} images of "
                 + (f"a population of {population:,}" if isinstance(population, int) else "an unstated population"),
