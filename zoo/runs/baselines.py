@@ -29,7 +29,9 @@ from typing import Optional, Sequence
 import numpy as np
 
 from zoo.errors import InputError
-from zoo.records import Metric, RunRecord
+from pydantic import ValidationError
+
+from zoo.records import Metric, RunRecord, from_json_dict
 from zoo.runs.predictions import TOP_K, UNREADABLE, ImagePredictions
 
 DEFAULT_DIR = Path("metadata/baselines")
@@ -175,10 +177,14 @@ def load_baseline(path: Path) -> Baseline:
         data = json.loads(raw) if raw else None
         if not isinstance(data, dict):
             raise ValueError("no zoo.baseline metadata")
-        info = BaselineInfo(**data)
-        if info.format_version != FORMAT_VERSION:
-            raise ValueError(f"format version {info.format_version!r}, this zoo reads {FORMAT_VERSION}")
-    except (TypeError, ValueError) as exc:
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"format version {data.get('format_version')!r}, this zoo reads {FORMAT_VERSION}")
+        info = from_json_dict(BaselineInfo, data)  # pydantic: every field of the right type
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{path}: baseline field {where}: {first['msg']}", hint="re-create it with `zoo baseline save`") from None
+    except ValueError as exc:
         raise InputError(f"{path}: not a zoo baseline ({exc})", hint="re-create it with `zoo baseline save`") from None
     expected = ["image", "label"] + [f"pred{i + 1}" for i in range(TOP_K)]
     missing = [c for c in expected if c not in table.column_names]
@@ -209,8 +215,10 @@ def list_baselines(folder: Path) -> list[Baseline]:
     return [load_baseline(p) for p in sorted(folder.glob(f"*{SUFFIX}")) if not p.name.startswith(".")]
 
 
-def mismatch(info: BaselineInfo, *, checkpoint: Optional[str], transform: str, fingerprint: str) -> Optional[str]:
+def mismatch(info: BaselineInfo, *, model: str, checkpoint: Optional[str], transform: str, fingerprint: str) -> Optional[str]:
     """Why a baseline does not describe this run's pipeline, or None when it does."""
+    if info.model != model:
+        return f"the file holds a baseline of {info.model!r}, not of {model!r}"
     if not checkpoint:
         return "this run did not verify the checkpoint's SHA-256, so the baseline cannot be matched to it"
     if checkpoint != info.checkpoint_sha256:

@@ -312,7 +312,7 @@ def _baselines(
         if baseline is None or not isinstance(transform, EvalTransform):
             continue
         why = baseline_mismatch(
-            baseline.info, checkpoint=entry.checkpoint_sha256, transform=transform.description,
+            baseline.info, model=name, checkpoint=entry.checkpoint_sha256, transform=transform.description,
             fingerprint=report.fingerprint,
         )
         if why is None and isinstance(options.population, int) and options.population != baseline.info.population:
