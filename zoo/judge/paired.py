@@ -163,9 +163,11 @@ def describe(paired: "PairedEstimate", metric: str) -> str:
     if not paired.used:
         return f"baseline {paired.baseline} not used: {paired.reason}"
     name = {"top1": "top-1", "top5": "top-5"}.get(metric, metric)
+    counts = f"{paired.gained} gained, {paired.lost} lost"
+    changed = f"{paired.changed_count:,} changed ({counts})" if metric == "top1" else f"{paired.changed_count:,} changed top-1 ({name}: {counts})"
     return (
         f"paired with baseline {paired.baseline} ({paired.baseline_images:,} images, {paired.baseline_value:.2f}%): "
-        f"{paired.images:,} images, {paired.changed_count:,} changed ({paired.gained} gained, {paired.lost} lost); "
+        f"{paired.images:,} images, {changed}; "
         f"full-set {name} {paired.value:.2f} [{paired.low:.2f}, {paired.high:.2f}] ({paired.level:.0%} Tango interval)"
     )
 
