@@ -124,3 +124,17 @@ def test_crafted_metadata_is_refused_naming_the_field(tmp_path):
         load_baseline(_craft(tmp_path, {**asdict(INFO), "format_version": 99}))
     with pytest.raises(InputError, match="not a zoo baseline"):
         load_baseline(_craft(tmp_path, ["a list"]))  # type: ignore[arg-type]
+
+
+def test_class_ids_beyond_int16_are_kept(tmp_path):
+    predictions = _predictions([40_000, 2, 3, 0, 0, 0])
+    path = save_baseline(tmp_path, Baseline(INFO, predictions, Path("m.parquet")))
+    assert load_baseline(path).predictions.topk[0, 0] == 40_000
+
+
+def test_columns_that_are_not_class_ids_are_refused(tmp_path):
+    table = pa.table({"image": list(NAMES), "label": ["cat"] * 6, **{f"pred{i}": LABELS for i in range(1, 6)}})
+    table = table.replace_schema_metadata({METADATA_KEY: json.dumps(asdict(INFO)).encode()})
+    pq.write_table(table, tmp_path / "m.parquet")
+    with pytest.raises(InputError, match="not class ids"):
+        load_baseline(tmp_path / "m.parquet")

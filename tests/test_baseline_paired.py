@@ -233,3 +233,12 @@ def test_a_subset_run_cannot_be_saved_as_a_baseline(world):
     saved = CliRunner().invoke(cli, ["baseline", "save", str(_run_folder(record, world)), "--dir", str(world["root"] / "nope")])
     assert saved.exit_code == 2 and "whole population" in saved.output
     assert not (world["root"] / "nope").exists()
+
+
+def test_a_damaged_baseline_file_is_refused_with_the_reason_and_the_run_goes_on(world):
+    folder = world["root"] / "damaged"
+    folder.mkdir()
+    (folder / f"{MODEL}.parquet").write_bytes(b"PAR1" + b"\0" * 64)
+    record = _verify(world, "--limit", str(LIMIT), "--baselines", str(folder), expect=3)
+    paired = _top1(record).measurement.paired
+    assert paired is not None and not paired.used and "not a readable baseline file" in paired.reason

@@ -2,9 +2,9 @@
 
 A baseline is one parquet file per model, ``metadata/baselines/<model>.parquet``:
 
-- columns ``image`` (the image's name), ``label``, ``pred1`` .. ``pred5`` (int16 class ids,
-  best first; -1 for an image that could not be read), zstd-compressed: about 300 KB for
-  the 50,000 ImageNet validation images;
+- columns ``image`` (the image's name), ``label``, ``pred1`` .. ``pred5`` (class ids, int16
+  up to 32,767 classes, else int32; best first; -1 for an image that could not be read),
+  zstd-compressed: about 450 KB for the 50,000 ImageNet validation images;
 - the file's key-value metadata ``zoo.baseline`` holds :class:`BaselineInfo` as JSON: the
   model, the run it came from, the checkpoint's SHA-256, the eval transform, the dataset's
   fingerprint and size, the population, top-1/top-5 and the environment.
@@ -145,11 +145,13 @@ def save_baseline(folder: Path, baseline: Baseline) -> Path:
 
     path = baseline_path(folder, baseline.info.model)
     p = baseline.predictions
-    padded = np.full((len(p.names), TOP_K), UNREADABLE, dtype=np.int16)
     k = min(TOP_K, p.topk.shape[1]) if p.topk.ndim == 2 else 0
+    largest = max([int(p.labels.max(initial=0)), int(p.topk[:, :k].max(initial=0)) if k else 0])
+    dtype, arrow_type = (np.int16, pa.int16()) if largest < 2**15 else (np.int32, pa.int32())  # int16 for <= 32,767 classes
+    padded = np.full((len(p.names), TOP_K), UNREADABLE, dtype=dtype)
     padded[:, :k] = p.topk[:, :k]
-    columns = {"image": pa.array(list(p.names), pa.string()), "label": pa.array(p.labels.astype(np.int16), pa.int16())}
-    columns.update({f"pred{i + 1}": pa.array(padded[:, i], pa.int16()) for i in range(TOP_K)})
+    columns = {"image": pa.array(list(p.names), pa.string()), "label": pa.array(p.labels.astype(dtype), arrow_type)}
+    columns.update({f"pred{i + 1}": pa.array(padded[:, i], arrow_type) for i in range(TOP_K)})
     table = pa.table(columns).replace_schema_metadata({METADATA_KEY: json.dumps(asdict(baseline.info)).encode()})
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
@@ -165,6 +167,7 @@ def save_baseline(folder: Path, baseline: Baseline) -> Path:
 
 def load_baseline(path: Path) -> Baseline:
     """Read one baseline file; a damaged or foreign file is an InputError naming it."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     path = Path(path)
@@ -191,8 +194,11 @@ def load_baseline(path: Path) -> Baseline:
     if missing:
         raise InputError(f"{path}: baseline lacks column(s) {', '.join(missing)}", hint="re-create it with `zoo baseline save`")
     names = tuple(str(n) for n in table.column("image").to_pylist())
-    labels = table.column("label").to_numpy().astype(np.int64)
-    topk = np.stack([table.column(f"pred{i + 1}").to_numpy() for i in range(TOP_K)], axis=1).astype(np.int64)
+    try:
+        labels = table.column("label").to_numpy().astype(np.int32)
+        topk = np.stack([table.column(f"pred{i + 1}").to_numpy() for i in range(TOP_K)], axis=1).astype(np.int32)
+    except (TypeError, ValueError, pa.ArrowException) as exc:
+        raise InputError(f"{path}: baseline columns are not class ids ({exc})", hint="re-create it with `zoo baseline save`") from None
     return Baseline(info, ImagePredictions(info.model, names, labels, topk), path)
 
 

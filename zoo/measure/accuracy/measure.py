@@ -100,7 +100,7 @@ def measure_accuracy(
         say(f"accuracy data: {note}")
 
     prepared = {entry.card.name: _prepare_transform(entry) for entry in entries}
-    pairing = _baselines(entries, prepared, report, options)
+    pairing = _baselines(entries, prepared, report, options, dataset.names)
     positions = _positions(dataset, options, [b for b in pairing.values() if not isinstance(b, PairedEstimate)])
     population = _population(options, report, len(positions))
     settings = LoopSettings(
@@ -295,6 +295,7 @@ def _baselines(
     transforms: dict[str, "EvalTransform | InputError"],
     report: DatasetReport,
     options: EvalOptions,
+    dataset_names: tuple[str, ...],
 ) -> dict[str, "Baseline | PairedEstimate"]:
     """Per model: the stored baseline that matches this run, or why the one found does not."""
     if not options.baselines:
@@ -317,6 +318,9 @@ def _baselines(
         )
         if why is None and isinstance(options.population, int) and options.population != baseline.info.population:
             why = f"population differs (baseline {baseline.info.population:,}, --population {options.population:,})"
+        if why is None and baseline.predictions.names == dataset_names:
+            # Share the dataset's names (a zoo holds hundreds of 50,000-name baselines).
+            baseline = replace(baseline, predictions=replace(baseline.predictions, names=dataset_names))
         found[name] = baseline if why is None else refused_baseline(baseline.name, why)
     return found
 
@@ -325,7 +329,7 @@ def _positions(dataset: EvalDataset, options: EvalOptions, baselines: Sequence[B
     """The images to score: all, or the --limit stratified subset, drawn among the images every
     matching baseline holds (so each scored image is paired)."""
     candidates = np.arange(len(dataset))
-    if baselines:
+    if baselines and any(b.predictions.names is not dataset.names for b in baselines):
         held = set.intersection(*(set(b.predictions.names) for b in baselines))
         candidates = np.asarray([i for i, name in enumerate(dataset.names) if name in held], dtype=np.int64)
     if not options.limit:
