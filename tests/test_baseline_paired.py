@@ -113,6 +113,13 @@ def world(tmp_path_factory):
     return world
 
 
+def _subset(world) -> RunRecord:
+    """The --limit run paired with the world's baseline (seed 0), made once."""
+    if "subset" not in world:
+        world["subset"] = _verify(world, "--limit", str(LIMIT), "--baselines", str(world["baselines"]), expect=0)
+    return world["subset"]
+
+
 def _top1(record: RunRecord):
     [verdict] = [v for v in record.verdicts() if v.metric == "top1"]
     return verdict
@@ -139,7 +146,7 @@ def test_the_baseline_keeps_the_full_evaluation(world):
 
 
 def test_a_subset_run_passes_paired_where_the_unpaired_test_is_inconclusive(world):
-    record = _verify(world, "--limit", str(LIMIT), "--baselines", str(world["baselines"]), expect=0)
+    record = _subset(world)
     verdict = _top1(record)
     paired = verdict.measurement.paired
     assert paired is not None and paired.used
@@ -159,17 +166,17 @@ def test_a_subset_run_passes_paired_where_the_unpaired_test_is_inconclusive(worl
 
 
 def test_the_subset_is_drawn_among_the_baseline_images_and_seeds_rotate_it(world):
-    a = _verify(world, "--limit", "50", "--baselines", str(world["baselines"]))
-    b = _verify(world, "--limit", "50", "--baselines", str(world["baselines"]), "--subset-seed", "7")
+    a = _subset(world)
+    b = _verify(world, "--limit", str(LIMIT), "--baselines", str(world["baselines"]), "--subset-seed", "7")
     names_a = read_predictions(_run_folder(a, world) / "predictions.parquet")[MODEL].names
     names_b = read_predictions(_run_folder(b, world) / "predictions.parquet")[MODEL].names
-    assert len(names_a) == len(names_b) == 50 and set(names_a) != set(names_b)
-    assert _top1(a).measurement.paired.images == _top1(b).measurement.paired.images == 50
+    assert len(names_a) == len(names_b) == LIMIT and set(names_a) != set(names_b)
+    assert _top1(a).measurement.paired.images == _top1(b).measurement.paired.images == LIMIT
 
 
 def test_changed_predictions_are_judged_on_the_changed_images_and_listed(world):
     # Another machine's baseline: it got 6 images of the subset right that this run gets wrong.
-    first = _verify(world, "--limit", str(LIMIT), "--baselines", str(world["baselines"]))
+    first = _subset(world)
     subset = read_predictions(_run_folder(first, world) / "predictions.parquet")[MODEL]
     wrong = [row for row in range(len(subset.names)) if subset.topk[row, 0] != subset.labels[row]][:6]
     altered_names = {subset.names[row] for row in wrong}
