@@ -61,7 +61,7 @@ def show(folder: str) -> None:
         i = b.info
         click.echo(
             f"{i.model}: {i.images:,} of {i.population:,} images, top-1 {i.top1:.3f}%, top-5 {i.top5:.3f}% "
-            f"(run {i.run_id}, saved {i.created})"
+            f"(run {i.run_id}, saved {i.created}; {b.path.stat().st_size / 1024:,.0f} KB)"
         )
         click.echo(f"  checkpoint sha256 {i.checkpoint_sha256}")
         click.echo(f"  transform {i.transform}")
