@@ -19,6 +19,8 @@ CHANGE_MARKS = {"regression": "❌", "improvement": "✅", "unchanged": "➖", "
 GATE_MARKS = {"pass": "✅", "drift": "❌", "error": "⛔", "incomplete": "⚠️"}
 MAX_DETAIL_ROWS = 2000
 """Beyond this many claims the full table is cut (a job summary must stay under 1 MiB)."""
+MAX_CHANGED_ROWS = 1000
+"""Changed images listed in all (the HTML report and the run record hold the rest)."""
 
 
 def _cell(text: object) -> str:
@@ -120,14 +122,17 @@ def _baseline_changes(rows: Sequence[BaselineChanges]) -> list[str]:
             continue
         lines += [f"- **{_cell(row.model)}**: paired with `{_cell(row.baseline)}` on {row.images:,} images; "
                   f"{row.changed_count:,} changed top-1 ({row.gained} gained, {row.lost} lost)"]
-    listed = [row for row in rows if row.used and row.changed]
-    for row in listed:
+    budget = MAX_CHANGED_ROWS
+    for row in [row for row in rows if row.used and row.changed]:
+        shown = row.changed[:budget]
+        budget -= len(shown)
         lines += ["", f"<details><summary>{_cell(row.model)}: {row.changed_count:,} changed images</summary>", ""]
-        lines += _table(["Image", "Label", "Baseline top-1", "New top-1"],
-                        [[_cell(c.name), str(c.label), str(c.baseline_top1), str(c.new_top1)] for c in row.changed],
-                        right=(1, 2, 3))
-        if row.more:
-            lines += ["", f"_{row.more:,} more are in the run record._"]
+        if shown:
+            lines += _table(["Image", "Label", "Baseline top-1", "New top-1"],
+                            [[_cell(c.name), str(c.label), str(c.baseline_top1), str(c.new_top1)] for c in shown],
+                            right=(1, 2, 3))
+        if row.changed_count > len(shown):
+            lines += ["", f"_{row.changed_count - len(shown):,} more are in the HTML report and the run record._"]
         lines += ["", "</details>"]
     return lines
 
