@@ -5,7 +5,10 @@
    whose correctness changed, split evenly (gained vs lost) and all lost. A claim passes when
    baseline + interval lies within claim +/- tolerance (0.25 pp by default), so the half-width
    plus the baseline's distance from the claim must stay under the tolerance.
-2. The size of one baseline file for 50,000 images (ImageNet-style names, labels, top-5 ids of
+2. Coverage: subsets of 2,000 drawn without replacement from 50,000 images of which 0.1% are
+   lost and 0.05% gained; how often the interval misses the population's change below / above
+   (each should be about 5%, the one-sided level of a pass or drift decision).
+3. The size of one baseline file for 50,000 images (ImageNet-style names, labels, top-5 ids of
    a model right on 3 of 4 images), as `zoo baseline save` writes it.
 
 Run: ``.venv/bin/python benchmarks/bench_paired.py``.
@@ -40,6 +43,22 @@ def interval_table() -> None:
                 print(f"{n:>6,} {changed:>8} {f'{gained}/{lost}':>12} {span:>18} {100 * (i.high - i.low):>7.3f}")
 
 
+def coverage(draws: int = 3000) -> None:
+    rng = np.random.default_rng(1)
+    population = np.zeros(POPULATION, dtype=np.int8)
+    population[:50] = -1
+    population[50:75] = 1
+    truth = population.sum() / POPULATION
+    below = above = 0
+    for _ in range(draws):
+        sample = rng.choice(population, 2000, replace=False)
+        i = paired_change_interval(int((sample == 1).sum()), int((sample == -1).sum()), 2000, population=POPULATION)
+        below += truth < i.low
+        above += truth > i.high
+    print(f"coverage, n = 2,000 of {POPULATION:,}, 0.1% lost / 0.05% gained, {draws:,} draws: "
+          f"missed below {below / draws:.1%}, above {above / draws:.1%}")
+
+
 def baseline_size() -> None:
     rng = np.random.default_rng(0)
     names = tuple(f"ILSVRC2012_val_{i + 1:08d}.JPEG" for i in range(POPULATION))
@@ -59,4 +78,5 @@ def baseline_size() -> None:
 
 if __name__ == "__main__":
     interval_table()
+    coverage()
     baseline_size()
