@@ -17,9 +17,13 @@ from zoo.runs.predictions import ARTIFACT_NAME, ImagePredictions, read_predictio
 
 
 def run_predictions(path: str | Path) -> dict[str, ImagePredictions]:
-    """The per-image predictions stored beside a run record (folder or run.json)."""
+    """The per-image predictions stored beside a run record (folder or run.json), or a baseline file."""
+    from zoo.runs.baselines import SUFFIX, load_baseline
     from zoo.runs.store import load_run, run_file
 
+    if Path(path).is_file() and str(path).endswith(SUFFIX):
+        baseline = load_baseline(Path(path))
+        return {baseline.info.model: baseline.predictions}
     file = run_file(path)
     record = load_run(file)
     name = record.artifacts.get(ARTIFACT_NAME)
@@ -58,7 +62,8 @@ def run_predictions(path: str | Path) -> dict[str, ImagePredictions]:
 def command(run_a: str, run_b: str, models: Sequence[str], show: int, csv_path: str | None) -> None:
     """List the images whose top-1 prediction changed between RUN_A and RUN_B, per model.
 
-    RUN_A and RUN_B are run folders or their run.json files. Images are matched by name,
+    RUN_A and RUN_B are run folders, their run.json files, or baseline files
+    (metadata/baselines/MODEL.parquet, from `zoo baseline save`). Images are matched by name,
     so runs over different layouts of the same images compare. Exit code 0 unless a run
     cannot be read (2).
     """

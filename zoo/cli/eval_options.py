@@ -14,9 +14,13 @@ command has them, else auto / off.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, TypeVar
+from pathlib import Path
+from typing import Any, Callable, Optional, TypeVar, Union
 
 import click
+
+from zoo.errors import InputError
+from zoo.runs.baselines import DEFAULT_DIR as DEFAULT_BASELINES
 
 from zoo.cli.common import DeviceType
 
@@ -36,13 +40,15 @@ EVAL_OPTION_NAMES = (
     "amp",
     "eval_channels_last",
     "interval",
+    "population",
+    "baselines",
 )
 """The keyword arguments ``@eval_options`` adds to a command."""
 
 
 def eval_options(func: F) -> F:
     """Add --data, --data-labels, --limit, --subset-seed, --eval-batch-size, --workers,
-    --eval-device, --amp, --eval-channels-last and --interval."""
+    --eval-device, --amp, --eval-channels-last, --interval, --population and --baselines."""
     decorators = [
         click.option(
             "--data",
@@ -103,6 +109,21 @@ def eval_options(func: F) -> F:
             default=None,
             help="Confidence interval for top-1/top-5 (95%). [default wilson]",
         ),
+        click.option(
+            "--population",
+            type=PopulationType(),
+            default=None,
+            metavar="N|all",
+            help="Images the accuracy claims are about, for the finite-population correction; 'all': the "
+            "data given is the whole population. [default: 50,000 for the complete ImageNet val, else none]",
+        ),
+        click.option(
+            "--baselines",
+            default=None,
+            metavar="DIR|none",
+            help="Stored baselines (zoo baseline save) to pair top-1/top-5 with; --limit then draws among "
+            f"their images. [default: {DEFAULT_BASELINES} when it exists]",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -126,4 +147,34 @@ def eval_options_from_cli(**kwargs: Any) -> EvalOptions:
         amp=kwargs.get("amp"),
         channels_last=channels_last,
         interval=kwargs.get("interval"),
+        population=kwargs.get("population"),
+        baselines=_baselines_folder(kwargs.get("baselines")),
     )
+
+
+class PopulationType(click.ParamType):
+    """A positive number of images, or "all"."""
+
+    name = "N|all"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Union[int, str]:
+        if isinstance(value, int) or str(value).strip().lower() == "all":
+            return value if isinstance(value, int) else "all"
+        try:
+            number = int(str(value).replace(",", "").replace("_", ""))
+        except ValueError:
+            self.fail(f"{value!r} is neither a number of images nor 'all'", param, ctx)
+        if number < 1:
+            self.fail(f"{value!r} must be at least 1", param, ctx)
+        return number
+
+
+def _baselines_folder(option: Optional[str]) -> Optional[str]:
+    """--baselines DIR, none, or the default folder when it exists."""
+    if option is None:
+        return str(DEFAULT_BASELINES) if DEFAULT_BASELINES.is_dir() else None
+    if option.strip().lower() == "none":
+        return None
+    if not Path(option).is_dir():
+        raise InputError(f"--baselines {option}: no such folder", hint="create baselines with `zoo baseline save RUN`")
+    return option

@@ -358,6 +358,15 @@ def _claim_row(verdict: Verdict, link_template: Optional[str], out_dir: Optional
             # show the figure it was judged by, and the primary one beside it.
             measured = format_value(judged.value, unit)
             note = f"primary reading {format_value(measurement.value, unit)}"
+    uncertainty = format_uncertainty(measurement.uncertainty, unit) if measurement else ""
+    paired = measurement.paired if measurement is not None and measurement.status == "ok" else None
+    if paired is not None and paired.used and paired.low is not None and paired.high is not None:
+        # Judged paired with a baseline: show the full-set estimate it was judged by.
+        measured = format_value(paired.value, unit)
+        note = f"paired full-set estimate; this subset alone: {format_value(measurement.value, unit)}"
+        uncertainty = format_uncertainty(
+            Uncertainty(f"tango-{paired.level * 100:g}-paired", paired.low, paired.high, paired.level), unit
+        )
     waiver = ""
     if verdict.waiver is not None:
         waiver = f"{verdict.waiver.reason} (until {verdict.waiver.expires})"
@@ -374,7 +383,7 @@ def _claim_row(verdict: Verdict, link_template: Optional[str], out_dir: Optional
         difference=format_difference(verdict.difference, unit),
         relative=format_relative(verdict.relative_difference),
         tolerance=format_tolerance(verdict.tolerance, claim.value if claim else None, unit),
-        uncertainty=format_uncertainty(measurement.uncertainty, unit) if measurement else "",
+        uncertainty=uncertainty,
         measured_note=note,
         source=claim.source if claim else None,
         source_href=source_href(claim.source, link_template, out_dir) if claim else "",
