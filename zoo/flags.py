@@ -38,7 +38,7 @@ from typing import Any, Optional, Sequence, Union
 
 _KEY = "zoo.flag"
 
-KINDS = ("value", "int", "float", "bool", "choice", "device", "file", "dir", "path", "mirror", "model=path")
+KINDS = ("value", "int", "float", "bool", "choice", "device", "file", "dir", "path", "mirror", "model=path", "model=repo", "population")
 """What a flag's value is; ``zoo.cli.declared`` maps each kind to a click type."""
 
 
@@ -53,6 +53,8 @@ class Flag:
     """What the option does; the env vars and the default are appended by :meth:`help_text`."""
     env: tuple[str, ...] = ()
     """Environment variables read when the flag is not given, in order of precedence."""
+    aliases: tuple[str, ...] = ()
+    """Other spellings of the flag (``--source`` for ``--weights-source``)."""
     param: Optional[str] = None
     """The keyword argument click passes (default: the flag's name with ``_``); it is also
     the key under which ``RunRecord.options`` records the flag."""

@@ -122,6 +122,50 @@ class Alternative:
 
 
 @dataclass(frozen=True)
+class ChangedPrediction:
+    """An image whose top-1 prediction differs from a stored baseline's."""
+
+    name: str
+    label: int
+    baseline_top1: int
+    new_top1: int
+    """-1 where the image could not be read in this run."""
+
+
+@dataclass(frozen=True)
+class PairedEstimate:
+    """An accuracy paired with a stored baseline (zoo.judge.paired), or why the baseline was not used.
+
+    When ``used``, ``value`` / ``low`` / ``high`` estimate the full-set accuracy (percent) as
+    the baseline's plus the change over the ``images`` scored by both.
+    """
+
+    baseline: str
+    """The baseline file, as named in ``metadata/baselines/``."""
+    used: bool
+    reason: Optional[str] = None
+    """Why the baseline was not used (checkpoint, transform or dataset differs, ...)."""
+    baseline_run: str = ""
+    baseline_images: int = 0
+    baseline_value: Optional[float] = None
+    """The baseline's accuracy over its whole population, percent."""
+    images: int = 0
+    gained: int = 0
+    """Images wrong in the baseline and right now."""
+    lost: int = 0
+    changed_count: int = 0
+    """Images whose top-1 prediction differs from the baseline's (also wrong -> other wrong)."""
+    changed: list[ChangedPrediction] = field(default_factory=list)
+    """Those images, on the top-1 measurement only."""
+    value: Optional[float] = None
+    low: Optional[float] = None
+    high: Optional[float] = None
+    level: Optional[float] = None
+    population: Optional[int] = None
+    method: str = ""
+
+
+@dataclass(frozen=True)
 class Measurement:
     """One measured quantity for one model, or why it could not be measured."""
 
@@ -138,6 +182,8 @@ class Measurement:
     reason: Optional[str] = None
     """Why it could not be made (status != "ok")."""
     notes: list[str] = field(default_factory=list)
+    paired: Optional[PairedEstimate] = None
+    """Top-1/top-5 judged against a stored baseline (see :class:`PairedEstimate`)."""
 
     @classmethod
     def unavailable(cls, metric: str, reason: str, **kw: Any) -> "Measurement":

@@ -16,7 +16,7 @@ from typing import Any, Callable, TypeVar
 
 import click
 
-from zoo.cli.param_types import DeviceType, LocalWeightsType, MirrorType
+from zoo.cli.param_types import DeviceType, HubRepoType, LocalWeightsType, MirrorType, PopulationType
 from zoo.flags import Flag, field_default, flag_fields
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,6 +53,10 @@ def _click_type(kind: str, meta: Flag) -> Any:
         return MirrorType()
     if kind == "model=path":
         return LocalWeightsType()
+    if kind == "model=repo":
+        return HubRepoType()
+    if kind == "population":
+        return PopulationType()
     return None
 
 
@@ -67,8 +71,8 @@ def click_option(cls: type, field: Field, meta: Flag) -> Callable[[F], F]:
         off = meta.off or "--no-" + meta.flag.lstrip("-")
         return click.option(f"{meta.flag}/{off}", meta.name, default=None, help=help_text, **extra)
     if meta.multiple:
-        return click.option(meta.flag, meta.name, type=_click_type(kind, meta), multiple=True, help=help_text, **extra)
-    return click.option(meta.flag, meta.name, type=_click_type(kind, meta), default=None, help=help_text, **extra)
+        return click.option(meta.flag, *meta.aliases, meta.name, type=_click_type(kind, meta), multiple=True, help=help_text, **extra)
+    return click.option(meta.flag, *meta.aliases, meta.name, type=_click_type(kind, meta), default=None, help=help_text, **extra)
 
 
 def click_options(cls: type) -> Callable[[F], F]:

@@ -35,7 +35,8 @@ from zoo.views.diff_text import render_diff, write_diff_csv
 def command(run_a: str, run_b: str, models: Sequence[str], show: int, csv_path: str | None) -> None:
     """List the images whose top-1 prediction changed between RUN_A and RUN_B, per model.
 
-    RUN_A and RUN_B are run folders or their run.json files. Images are matched by name,
+    RUN_A and RUN_B are run folders, their run.json files, or baseline files
+    (metadata/baselines/MODEL.parquet, from `zoo baseline save`). Images are matched by name,
     so runs over different layouts of the same images compare. Exit code 0 unless a run
     cannot be read (2).
     """

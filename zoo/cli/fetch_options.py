@@ -20,8 +20,9 @@ FETCH_OPTION_NAMES = flag_names(FetchOptions)
 """The keyword arguments ``@fetch_options`` adds to a command."""
 
 fetch_options = click_options(FetchOptions)
-"""Add --cache-dir, --mirror, --offline/--online, --weights and --lock-file (every flag
-declared on FetchOptions). Unset flags fall back to their environment variables, then defaults."""
+"""Add --cache-dir, --mirror, --offline/--online, --weights, --lock-file, --weights-source and
+--hub-repo (every flag declared on FetchOptions). Unset flags fall back to their environment
+variables, then defaults."""
 
 
 def fetch_options_from_cli(**kw: Any) -> FetchOptions:

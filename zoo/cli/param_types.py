@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import click
 
@@ -55,4 +55,41 @@ class LocalWeightsType(click.ParamType):
         return model.strip(), file
 
 
-__all__ = ["DeviceType", "LocalWeightsType", "MirrorType"]
+class HubRepoType(click.ParamType):
+    """``MODEL=ORG/NAME[@REV]``: the Hugging Face Hub repo of one model."""
+
+    name = "MODEL=ORG/NAME[@REV]"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str, str]:
+        if isinstance(value, tuple):
+            return value
+        from zoo.weights.hub import parse_hub_ref
+
+        model, sep, repo = str(value).partition("=")
+        if not sep or not model.strip() or not repo.strip():
+            self.fail(f"{value!r}: expected MODEL=ORG/NAME[@REV], e.g. mobilenetv2_100=timm/mobilenetv2_100.ra_in1k", param, ctx)
+        try:
+            parse_hub_ref(repo, origin="--hub-repo")
+        except ValueError as exc:
+            self.fail(f"{value!r}: {exc}", param, ctx)
+        return model.strip(), repo.strip()
+
+
+class PopulationType(click.ParamType):
+    """A positive number of images, or "all"."""
+
+    name = "N|all"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Union[int, str]:
+        if isinstance(value, int) or str(value).strip().lower() == "all":
+            return value if isinstance(value, int) else "all"
+        try:
+            number = int(str(value).replace(",", "").replace("_", ""))
+        except ValueError:
+            self.fail(f"{value!r} is neither a number of images nor 'all'", param, ctx)
+        if number < 1:
+            self.fail(f"{value!r} must be at least 1", param, ctx)
+        return number
+
+
+__all__ = ["DeviceType", "HubRepoType", "LocalWeightsType", "MirrorType", "PopulationType"]

@@ -95,9 +95,13 @@ def _by_name(predictions: ImagePredictions) -> dict[str, tuple[int, int]]:
 
 
 def run_predictions(path: str | Path) -> dict[str, ImagePredictions]:
-    """The per-image predictions stored beside a run record (folder or run.json)."""
+    """The per-image predictions stored beside a run record (folder or run.json), or a baseline file."""
+    from zoo.runs.baselines import SUFFIX, load_baseline
     from zoo.runs.store import load_run, run_file
 
+    if Path(path).is_file() and str(path).endswith(SUFFIX):
+        baseline = load_baseline(Path(path))
+        return {baseline.info.model: baseline.predictions}
     file = run_file(path)
     record = load_run(file)
     name = record.artifacts.get(ARTIFACT_NAME)

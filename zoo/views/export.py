@@ -108,7 +108,7 @@ def _card_value(measurement: Measurement, kind: str, precision: Optional[float])
     value = measurement.value
     if kind == "percent" and isinstance(value, (int, float)):
         return f"{value:.{max(_decimals(precision), 2)}f}%"
-    if kind == "integer" and isinstance(value, (int, float)):
+    if kind in ("integer", "bytes") and isinstance(value, (int, float)):
         return int(round(value))
     return value
 

@@ -17,6 +17,7 @@ import jinja2
 from zoo import __version__
 from zoo.records import Environment, Metric, RunRecord
 from zoo.views import plots as plotting
+from zoo.views.baseline_rows import baseline_changes
 from zoo.views.history_rows import CHANGE_ORDER, performance_changes
 from zoo.atomic import write_atomic
 from zoo.views.rows import (
@@ -129,6 +130,7 @@ def render_html(
         changes=performance_changes(runs),
         change_order=CHANGE_ORDER,
         accuracy_rows=_accuracy_rows(view),
+        baseline_rows=baseline_changes(current),
         environment=_environment(current.environment),
         generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields, replace
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import torch
 
 from zoo.errors import InputError
 from zoo.flags import option
+from zoo.runs.baselines import DEFAULT_DIR as DEFAULT_BASELINES
 from zoo.measure.accuracy.stats import METHODS
 
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -102,10 +103,28 @@ class EvalOptions:
     )
     """"wilson" or "clopper-pearson"."""
     level: float = 0.95
-    population: Optional[int] = None
-    """Images in the population the data samples, for the finite-population correction.
-    None: 50,000 when the dataset is the complete ImageNet validation set, otherwise
-    no correction (the data is treated as a sample of an unbounded population)."""
+    population: Union[int, str, None] = option(
+        None,
+        flag="--population",
+        kind="population",
+        metavar="N|all",
+        default_text="50,000 for the complete ImageNet val, else none",
+        help="Images the accuracy claims are about, for the finite-population correction; 'all': the "
+        "data given is the whole population.",
+    )
+    """--population: images in the population the data samples, for the finite-population
+    correction; "all": the data given is the whole population. None: 50,000 when the
+    dataset is the complete ImageNet validation set, otherwise no correction (the data is
+    treated as a sample of an unbounded population)."""
+    baselines: Optional[str] = option(
+        None,
+        flag="--baselines",
+        metavar="DIR|none",
+        default_text=f"{DEFAULT_BASELINES} when it exists",
+        help="Stored baselines (zoo baseline save) to pair top-1/top-5 with; --limit then draws among their images.",
+    )
+    """--baselines: folder of stored baselines (zoo.runs.baselines) to pair top-1/top-5 with;
+    None: none. With a matching baseline, --limit draws its subset among the baseline's images."""
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 1:
@@ -118,7 +137,9 @@ class EvalOptions:
             raise InputError(f"--interval must be one of {', '.join(METHODS)}, got {self.interval!r}")
         if not 0 < self.level < 1:
             raise InputError(f"confidence level must lie in (0, 1), got {self.level}")
-        if self.population is not None and self.population < 1:
+        if isinstance(self.population, str) and self.population != "all":
+            raise InputError(f"--population must be a number of images or 'all', got {self.population!r}")
+        if isinstance(self.population, int) and self.population < 1:
             raise InputError(f"population must be a positive number of images, got {self.population}")
 
     @classmethod
