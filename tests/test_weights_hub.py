@@ -13,7 +13,8 @@ import torch
 from click.testing import CliRunner
 
 from hub_world import HubStandIn, hub_env, pickle_bytes, safetensors_bytes, sha256
-from weights_world import FaultyServer, TinyNet, checkpoint_bytes, fast_options, hashed_name, make_card, trained_state
+from conftest import TinyNet, card as make_card, fast_fetch_options
+from weights_world import FaultyServer, checkpoint_bytes, hashed_name, trained_state
 from zoo.cli import fetch_cmd, lock_cmd
 from zoo.records import ModelCard, SourceRef
 from zoo.measure.weights import measure_weights
@@ -54,7 +55,7 @@ def cached_files(tmp_path: Path) -> list[str]:
 def options(tmp_path: Path, **kw):
     values = dict(source="hub", hub_repos={"tiny": REPO})
     values.update(kw)
-    return fast_options(tmp_path, **values)
+    return fast_fetch_options(tmp_path, **values)
 
 
 def test_good_safetensors_file_passes_and_loads_from_the_resolved_commit(hub, state, tmp_path):
@@ -62,7 +63,7 @@ def test_good_safetensors_file_passes_and_loads_from_the_resolved_commit(hub, st
     commit = hub.repo(REPO).commit("v1", {"model.safetensors": good, "pytorch_model.bin": pickle_bytes(state, tmp_path)})
     model = TinyNet()
 
-    outcome = measure_weights(make_card("tiny", "https://example.invalid/tiny-12345678.pth", 999), model, options(tmp_path))
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights="https://example.invalid/tiny-12345678.pth", file_size=999), model, options(tmp_path))
 
     assert outcome.loaded
     weights = {m.metric: m for m in outcome.measurements}["weights"]
@@ -92,7 +93,7 @@ def test_the_card_file_at_hand_is_checked_too_while_the_hub_file_is_loaded(hub, 
     (tmp_path / "cache" / name).write_bytes(card_data)  # in zoo's cache, e.g. from an earlier `zoo fetch`
     model = TinyNet()
 
-    outcome = measure_weights(make_card("tiny", f"https://example.invalid/{name}", len(card_data)), model, options(tmp_path))
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=f"https://example.invalid/{name}", file_size=len(card_data)), model, options(tmp_path))
 
     m = {x.metric: x for x in outcome.measurements}
     assert (m["file_size"].status, m["file_size"].value) == ("ok", len(card_data))
@@ -106,13 +107,13 @@ def test_hf_home_alone_places_the_hub_cache(hub, state, tmp_path, monkeypatch):
     monkeypatch.delenv("HF_HUB_CACHE")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "elsewhere"))
     hub.repo(REPO).commit("v1", {"model.safetensors": safetensors_bytes(state, tmp_path)})
-    result = fetch_hub(make_card("tiny", None), options(tmp_path))
+    result = fetch_hub(make_card("tiny", collection="Tiny", weights=None), options(tmp_path))
     assert result.path.is_relative_to(tmp_path / "elsewhere" / "hub")
 
 
 def test_pickle_is_the_fallback_and_is_recorded(hub, state, tmp_path):
     hub.repo(REPO).commit("v1", {"pytorch_model.bin": pickle_bytes(state, tmp_path)})
-    outcome = measure_weights(make_card("tiny", None), TinyNet(), options(tmp_path))
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=None), TinyNet(), options(tmp_path))
     weights = {m.metric: m for m in outcome.measurements}["weights"]
     assert outcome.loaded and weights.conditions["hub_file"] == "pytorch_model.bin"
     assert weights.conditions["hub_format"] == "pickle (weights_only)"
@@ -125,7 +126,7 @@ def test_wrong_bytes_are_rejected_with_the_hash_named_and_nothing_kept(hub, stat
     hub.served[sha256(good)] = bad
 
     with pytest.raises(HashMismatchError) as caught:
-        fetch_hub(make_card("tiny", None), options(tmp_path))
+        fetch_hub(make_card("tiny", collection="Tiny", weights=None), options(tmp_path))
 
     text = str(caught.value)
     assert sha256(good) in text and sha256(bad) in text and "deleted" in text
@@ -138,7 +139,7 @@ def test_a_body_longer_than_announced_is_stopped(hub, state, tmp_path):
     hub.served[sha256(good)] = good + b"\0" * (4 << 20)
 
     with pytest.raises(SizeMismatchError, match="more than"):
-        fetch_hub(make_card("tiny", None), options(tmp_path))
+        fetch_hub(make_card("tiny", collection="Tiny", weights=None), options(tmp_path))
     assert cached_files(tmp_path) == []
 
 
@@ -147,7 +148,7 @@ def test_an_etag_that_names_a_path_is_refused_before_anything_is_written(hub, st
     hub.extra_headers["X-Linked-Etag"] = '"../../../../escaped"'
 
     with pytest.raises(UnreachableError, match="refused"):
-        fetch_hub(make_card("tiny", None), options(tmp_path))
+        fetch_hub(make_card("tiny", collection="Tiny", weights=None), options(tmp_path))
     assert not list(tmp_path.rglob("escaped*")) and cached_files(tmp_path) == []
 
 
@@ -159,7 +160,7 @@ def test_an_etag_that_names_a_path_is_refused_before_anything_is_written(hub, st
 def test_a_server_that_is_not_the_hub_is_an_explained_failure(hub, tmp_path, body, complaint):
     hub.info_override = body
     with pytest.raises(UnreachableError, match=complaint):
-        fetch_hub(make_card("tiny", None), options(tmp_path))
+        fetch_hub(make_card("tiny", collection="Tiny", weights=None), options(tmp_path))
     assert cached_files(tmp_path) == []
 
 
@@ -169,19 +170,19 @@ def test_an_unreachable_hub_is_explained(tmp_path, monkeypatch):
     for key, value in env.items():  # the port is closed now
         monkeypatch.setenv(key, value)
     with pytest.raises(UnreachableError, match="could not be reached"):
-        fetch_hub(make_card("tiny", None), options(tmp_path))
+        fetch_hub(make_card("tiny", collection="Tiny", weights=None), options(tmp_path))
 
 
 def test_a_stalled_hub_times_out(hub, tmp_path):
     hub.stall_info = 5.0
     with pytest.raises(UnreachableError, match="in time"):
-        fetch_hub(make_card("tiny", None), options(tmp_path, read_timeout=0.5))
+        fetch_hub(make_card("tiny", collection="Tiny", weights=None), options(tmp_path, read_timeout=0.5))
 
 
 def test_hf_token_goes_to_the_hub_and_not_to_the_cdn(hub, state, tmp_path, monkeypatch):
     hub.repo(REPO).commit("v1", {"model.safetensors": safetensors_bytes(state, tmp_path)})
     monkeypatch.setenv("HF_TOKEN", "hf_test_token_123")
-    fetch_hub(make_card("tiny", None), options(tmp_path))
+    fetch_hub(make_card("tiny", collection="Tiny", weights=None), options(tmp_path))
     sent = {path: header for path, header in hub.auth}
     api = [p for p in sent if p.startswith("/api/models/")]
     resolve = [p for p in sent if "/resolve/" in p]
@@ -193,24 +194,24 @@ def test_hf_token_goes_to_the_hub_and_not_to_the_cdn(hub, state, tmp_path, monke
 
 def test_a_planted_link_in_the_hub_cache_is_rejected_and_its_target_left_alone(hub, state, tmp_path):
     hub.repo(REPO).commit("v1", {"model.safetensors": safetensors_bytes(state, tmp_path)})
-    good = fetch_hub(make_card("tiny", None), options(tmp_path))
+    good = fetch_hub(make_card("tiny", collection="Tiny", weights=None), options(tmp_path))
     precious = tmp_path / "precious.txt"
     precious.write_bytes(b"not weights")
     good.path.unlink()
     good.path.symlink_to(precious)
 
     with pytest.raises(HashMismatchError):
-        fetch_hub(make_card("tiny", None), options(tmp_path, offline=True))
+        fetch_hub(make_card("tiny", collection="Tiny", weights=None), options(tmp_path, offline=True))
     assert precious.read_bytes() == b"not weights" and not good.path.is_symlink()
 
 
 def test_offline_with_a_filled_cache(hub, state, tmp_path, monkeypatch):
     good = safetensors_bytes(state, tmp_path)
     commit = hub.repo(REPO).commit("v1", {"model.safetensors": good})
-    online = fetch_hub(make_card("tiny", None), options(tmp_path))
+    online = fetch_hub(make_card("tiny", collection="Tiny", weights=None), options(tmp_path))
     hub.log.clear()
 
-    offline = fetch_hub(make_card("tiny", None), options(tmp_path, offline=True))
+    offline = fetch_hub(make_card("tiny", collection="Tiny", weights=None), options(tmp_path, offline=True))
 
     assert hub.log == []  # not one request
     assert (offline.sha256, offline.hub.commit, offline.path) == (sha256(good), commit, online.path)
@@ -219,10 +220,10 @@ def test_offline_with_a_filled_cache(hub, state, tmp_path, monkeypatch):
     # HF_HUB_OFFLINE alone (read when options are made, not when huggingface_hub was imported) does the same.
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     from_env = FetchOptions.from_env(source="hub", hub_repos={"tiny": REPO}, lock_path=None, progress=False)
-    assert fetch_hub(make_card("tiny", None), from_env).sha256 == sha256(good) and hub.log == []
+    assert fetch_hub(make_card("tiny", collection="Tiny", weights=None), from_env).sha256 == sha256(good) and hub.log == []
 
     with pytest.raises(OfflineMissingError, match="zoo fetch --source hub"):
-        fetch_hub(make_card("tiny", None), options(tmp_path, offline=True, hub_repos={"tiny": "timm/other"}))
+        fetch_hub(make_card("tiny", collection="Tiny", weights=None), options(tmp_path, offline=True, hub_repos={"tiny": "timm/other"}))
 
 
 def test_lock_pins_the_commit_and_later_runs_use_it_after_main_moved(hub, state, tmp_path):
@@ -243,12 +244,12 @@ def test_lock_pins_the_commit_and_later_runs_use_it_after_main_moved(hub, state,
 
     new = repo.commit("v2", {"model.safetensors": safetensors_bytes(trained_state(seed=9), tmp_path)})
     hub.log.clear()
-    again = fetch_hub(make_card("tiny", None), options(tmp_path, lock_path=lock_path))
+    again = fetch_hub(make_card("tiny", collection="Tiny", weights=None), options(tmp_path, lock_path=lock_path))
     assert again.hub.commit == old and again.sha256 == sha256(first) and again.verified_by == "lock+hub-lfs-sha256"
     assert again.hub.branch_moved_to == new and any("has moved" in n for n in again.notes)
     assert not hub.requests(contains=f"/resolve/{new}/")
 
-    offline = fetch_hub(make_card("tiny", None), options(tmp_path, lock_path=lock_path, offline=True))
+    offline = fetch_hub(make_card("tiny", collection="Tiny", weights=None), options(tmp_path, lock_path=lock_path, offline=True))
     assert offline.verified_by == "lock" and offline.hub.commit == old
 
     update = CliRunner().invoke(lock_cmd.command, [*args, "--update"], env={"ZOO_PROGRESS": "0"})
@@ -261,38 +262,38 @@ def test_hub_repo_flag_pins_a_revision(hub, state, tmp_path):
     first = safetensors_bytes(state, tmp_path)
     old = repo.commit("v1", {"model.safetensors": first})
     repo.commit("v2", {"model.safetensors": safetensors_bytes(trained_state(seed=2), tmp_path)})
-    result = fetch_hub(make_card("tiny", None), options(tmp_path, hub_repos={"tiny": f"{REPO}@{old}"}))
+    result = fetch_hub(make_card("tiny", collection="Tiny", weights=None), options(tmp_path, hub_repos={"tiny": f"{REPO}@{old}"}))
     assert (result.hub.commit, result.sha256) == (old, sha256(first))
 
 
 def test_the_card_key_names_the_repo_and_a_bad_one_is_bad_input(hub, tmp_path):
     card = ModelCard(name="tiny", source=SourceRef("cards/tiny.yml", 3), metadata={"Weights Hub": f"{REPO}@main"},
                      field_lines={"Weights Hub": 7})
-    ref = hub_ref_for(card, fast_options(tmp_path))
+    ref = hub_ref_for(card, fast_fetch_options(tmp_path))
     assert (ref.repo_id, ref.revision) == (REPO, "main") and "cards/tiny.yml:7" in ref.origin
 
     bad = ModelCard(name="tiny", source=SourceRef("cards/tiny.yml", 3), metadata={"Weights Hub": "timm/x@../../etc"},
                     field_lines={"Weights Hub": 7})
     with pytest.raises(HubRefError, match="cards/tiny.yml:7") as caught:
-        hub_ref_for(bad, fast_options(tmp_path))
+        hub_ref_for(bad, fast_fetch_options(tmp_path))
     assert caught.value.exit_code == 2
 
 
 def test_timm_pretrained_config_names_the_repo(tmp_path):
-    ref = hub_ref_for(make_card("mobilenetv2_100", None), fast_options(tmp_path))
+    ref = hub_ref_for(make_card("mobilenetv2_100", collection="Tiny", weights=None), fast_fetch_options(tmp_path))
     assert ref.repo_id == "timm/mobilenetv2_100.ra_in1k" and "pretrained config" in ref.origin
 
 
 def test_unknown_repo_is_not_found(hub, tmp_path):
     with pytest.raises(NotFoundError, match="no such repo"):
-        fetch_hub(make_card("tiny", None), options(tmp_path))
+        fetch_hub(make_card("tiny", collection="Tiny", weights=None), options(tmp_path))
 
 
 def test_auto_tries_the_card_file_then_the_hub(hub, state, tmp_path):
     hub.repo(REPO).commit("v1", {"model.safetensors": safetensors_bytes(state, tmp_path)})
     with FaultyServer() as card_server:
         url = card_server.serve("/tiny-12345678.pth", b"x", ["404"])
-        outcome = measure_weights(make_card("tiny", url, 1), TinyNet(), options(tmp_path, source="auto"))
+        outcome = measure_weights(make_card("tiny", collection="Tiny", weights=url, file_size=1), TinyNet(), options(tmp_path, source="auto"))
     weights = {m.metric: m for m in outcome.measurements}["weights"]
     assert outcome.loaded and weights.conditions["hub_repo"] == REPO
     assert any("card's own file could not be had" in n and "404" in n for n in weights.notes)
@@ -353,7 +354,7 @@ def test_zoo_verify_weights_from_the_hub_records_repo_commit_and_hash(hub, tmp_p
 
 def test_a_hub_file_that_does_not_fit_is_an_error(hub, tmp_path):
     hub.repo(REPO).commit("v1", {"model.safetensors": safetensors_bytes(trained_state(width=6), tmp_path)})
-    outcome = measure_weights(make_card("tiny", None), TinyNet(width=4), options(tmp_path))
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=None), TinyNet(width=4), options(tmp_path))
     weights = {m.metric: m for m in outcome.measurements}["weights"]
     assert not outcome.loaded and weights.status == "error" and "mis-shaped" in weights.reason
 

@@ -9,8 +9,8 @@ import click
 
 from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
 from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
-from zoo.errors import EXIT_OK
 from zoo.index import load_index
+from zoo.judge.exit_codes import worst_code
 from zoo.weights.errors import OfflineMissingError
 from zoo.weights.integrity import human_bytes
 from zoo.weights.select import fetch_cards
@@ -51,7 +51,7 @@ def command(models: Sequence[str], all_models: bool, index_paths: Sequence[str],
         )
     ok = len(attempts) - len(failed)
     click.echo(f"{ok} of {len(attempts)} weights file(s) verified in {options.cache_dir}", err=True)
-    sys.exit(max([a.error.exit_code for a in failed if a.error is not None], default=EXIT_OK))
+    sys.exit(worst_code(a.error.exit_code for a in failed if a.error is not None))
 
 
 def _line(attempt: FetchAttempt) -> str:

@@ -10,8 +10,9 @@ import click
 
 from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
 from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
-from zoo.errors import EXIT_OK, InputError
+from zoo.errors import InputError
 from zoo.index import load_index
+from zoo.judge.exit_codes import worst_code
 from zoo.weights.lockfile import load_lock
 from zoo.weights.select import fetch_cards
 
@@ -76,4 +77,4 @@ def command(models: Sequence[str], all_models: bool, update: bool, index_paths: 
     else:
         click.echo(f"{options.lock_path} unchanged", err=True)
     failed = [a.error for a in attempts if a.error is not None]
-    sys.exit(max([e.exit_code for e in failed], default=EXIT_OK))
+    sys.exit(worst_code(e.exit_code for e in failed))

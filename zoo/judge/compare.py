@@ -61,12 +61,12 @@ def _judge_text(claim: Claim, measurement: Measurement, base: dict) -> Verdict:
 
 def _judge_number(claim: Claim, measurement: Measurement, tolerance: Tolerance, base: dict) -> Verdict:
     claimed = float(claim.value)
-    measured, convention = _closest(claimed, measurement)
+    measured, convention, name = _closest(claimed, measurement)
     difference = measured - claimed
     relative = difference / claimed if claimed else None
     half_digit = (claim.precision or 0.0) / 2
     allowance = max(tolerance.allowed(claimed), half_digit)
-    extra = dict(compared_value=measured, difference=difference, relative_difference=relative)
+    extra = dict(compared_value=measured, difference=difference, relative_difference=relative, convention=name)
     where = f" ({convention})" if convention else ""
     interval = measurement.uncertainty
     paired = measurement.paired
@@ -116,13 +116,15 @@ def _judge_paired(claim: Claim, paired: PairedEstimate, allowance: float, base: 
     )
 
 
-def _closest(claimed: float, measurement: Measurement) -> tuple[float, str]:
-    """The measured value, or, where conventions differ, the alternative closest to the claim."""
+def _closest(claimed: float, measurement: Measurement) -> tuple[float, str, Optional[str]]:
+    """The measured value, or, where conventions differ, the alternative closest to the claim:
+    (value, how the explanation names it, the convention for ``Verdict.convention``)."""
     assert isinstance(measurement.value, (int, float))
     if not measurement.alternatives:
-        return float(measurement.value), ""
+        return float(measurement.value), "", None
     best = min(measurement.alternatives, key=lambda a: abs(a.value - claimed))
-    return float(best.value), f"closest convention: {best.convention}, ratio claim/measured {claimed / best.value:.4f}" if best.value else best.convention
+    text = f"closest convention: {best.convention}, ratio claim/measured {claimed / best.value:.4f}" if best.value else best.convention
+    return float(best.value), text, best.convention
 
 
 def _others(measurement: Measurement, claimed: float) -> str:

@@ -21,13 +21,13 @@ import datetime as dt
 import json
 import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
 
+from zoo.atomic import atomic_path
 from zoo.errors import InputError
 from pydantic import ValidationError
 
@@ -139,7 +139,7 @@ def baselines_from_run(record: RunRecord, predictions: dict[str, ImagePrediction
 
 
 def save_baseline(folder: Path, baseline: Baseline) -> Path:
-    """Write ``baseline`` as ``folder/<model>.parquet``, atomically (temp file + rename)."""
+    """Write ``baseline`` as ``folder/<model>.parquet``, atomically (:func:`zoo.atomic.atomic_path`)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -153,15 +153,8 @@ def save_baseline(folder: Path, baseline: Baseline) -> Path:
     columns = {"image": pa.array(list(p.names), pa.string()), "label": pa.array(p.labels.astype(dtype), arrow_type)}
     columns.update({f"pred{i + 1}": pa.array(padded[:, i], arrow_type) for i in range(TOP_K)})
     table = pa.table(columns).replace_schema_metadata({METADATA_KEY: json.dumps(asdict(baseline.info)).encode()})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(handle)
-    try:
+    with atomic_path(path) as temp:
         pq.write_table(table, temp, compression="zstd", compression_level=19)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
     return path
 
 

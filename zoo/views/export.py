@@ -16,7 +16,7 @@ from typing import Any, Optional, Union
 
 from zoo.index.claims import METADATA_FIELDS, RESULT_FIELDS
 from zoo.records import Measurement, Metric, ModelResult, RunRecord, Verdict
-from zoo.views.output import write_atomic
+from zoo.atomic import write_atomic
 
 CSV_COLUMNS = (
     "run_id", "model", "metric", "field", "verdict", "gating", "claimed", "claimed_raw", "measured", "unit",

@@ -181,7 +181,7 @@ def _header(view: RunView, title: str) -> list[str]:
         f"Gating metrics: {', '.join(view.gating_metrics) or 'none'}.",
         "",
         f"Run `{run.run_id}` · {run.started} → {run.finished}"
-        + (f" · shards {run.options['merged_shards']}" if run.options.get("merged_shards") else "")
+        + (f" · shards {','.join(run.merge.shards)}" if run.merge is not None else "")
         + (f" · shard {run.shard}" if run.shard else ""),
     ]
     if view.missing_shards:

@@ -324,16 +324,14 @@ class RunView:
 
 
 def _judged_alternative(verdict: Verdict) -> Optional[Alternative]:
-    """The alternative reading the verdict was judged by, if it was not the primary value."""
-    claim, measurement = verdict.claim, verdict.measurement
-    if claim is None or measurement is None or not measurement.alternatives or verdict.difference is None:
+    """The alternative reading the verdict was judged by (``Verdict.convention``), if it was
+    not the primary value."""
+    measurement = verdict.measurement
+    if measurement is None or verdict.convention is None:
         return None
-    if not isinstance(claim.value, (int, float)) or isinstance(claim.value, bool):
-        return None
-    judged = float(claim.value) + verdict.difference
-    best = min(measurement.alternatives, key=lambda alt: abs(alt.value - judged))
+    best = next((alt for alt in measurement.alternatives if alt.convention == verdict.convention), None)
     primary = measurement.value
-    if isinstance(primary, (int, float)) and abs(float(primary) - judged) <= abs(best.value - judged):
+    if best is None or (isinstance(primary, (int, float)) and float(primary) == best.value):
         return None
     return best
 
@@ -457,8 +455,11 @@ def run_view(run: RunRecord, *, link_template: Optional[str] = None, out_dir: Op
     counts: Counter[str] = Counter()
     for model in models:
         counts.update(model.counts)
-    configured = run.options.get("gate_metrics")
-    gating_set = {m.strip() for m in str(configured).split(",") if m.strip()} if configured else set()
+    if run.gate is not None:
+        gating_set = set(run.gate.gate_metrics)
+    else:  # the run's own --gate-metrics, as given
+        configured = run.options.get("gate_metrics")
+        gating_set = {m.strip() for m in str(configured).split(",") if m.strip()} if configured else set()
     gating = sorted(gating_set | {v.metric for v in run.verdicts() if v.gating}, key=metric_sort_key)
     return RunView(
         run=run,

@@ -365,7 +365,7 @@ def _remember_ref(cache_dir: Path, repo_id: str, revision: str, commit: str) -> 
     offline run finds the file by branch name; zoo downloads by commit, which records no ref."""
     from huggingface_hub.file_download import repo_folder_name
 
-    from zoo.weights.cache import write_atomic
+    from zoo.atomic import write_atomic
 
     refs = cache_dir / repo_folder_name(repo_id=repo_id, repo_type="model") / "refs"
     target = refs / revision

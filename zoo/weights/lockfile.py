@@ -22,15 +22,14 @@ YAML, keyed by weights file name, sorted, so a change reads well in a diff::
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 import yaml
 
+from zoo.atomic import write_atomic
 from zoo.errors import InputError
 from zoo.records import SourceRef
 
@@ -82,7 +81,7 @@ class WeightsLock:
         return entry
 
     def save(self) -> None:
-        """Write the lock file via a temporary file and ``os.replace`` (never half-written)."""
+        """Write the lock file atomically (:func:`zoo.atomic.write_atomic`: never half-written)."""
         files = {
             name: {"sha256": e.sha256, "size": e.size, "models": list(e.models), "url": e.url,
                    **({"repo": e.repo, "commit": e.commit, "file": e.file} if e.commit else {})}
@@ -91,17 +90,7 @@ class WeightsLock:
         text = _HEADER + yaml.safe_dump(
             {"version": LOCK_VERSION, "files": files}, sort_keys=False, default_flow_style=None, width=1000
         )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, text)
         self.exists = True
 
 

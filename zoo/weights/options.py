@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Optional
+
+from zoo.flags import option
 
 DEFAULT_LOCK_PATH = Path("metadata") / "weights.lock"
 WEIGHTS_SOURCES = ("card", "hub", "auto")
@@ -71,15 +73,53 @@ class FetchOptions:
         options = FetchOptions.from_env(offline=True, mirrors=("/srv/weights",))
     """
 
-    cache_dir: Path
+    cache_dir: Path = option(
+        flag="--cache-dir",
+        env=("ZOO_CACHE", "TORCH_HOME"),
+        env_text="ZOO_CACHE",
+        kind="dir",
+        default_text="$TORCH_HOME/hub/checkpoints",
+        help="Weights cache folder.",
+    )
     """Where verified files live, by file name."""
-    mirrors: tuple[str, ...] = ()
+    mirrors: tuple[str, ...] = option(
+        (),
+        flag="--mirror",
+        param="mirrors",
+        env="ZOO_MIRROR",
+        env_text="ZOO_MIRROR, comma-separated",
+        kind="mirror",
+        multiple=True,
+        default_text="",
+        help="Base URL or folder holding weights files by name, tried before the card's URL (repeatable).",
+    )
     """Base URLs or local folders tried before the card's URL, looked up by file name."""
-    offline: bool = False
+    offline: bool = option(
+        False,
+        flag="--offline",
+        off="--online",
+        env=("ZOO_OFFLINE", "HF_HUB_OFFLINE"),
+        env_text="ZOO_OFFLINE=1 or HF_HUB_OFFLINE=1",
+        default_text="",
+        help="Use only the cache and mirrors, never the card's URL.",
+    )
     """Use the cache and mirrors only; never the card's URL."""
-    local_files: Mapping[str, Path] = field(default_factory=dict)
+    local_files: Mapping[str, Path] = option(
+        flag="--weights",
+        param="local_weights",
+        kind="model=path",
+        multiple=True,
+        default_factory=dict,
+        help="Use a local checkpoint for one model, checked like a download (repeatable).",
+    )
     """Model name -> a local checkpoint used in place of the card's file (checked the same way)."""
-    lock_path: Optional[Path] = DEFAULT_LOCK_PATH
+    lock_path: Optional[Path] = option(
+        DEFAULT_LOCK_PATH,
+        flag="--lock-file",
+        env="ZOO_LOCK",
+        kind="path",
+        help="Lock file pinning SHA-256 and size per weights file.",
+    )
     """The lock file pinning SHA-256 and size per file; ``None`` ignores it."""
     progress: bool = True
     """Show a byte progress bar on stderr."""
@@ -98,9 +138,24 @@ class FetchOptions:
     """Bytes read from the network per step."""
     lock_timeout: Optional[float] = None
     """Seconds to wait for another process fetching the same file; ``None`` waits for ever."""
-    source: str = "card"
+    source: str = option(
+        "card",
+        flag="--weights-source",
+        aliases=("--source",),
+        env="ZOO_WEIGHTS_SOURCE",
+        choices=WEIGHTS_SOURCES,
+        help="card: the card's URL (after cache and mirrors); hub: the Hugging Face Hub file timm "
+        "loads, verified by the Hub's SHA-256; auto: card, then Hub.",
+    )
     """Where weights come from: one of :data:`WEIGHTS_SOURCES` (zoo.weights.select)."""
-    hub_repos: Mapping[str, str] = field(default_factory=dict)
+    hub_repos: Mapping[str, str] = option(
+        flag="--hub-repo",
+        param="hub_repos",
+        kind="model=repo",
+        multiple=True,
+        default_factory=dict,
+        help="The Hub repo of one model, over the card's `Weights Hub:` key and timm's pretrained config (repeatable).",
+    )
     """Model name -> ``ORG/NAME[@REV]`` on the Hub, over the card's key and timm's config."""
 
     def __post_init__(self) -> None:
