@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from bench_world import TinyNet, card, fast_options
+from bench_world import IMAGE_SIDE
+from conftest import TinyNet, card, fast_bench_options
 from zoo.errors import InputError
 from zoo.judge.history import compare_measurements
 from zoo.measure import allocator
@@ -84,7 +85,7 @@ def test_allocator_option_is_validated_and_read_from_the_environment() -> None:
 @needs_glibc
 def test_throughput_records_the_allocator_and_the_page_faults_per_call() -> None:
     got = {
-        mode: measure_throughput(card(), TinyNet().eval(), fast_options(allocator=mode, rounds=3))[0]
+        mode: measure_throughput(card(image_size=IMAGE_SIDE), TinyNet().eval(), fast_bench_options(allocator=mode, rounds=3))[0]
         for mode in ("default", "tuned")
     }
     for mode, m in got.items():
@@ -95,5 +96,5 @@ def test_throughput_records_the_allocator_and_the_page_faults_per_call() -> None
     assert got["default"].conditions["allocator"] in ("glibc-default", "glibc-reset")
     assert "allocator glibc" in got["tuned"].method
     assert allocator.current() != "glibc-tuned"  # put back after the measurement
-    change = compare_measurements("tiny_net", got["tuned"], got["default"])
+    change = compare_measurements("tiny", got["tuned"], got["default"])
     assert change.status == "incomparable" and "allocator" in change.differing_conditions

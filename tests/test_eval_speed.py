@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from accuracy_world import card, fast_options, write_noise_folders
+from accuracy_world import write_noise_folders
+from conftest import card, fast_eval_options
 from zoo.measure.accuracy.measure import AccuracyEntry, measure_accuracy
 from zoo.runs.predictions import read_predictions
 
@@ -29,7 +30,7 @@ def mobilenet() -> torch.nn.Module:
 
 
 def topk_of(model: torch.nn.Module, data: Path, folder: Path, **options) -> np.ndarray:  # type: ignore[no-untyped-def]
-    outcome = measure_accuracy([AccuracyEntry(card("m", size=64), model)], fast_options(data, **options), folder)
+    outcome = measure_accuracy([AccuracyEntry(card("m", image_size=64, crop_pct=0.875, interpolation="bicubic"), model)], fast_eval_options(data, **options), folder)
     assert outcome.measurements["m"][0].status == "ok", outcome.measurements["m"][0].reason
     return read_predictions(folder / "predictions.parquet")["m"].topk
 
@@ -51,7 +52,7 @@ def test_top1_and_top5_membership_do_not_depend_on_the_batch_size(images, mobile
 
 def test_the_batch_size_and_allocator_are_recorded(images, mobilenet, tmp_path) -> None:
     outcome = measure_accuracy(
-        [AccuracyEntry(card("m", size=64), mobilenet)], fast_options(images, batch_size=8, allocator="tuned"), None
+        [AccuracyEntry(card("m", image_size=64, crop_pct=0.875, interpolation="bicubic"), mobilenet)], fast_eval_options(images, batch_size=8, allocator="tuned"), None
     )
     conditions = outcome.measurements["m"][0].conditions
     assert conditions["batch_size"] == 8
