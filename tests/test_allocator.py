@@ -98,3 +98,20 @@ def test_throughput_records_the_allocator_and_the_page_faults_per_call() -> None
     assert allocator.current() != "glibc-tuned"  # put back after the measurement
     change = compare_measurements("tiny", got["tuned"], got["default"])
     assert change.status == "incomparable" and "allocator" in change.differing_conditions
+
+
+def test_the_reports_show_the_allocator_a_run_started_with() -> None:
+    from zoo.records import Environment, RunRecord
+    from zoo.runs.environment import fingerprint
+    from zoo.views.html import render_html
+    from zoo.views.markdown import render_markdown
+
+    assert fingerprint().allocator == allocator.describe()
+    words = "jemalloc (LD_PRELOAD)"
+    env = Environment(python="3.11", platform="linux", hostname="h", cpu="cpu", cpu_threads=2, torch="2.x",
+                      allocator=words)
+    run = RunRecord(run_id="r", started="s", finished="f", environment=env, index=[],
+                    measurements_requested=["throughput"], models=[])
+    assert f"malloc: {words}" in render_markdown([run])
+    html = render_html([run], plots=[])
+    assert "Allocator" in html and words in html
