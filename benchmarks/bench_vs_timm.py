@@ -56,8 +56,15 @@ print(json.dumps({"images_per_s": calls * batch / elapsed, "faults_per_call": fa
 """
 
 
+THREADS = {"n": 1}
+
+
 def env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    """Every process gets the same environment: timm's benchmark.py sets no thread count itself, and
+    whether OMP_NUM_THREADS is set at start (not only torch.set_num_threads later) moved CPU figures
+    by tens of percent in runs on a loaded 2-core machine."""
+    return {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+            "OMP_NUM_THREADS": str(THREADS["n"])}
 
 
 FAULTS: dict[str, list[float]] = {"zoo": [], "bare": []}
@@ -101,7 +108,7 @@ def timm_process(args: argparse.Namespace) -> float:
         command += ["--amp", "--amp-dtype", "float16" if args.dtype == "fp16" else "bfloat16"]
     if args.channels_last:
         command.append("--channels-last")
-    environ = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}  # benchmark.py sets no thread count itself
+    environ = env()  # the same OMP_NUM_THREADS as zoo and the bare loop
     out = subprocess.run(command, cwd=args.timm, env=environ, capture_output=True, text=True, check=True)
     result = json.loads(out.stdout.split("--result", 1)[1])
     result = result[0] if isinstance(result, list) else result
@@ -121,6 +128,7 @@ def main() -> None:
     parser.add_argument("--timm", default="/tmp/timm", help="a checkout of timm holding benchmark.py")
     parser.add_argument("--timm-iters", type=int, default=40)
     args = parser.parse_args()
+    THREADS["n"] = args.threads
     with_timm = args.allocator == "default" and (Path(args.timm) / "benchmark.py").exists()
     print(f"{args.model} batch {args.batch_size}, {args.dtype}{' channels_last' if args.channels_last else ''}, "
           f"{args.device}, {args.threads} threads, allocator {args.allocator}; {args.rounds} interleaved rounds of "
