@@ -3,6 +3,8 @@
 PyYAML's safe loader drops line numbers once values are constructed; claims must keep
 theirs, so mappings are built as :class:`LocatedMap` carrying the line of every key and
 the raw text of every scalar value (the precision a number was written with lives there).
+Parsing uses libyaml (``yaml.CSafeLoader``) where PyYAML was built with it: the C parser
+keeps the same node marks, so lines are unchanged, and reads a card about 10x faster.
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ class LocatedMap(dict):
         return self.key_lines.get(key, self.line)
 
 
-class _LocatingLoader(yaml.SafeLoader):
+_SafeBase = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+"""libyaml's safe loader when PyYAML was built with it, else the pure-Python one."""
+
+
+class _LocatingLoader(_SafeBase):  # type: ignore[misc, valid-type]
     """Safe loader whose mappings are :class:`LocatedMap` with 1-based lines."""
 
     line_offset = 0
