@@ -202,6 +202,8 @@ class Verdict:
     waiver: Optional[Waiver] = None
     gating: bool = False
     """Whether this verdict takes part in the gate's exit code."""
+    convention: Optional[str] = None
+    """The counting convention a FLOPs verdict was judged against (e.g. "1.283x macs+norm+pool @image")."""
 
 
 # --------------------------------------------------------------------------- runs

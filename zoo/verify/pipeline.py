@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
 import torch
 
-from zoo.verify.build import BuildError, build_model
+from zoo.verify.build import BuildError, BuildTarget, build_model, resolve_target
 from zoo.judge.compare import judge
+from zoo.judge.conventions import fit_conventions
 from zoo.runs.environment import fingerprint
 from zoo.verify.plan import MEASUREMENT_KINDS
 from zoo.judge.policy import Policy
@@ -62,6 +63,9 @@ class _Work:
     model: Optional[torch.nn.Module]
     measurements: list[Measurement] = field(default_factory=list)
     weights_loaded: bool = False
+    target: Optional[BuildTarget] = None
+    setup: Any = None
+    """The card's zoo.measure.setup.EvalSetup, resolved once and passed to every measurement."""
 
 
 def is_main_process() -> bool:
@@ -96,8 +100,11 @@ def _measure_and_record(request: VerifyRequest, run_id: str, started: str, envir
     if "accuracy" in kinds:
         artifacts.update(_measure_accuracy(works, request, folder, say))
     results = []
+    conventions = fit_conventions(
+        [(w.card, w.measurements) for w in works], request.policy.tolerance("flops").relative or 0.02, request.policy.flops_conventions
+    )
     for work in works:
-        verdicts = judge(work.card, work.measurements, request.policy, request.today)
+        verdicts = judge(work.card, work.measurements, request.policy, request.today, conventions)
         results.append(ModelResult(card=work.card, measurements=work.measurements, verdicts=verdicts))
     return RunRecord(
         run_id=run_id,
@@ -113,20 +120,51 @@ def _measure_and_record(request: VerifyRequest, run_id: str, started: str, envir
     )
 
 
+SHAPE_ONLY_KINDS = frozenset({"config", "params", "flops"})
+"""Kinds that need only the model's shapes: with nothing else asked, the model is built on the meta device."""
+
+
 def _measure_model(card: ModelCard, kinds: list[str], request: VerifyRequest, say: Say) -> _Work:
+    from zoo.measure.setup import setup_for_model
+
+    metrics = [metric for kind in kinds for metric in MEASUREMENT_KINDS[kind]]
     try:
-        model = build_model(card)
+        target = resolve_target(card)
     except BuildError as exc:
-        failed = [Measurement.failed(metric, str(exc)) for kind in kinds for metric in MEASUREMENT_KINDS[kind]]
         say(f"    cannot build: {exc}")
-        return _Work(card, None, failed)
-    work = _Work(card, model)
+        return _Work(card, None, [Measurement.failed(metric, str(exc)) for metric in metrics])
+    if target.mismatch:  # the name leads only to another architecture: nothing of it is this card's
+        say(f"    not judged: {target.mismatch}")
+        return _Work(card, None, [Measurement.unavailable(metric, target.mismatch) for metric in metrics], target=target)
+    meta = set(kinds) <= SHAPE_ONLY_KINDS
+    try:
+        model = build_model(card, target, meta=meta)
+    except BuildError as exc:
+        say(f"    cannot build: {exc}")
+        return _Work(card, None, [Measurement.failed(metric, str(exc)) for metric in metrics], target=target)
+    setup = setup_for_model(card, model, alias_path=target.alias_path, tag_reason=target.tag_reason)
+    work = _Work(card, model, target=target, setup=setup)
     for kind in kinds:
         if kind == "accuracy":
             continue
         say(f"    {kind}")
-        work.measurements.extend(_measure_kind(kind, work, request))
+        measured = _measure_kind(kind, work, request)
+        if kind == "flops" and meta and any(m.status == "error" for m in measured):
+            work.model = build_model(card, target)  # some models do not run on the meta device: count on the CPU
+            measured = _measure_kind(kind, work, request)
+        work.measurements.extend(_with_target(m, target) for m in measured)
     return work
+
+
+def _with_target(measurement: Measurement, target: BuildTarget) -> Measurement:
+    """The measurement with what was built for the card (architecture, tag, alias path) in its conditions."""
+    from dataclasses import replace
+
+    conditions = {"built": target.pretrained_name, "tag_reason": target.tag_reason, **measurement.conditions}
+    if len(target.alias_path) > 1:
+        conditions["alias_path"] = " -> ".join(target.alias_path)
+    notes = list(measurement.notes) + [n for n in target.notes if n not in measurement.notes]
+    return replace(measurement, conditions=conditions, notes=notes)
 
 
 def _measure_kind(kind: str, work: _Work, request: VerifyRequest) -> list[Measurement]:
@@ -134,7 +172,7 @@ def _measure_kind(kind: str, work: _Work, request: VerifyRequest) -> list[Measur
     if kind == "config":
         from zoo.measure.config import measure_config
 
-        return measure_config(work.model)
+        return measure_config(work.setup)
     if kind == "params":
         from zoo.measure.params import measure_params
 
@@ -142,7 +180,7 @@ def _measure_kind(kind: str, work: _Work, request: VerifyRequest) -> list[Measur
     if kind == "flops":
         from zoo.measure.flops import measure_flops
 
-        return [measure_flops(work.card, work.model)]
+        return [measure_flops(work.card, work.model, work.setup)]
     if kind == "weights":
         from zoo.measure.weights import measure_weights
         from zoo.weights.options import FetchOptions
@@ -155,7 +193,7 @@ def _measure_kind(kind: str, work: _Work, request: VerifyRequest) -> list[Measur
         from zoo.index.reference import attach_reference
         from zoo.measure.throughput.measure import measure_throughput
 
-        measured = measure_throughput(work.card, work.model, request.bench or BenchOptions.from_env())
+        measured = measure_throughput(work.card, work.model, request.bench or BenchOptions.from_env(), setup=work.setup)
         throughput = next((m for m in measured if m.metric == "throughput" and m.status == "ok"), None)
         if throughput is not None:  # a published figure for this device becomes a claim
             work.card = attach_reference(work.card, throughput, request.reference_tables)
@@ -176,7 +214,7 @@ def _measure_accuracy(works: list[_Work], request: VerifyRequest, folder: Option
         return {}
     say(f"accuracy: {len(ready)} model(s)")
     outcome = measure_accuracy(
-        [AccuracyEntry(card=w.card, model=w.model) for w in ready if w.model is not None],
+        [AccuracyEntry(card=w.card, model=w.model, setup=w.setup) for w in ready if w.model is not None],
         request.evaluation or EvalOptions.from_env(),
         folder,
     )

@@ -53,6 +53,8 @@ class AccuracyEntry:
 
     card: ModelCard
     model: torch.nn.Module
+    setup: Any = None
+    """The card's zoo.measure.setup.EvalSetup (resolved from the model when None)."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def measure_accuracy(
     for entry in entries:
         name = entry.card.name
         try:
-            transform = eval_transform(entry.card, entry.model)
+            transform = eval_transform(entry.card, entry.model, entry.setup)
         except InputError as exc:
             measurements[name] = _both(Measurement.failed, str(exc))
             continue
