@@ -153,6 +153,8 @@ def _measure_model(card: ModelCard, kinds: list[str], request: VerifyRequest, sa
             work.model = build_model(card, target)  # some models do not run on the meta device: count on the CPU
             measured = _measure_kind(kind, work, request)
         work.measurements.extend(_with_target(m, target) for m in measured)
+    if "accuracy" not in kinds:
+        work.model = None  # nothing later runs it: free its memory now, not at the end of the run
     return work
 
 
