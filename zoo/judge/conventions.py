@@ -55,6 +55,8 @@ class Convention:
         return f"{self.scale:.4g}x {self.key}" if self.scale != 1.0 else self.key
 
     def describe(self) -> str:
+        if self.scope.startswith("declared"):
+            return f"{self.label()} ({self.scope})"
         text = f"{self.label()} ({self.scope}"
         if self.models:
             text += f" convention: explains {self.explained} of {self.models} models"

@@ -85,6 +85,8 @@ def _files_to_tags() -> dict[str, tuple[str, ...]]:
 
     found: dict[str, list[str]] = {}
     for name, cfg in _registry._model_pretrained_cfgs.items():
+        if "." not in name:  # timm also files each default tag under the bare architecture name
+            continue
         for location in (cfg.url, cfg.file, cfg.hf_hub_filename):
             if isinstance(location, str) and location:
                 base = os.path.basename(urlparse(location).path)
