@@ -210,6 +210,8 @@ def _choose_tag(architecture: str, alias_tag: str, file_name: Optional[str], by_
     same = [_registry.split_model_name_tag(n)[1] for n in by_file if _registry.split_model_name_tag(n)[0] == architecture]
     if same:
         exact = file_name in _files_to_tags()
+        if alias_tag in same and (len(same) > 1 or not exact):  # a re-released name fits several tags: the alias decides
+            return alias_tag, f"the tag timm's alias names; the card's Weights file {file_name} is its file" + ("" if exact else " (up to its hash)")
         return same[0], f"the card's Weights file {file_name} is this tag's file" + ("" if exact else " (up to its hash)")
     if alias_tag:
         return alias_tag, "the tag timm's alias names"
