@@ -28,7 +28,7 @@ def measure_config(setup: Any) -> list[Measurement]:
         cfg = getattr(setup, "pretrained_cfg", None) or {}
         setup = resolve_setup(ModelCard(name=str(cfg.get("architecture", "?")), source=SourceRef("?", 0)), cfg)
     method = f"timm {timm.__version__} pretrained_cfg of {setup.pretrained}"
-    conditions = {"pretrained": setup.pretrained, "tag_reason": setup.tag_reason or None}
+    conditions = {**setup.conditions(), "tag_reason": setup.tag_reason or None}
     size = setup.timm_value("input_size")
     test_size = setup.timm_value("test_input_size")
     crop = setup.timm_value("crop_pct")
