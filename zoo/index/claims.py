@@ -18,9 +18,9 @@ class FieldSpec:
     metric: Metric
     unit: str
     kind: str
-    """"integer", "number", "percent" or "text"."""
+    """"integer", "bytes" (a whole number read exactly, trailing zeros too), "number", "percent" or "text"."""
     exact: bool = False
-    """Judged exactly (precision 0): settings and byte sizes are not rounded figures."""
+    """Judged exactly (precision 0): settings are not rounded figures."""
     count: bool = False
     """A rounded count: the written-precision rule, and float artifacts read as their round figure."""
 
@@ -29,7 +29,7 @@ class FieldSpec:
 METADATA_FIELDS: dict[str, FieldSpec] = {
     "FLOPs": FieldSpec(Metric.FLOPS, "FLOPs (convention unstated)", "integer", count=True),
     "Parameters": FieldSpec(Metric.PARAMETERS, "parameters", "integer", count=True),
-    "File Size": FieldSpec(Metric.FILE_SIZE, "bytes", "integer", exact=True),
+    "File Size": FieldSpec(Metric.FILE_SIZE, "bytes", "bytes"),
     "Image Size": FieldSpec(Metric.IMAGE_SIZE, "pixels", "integer", exact=True),
     "Crop Pct": FieldSpec(Metric.CROP_PCT, "fraction", "number", exact=True),
     "Interpolation": FieldSpec(Metric.INTERPOLATION, "", "text"),
@@ -39,6 +39,8 @@ RESULT_FIELDS: dict[str, FieldSpec] = {
     "Top 1 Accuracy": FieldSpec(Metric.TOP1, "%", "percent"),
     "Top 5 Accuracy": FieldSpec(Metric.TOP5, "%", "percent"),
 }
+PERCENT_PRECISION_LIMIT = 1.0
+"""The coarsest precision a percentage is read with (one percentage point)."""
 IMAGENET_NAMES = {"imagenet", "imagenet-1k", "imagenet1k", "imagenet 1k", "ilsvrc2012", "imagenet-1k val"}
 
 
@@ -79,12 +81,17 @@ class ClaimReader:
                 percent, precision = number.value * 100, number.precision * 100
             if not 0 <= percent <= 100:
                 raise self._fail(mapping, key, f"{raw!r} is not a percentage between 0 and 100", "write it as '72.95%'")
+            # A percentage is written to the unit at most: "90%" is 90 +/- 0.5, not 90 +/- 5
+            # (the trailing-zero rule of counts would read it as rounded to the tens).
+            precision = min(precision, PERCENT_PRECISION_LIMIT)
             return Claim(spec.metric.value, key, round(percent, 10), raw, source, spec.unit, precision)
         precision = 0.0 if spec.exact else number.precision
-        if spec.kind == "integer":
+        if spec.kind in ("integer", "bytes"):
             if not number.is_integer:
                 raise self._fail(mapping, key, f"{raw!r} is not a whole number", "write a whole count such as 3500000 or 3.5M")
-            if spec.count:
+            if spec.kind == "bytes":
+                precision = 1.0
+            elif spec.count:
                 number = round_float_artifact(raw) or number
                 precision = number.precision
             return Claim(spec.metric.value, key, int(number.value), raw, source, spec.unit, precision)
