@@ -177,7 +177,8 @@ def test_a_claim_judged_by_another_convention_shows_that_figure(run: RunRecord) 
     row = run_view(dataclasses.replace(run, models=[result])).rows[0]
     assert verdict.status == "pass"
     assert row.measured == "401,500,000" and row.difference == "−420,448"
-    assert row.measured_note == "primary reading 803,000,000"
+    assert row.measured_note == "MACs; primary reading 803,000,000" and row.convention == "MACs"
+    assert verdict.convention == "MACs" and verdict.compared_value == 401_500_000
     same = dataclasses.replace(flops, value=401_500_000)
     plain = judge(card, [same], Policy(tolerances={"flops": Tolerance("flops", relative=0.02)}))
     view = run_view(dataclasses.replace(run, models=[dataclasses.replace(result, measurements=[same], verdicts=plain)]))

@@ -194,6 +194,8 @@ class Verdict:
     measurement: Optional[Measurement] = None
     compared_value: Optional[float] = None
     """The measured value the claim was compared with (for FLOPs, the closest convention's)."""
+    convention: Optional[str] = None
+    """The counting convention a FLOPs verdict matched (the one ``compared_value`` is counted in)."""
     difference: Optional[float] = None
     """compared_value - claimed, in the metric's unit."""
     relative_difference: Optional[float] = None

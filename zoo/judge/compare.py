@@ -57,12 +57,12 @@ def _judge_text(claim: Claim, measurement: Measurement, base: dict) -> Verdict:
 
 def _judge_number(claim: Claim, measurement: Measurement, tolerance: Tolerance, base: dict) -> Verdict:
     claimed = float(claim.value)
-    measured, convention = _closest(claimed, measurement)
+    measured, convention, matched = _closest(claimed, measurement)
     difference = measured - claimed
     relative = difference / claimed if claimed else None
     half_digit = (claim.precision or 0.0) / 2
     allowance = max(tolerance.allowed(claimed), half_digit)
-    extra = dict(compared_value=measured, difference=difference, relative_difference=relative)
+    extra = dict(compared_value=measured, convention=matched, difference=difference, relative_difference=relative)
     where = f" ({convention})" if convention else ""
     interval = measurement.uncertainty
     if interval is not None and interval.level is not None:
@@ -88,13 +88,15 @@ def _judge_number(claim: Claim, measurement: Measurement, tolerance: Tolerance, 
     )
 
 
-def _closest(claimed: float, measurement: Measurement) -> tuple[float, str]:
-    """The measured value, or, where conventions differ, the alternative closest to the claim."""
+def _closest(claimed: float, measurement: Measurement) -> tuple[float, str, Optional[str]]:
+    """The measured value, or, where conventions differ, the alternative closest to the claim:
+    (value, how to say it, the convention's name or None)."""
     assert isinstance(measurement.value, (int, float))
     if not measurement.alternatives:
-        return float(measurement.value), ""
+        return float(measurement.value), "", None
     best = min(measurement.alternatives, key=lambda a: abs(a.value - claimed))
-    return float(best.value), f"closest convention: {best.convention}, ratio claim/measured {claimed / best.value:.4f}" if best.value else best.convention
+    said = f"closest convention: {best.convention}, ratio claim/measured {claimed / best.value:.4f}" if best.value else best.convention
+    return float(best.value), said, best.convention
 
 
 def _others(measurement: Measurement, claimed: float) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,14 +112,44 @@ def _plain_number(value: float, percent: bool) -> str:
     return f"{value:.4g}"
 
 
+_HASH = re.compile(r"^(?:sha256:)?[0-9a-fA-F]{32,}$")
+
+
+def short_text(text: str) -> str:
+    """A long text value as tables show it; the whole value stays in the record and exports.
+
+    A hash keeps its first 8 digits (``b33bc2c4…``), a URL its file name (``…/w.pth``), an
+    absolute path under the working directory becomes relative to it.
+    """
+    if _HASH.match(text):
+        return text.split(":", 1)[-1][:8] + "…"
+    if text.startswith(("http://", "https://")):
+        return "…/" + text.rstrip("/").rsplit("/", 1)[-1]
+    return short_path(text) if os.path.isabs(text) else text
+
+
+def short_path(path: str) -> str:
+    """``path`` relative to the working directory when it lies inside it, else as given."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+    return path if relative.startswith("..") else relative
+
+
+def short_source(source: Optional[SourceRef]) -> str:
+    """``file:line`` with the file relative to the working directory where it lies inside it."""
+    return f"{short_path(source.path)}:{source.line}" if source is not None else ""
+
+
 def format_value(value: Union[int, float, str, bool, None], unit: str = "") -> str:
-    """A value with its short unit: 3504872 -> "3,504,872", 72.951 % -> "72.95 %"."""
+    """A value with its short unit: 3504872 -> "3,504,872", 72.951 % -> "72.95 %"; long
+    texts shortened by :func:`short_text`."""
     if value is None:
         return "—"
-    if isinstance(value, str) and value.startswith(("http://", "https://")):
-        # A URL is shown by its file name; the full text stays in the record and exports.
-        return "…/" + value.rstrip("/").rsplit("/", 1)[-1]
-    if isinstance(value, bool) or isinstance(value, str):
+    if isinstance(value, str):
+        return short_text(value)
+    if isinstance(value, bool):
         return str(value)
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
@@ -232,6 +263,10 @@ class ClaimRow:
     uncertainty: str
     measured_note: str
     """Set when the measured figure shown is another convention than the primary value."""
+    measured_full: str
+    """The measured value unshortened (a whole SHA-256 or URL), for hover and copy."""
+    convention: str
+    """The counting convention the verdict judged by, where it is not the primary reading."""
     source: Optional[SourceRef]
     source_href: str
     waiver: str
@@ -324,6 +359,12 @@ class RunView:
 def _judged_alternative(verdict: Verdict) -> Optional[Alternative]:
     """The alternative reading the verdict was judged by, if it was not the primary value."""
     claim, measurement = verdict.claim, verdict.measurement
+    if measurement is not None and verdict.convention is not None and verdict.compared_value is not None:
+        if measurement.value == verdict.compared_value:
+            return None
+        known = next((alt for alt in measurement.alternatives if alt.convention == verdict.convention), None)
+        return known or Alternative(verdict.convention, verdict.compared_value)
+    # Records written before verdicts named their convention: find it again.
     if claim is None or measurement is None or not measurement.alternatives or verdict.difference is None:
         return None
     if not isinstance(claim.value, (int, float)) or isinstance(claim.value, bool):
@@ -347,15 +388,18 @@ def _claim_row(verdict: Verdict, link_template: Optional[str], out_dir: Optional
     claim, measurement = verdict.claim, verdict.measurement
     unit = (measurement.unit if measurement and measurement.unit else "") or (claim.unit if claim else "")
     claimed_unit = claim.unit if claim and claim.unit else unit
-    measured, note = "", ""
+    measured, note, full, convention = "", "", "", ""
     if measurement is not None and measurement.status == "ok":
         measured = format_value(measurement.value, unit)
+        full = str(measurement.value)
         judged = _judged_alternative(verdict)
         if judged is not None:
             # The verdict compared the claim with another counting convention (FLOPs):
             # show the figure it was judged by, and the primary one beside it.
             measured = format_value(judged.value, unit)
-            note = f"primary reading {format_value(measurement.value, unit)}"
+            full = f"{judged.value:g}"
+            convention = judged.convention
+            note = f"{judged.convention}; primary reading {format_value(measurement.value, unit)}"
     waiver = ""
     if verdict.waiver is not None:
         waiver = f"{verdict.waiver.reason} (until {verdict.waiver.expires})"
@@ -374,6 +418,8 @@ def _claim_row(verdict: Verdict, link_template: Optional[str], out_dir: Optional
         tolerance=format_tolerance(verdict.tolerance, claim.value if claim else None, unit),
         uncertainty=format_uncertainty(measurement.uncertainty, unit) if measurement else "",
         measured_note=note,
+        measured_full=full,
+        convention=convention,
         source=claim.source if claim else None,
         source_href=source_href(claim.source, link_template, out_dir) if claim else "",
         waiver=waiver,
