@@ -356,7 +356,7 @@ class RunView:
         return sum(self.counts.values())
 
 
-def _judged_alternative(verdict: Verdict) -> Optional[Alternative]:
+def judged_alternative(verdict: Verdict) -> Optional[Alternative]:
     """The alternative reading the verdict was judged by, if it was not the primary value."""
     claim, measurement = verdict.claim, verdict.measurement
     if measurement is not None and verdict.convention is not None and verdict.compared_value is not None:
@@ -377,6 +377,27 @@ def _judged_alternative(verdict: Verdict) -> Optional[Alternative]:
     return best
 
 
+def judged_value(result: ModelResult, metric: str) -> Union[int, float, str, None]:
+    """The value every view shows for ``metric``: the one its verdict judged (the matched
+    FLOPs convention), else the measurement's own; None when nothing was measured."""
+    measurement = result.measurement(metric)
+    if measurement is None or measurement.status != "ok":
+        return None
+    verdict = next((v for v in result.verdicts if v.metric == metric), None)
+    if verdict is not None:
+        judged = judged_alternative(verdict)
+        if judged is not None:
+            return judged.value
+    return measurement.value
+
+
+def judged_convention(result: ModelResult, metric: str) -> Optional[str]:
+    """The convention :func:`judged_value` is counted in, where it is not the primary reading."""
+    verdict = next((v for v in result.verdicts if v.metric == metric), None)
+    judged = judged_alternative(verdict) if verdict is not None else None
+    return judged.convention if judged is not None else None
+
+
 def _claimed_text(raw: str, value: Union[int, float, str], unit: str) -> str:
     """The claim as the card wrote it ("72.95%", "3500000": the precision shows), URLs shortened."""
     if isinstance(value, str) and value.startswith(("http://", "https://")):
@@ -392,7 +413,7 @@ def _claim_row(verdict: Verdict, link_template: Optional[str], out_dir: Optional
     if measurement is not None and measurement.status == "ok":
         measured = format_value(measurement.value, unit)
         full = str(measurement.value)
-        judged = _judged_alternative(verdict)
+        judged = judged_alternative(verdict)
         if judged is not None:
             # The verdict compared the claim with another counting convention (FLOPs):
             # show the figure it was judged by, and the primary one beside it.
