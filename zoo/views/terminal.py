@@ -286,6 +286,28 @@ def _print_summary_table(console: Console, view: RunView) -> None:
         console.print(text, soft_wrap=True)
 
 
+def print_grid(console: Console, title: str, headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = ()) -> None:
+    """A table that never cuts a cell: rich's box table where it fits, else aligned plain
+    columns (piped, or a narrow terminal, where long lines wrap rather than lose text)."""
+    widths = [max([len(header)] + [len(row[i]) for row in rows]) for i, header in enumerate(headers)]
+    if not _plain(console) and console.width >= sum(widths) + 3 * len(widths) + 1:
+        table = Table(title=title, title_justify="left")
+        for i, header in enumerate(headers):
+            table.add_column(header, no_wrap=True, justify="right" if i in numeric else "left")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        return
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(cell.rjust(w) if i in numeric else cell.ljust(w) for i, (cell, w) in enumerate(zip(cells, widths))).rstrip()
+
+    console.print(title, soft_wrap=True, markup=False)
+    console.print(Text(line(headers), style="bold"), soft_wrap=True)
+    for row in rows:
+        console.print(line(row), soft_wrap=True, markup=False)
+
+
 def summary_line(view: RunView) -> Text:
     counts = dict(view.counts)
     counts["unverified"] = counts.get("unverified", 0) - len(view.not_requested)  # counted apart below
@@ -324,4 +346,4 @@ def print_run(record: RunRecord, console: Optional[Console] = None, detail: Deta
     print_view(run_view(record), console, detail)
 
 
-__all__ = ["ATTENTION", "Detail", "VERDICT_ORDER", "make_console", "print_run", "print_view", "summary_line", "summary_rows"]
+__all__ = ["ATTENTION", "Detail", "VERDICT_ORDER", "make_console", "print_grid", "print_run", "print_view", "summary_line", "summary_rows"]
