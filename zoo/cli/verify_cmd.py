@@ -48,6 +48,15 @@ def verify_options(func: Any) -> Any:
     return func
 
 
+def _plain_option(value: Any) -> Any:
+    """An option as the record keeps it: a scalar, a comma-joined list (None when empty), a path as text."""
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if isinstance(value, (tuple, list)):
+        return ", ".join(str(item) for item in value) or None
+    return str(value)
+
+
 def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     """Build the request from parsed options, run it, print the table, exit with the verdicts' code."""
     progress.configure(quiet=kw["quiet"])  # notes and progress on stderr: bars, lines when piped, or nothing
@@ -74,7 +83,7 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
         bench=bench_options_from_cli(**kw) if "throughput" in kinds else None,
         shard=shard,
         reference_tables=find_reference_tables(kw["reference_tables"]) if "throughput" in kinds else (),
-        options={k: (v if isinstance(v, (bool, int, float, str)) or v is None else str(v)) for k, v in kw.items()},
+        options={k: _plain_option(v) for k, v in kw.items()},
         today=dt.date.today(),
     )
     record, path = run_verify(request, say=progress.note)
