@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
-from tests.fixtures.runs.world import REPORT_WAIVERS, TODAY, make_run, report_outcomes, write_index, write_tolerances
+from fixtures.runs.world import REPORT_WAIVERS, TODAY, make_run, report_outcomes, write_index, write_tolerances
 from zoo.judge.compare import judge
 from zoo.judge.policy import load_policy
 from zoo.records import Claim, Measurement, RunRecord, SourceRef, Uncertainty

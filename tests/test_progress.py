@@ -70,3 +70,12 @@ def test_the_module_channel_follows_configure(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(progress, "_channel", None)
     assert progress.configure(quiet=True).mode == "off"
     monkeypatch.setattr(progress, "_channel", None)
+
+
+def test_slow_work_says_seconds_per_item() -> None:
+    out, clock = io.StringIO(), Clock()
+    channel = Channel("lines", out, interval=5.0, clock=clock)
+    task = channel.task("m speed", total=10, unit="rounds")
+    clock.now = 16.0
+    task.update(2)
+    assert out.getvalue() == "m speed: 2/10 rounds (20%), 8.0 s/round, ETA 1m04s, 16 s so far\n"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import chromium, layout, screenshot
-from tests.terminal_world import populated_run
+from browser import chromium, layout, screenshot
+from terminal_world import populated_run
 from zoo.views.html import write_html_report
 
 pytestmark = pytest.mark.skipif(

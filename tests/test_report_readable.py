@@ -7,7 +7,7 @@ import dataclasses
 import re
 from pathlib import Path
 
-from tests.terminal_world import populated_run
+from terminal_world import populated_run
 from zoo.views.html import render_html
 
 

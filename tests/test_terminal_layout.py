@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from tests.terminal_world import populated_run
+from terminal_world import populated_run
 from zoo.records import RunRecord
 from zoo.views.rows import ClaimRow, run_view, short_source
 from zoo.views.terminal import make_console, print_view
@@ -111,7 +111,7 @@ def test_claims_not_asked_for_are_counted_not_listed(tmp_path: Path, monkeypatch
     """``--only params,flops``: the other ten claims of each model are one count, not 40 rows."""
     import dataclasses
 
-    from tests.fixtures.runs.world import TODAY
+    from fixtures.runs.world import TODAY
     from zoo.judge.compare import judge
     from zoo.judge.policy import load_policy
 

@@ -47,6 +47,13 @@ def _duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
+def _rate(rate: float, unit: str) -> str:
+    """"35.2 img/s", or for slow work "8.5 s/round" (a rate below one a second reads as 0.0)."""
+    if unit != "B" and 0 < rate < 1:
+        return f"{1 / rate:.1f} s/{unit[:-1] if unit.endswith('s') else unit}"
+    return f"{_human(rate, unit)}/s"
+
+
 class Task:
     """One piece of long work: ``update`` as it advances, ``close`` (or leave the ``with``) when done."""
 
@@ -88,8 +95,7 @@ class Task:
             parts = [f"{_human(self.done, self.unit)}" + (f"/{_human(self.total, self.unit)}" if self.total else "")]
         if self.total:
             parts[0] += f" ({100 * self.done / self.total:.0f}%)"
-        rate_unit = "B" if self.unit == "B" else self.unit
-        parts.append(f"{_human(rate, rate_unit)}/s")
+        parts.append(_rate(rate, self.unit))
         if self.total and rate > 0:
             parts.append(f"ETA {_duration((self.total - self.done) / rate)}")
         parts.append(f"{_duration(elapsed)} so far")
@@ -105,7 +111,7 @@ class Task:
         elif self.channel.mode == "lines" and now - self.started >= 1.0:
             elapsed = now - self.started
             rate = (self.done - self.initial) / elapsed if elapsed > 0 else 0.0
-            self.channel._line(f"{self.stage}: done, {_human(self.done, self.unit)} in {_duration(elapsed)} ({_human(rate, self.unit)}/s)")
+            self.channel._line(f"{self.stage}: done, {_human(self.done, self.unit)} in {_duration(elapsed)} ({_rate(rate, self.unit)})")
 
     def __enter__(self) -> "Task":
         return self
