@@ -104,7 +104,8 @@ def test_the_summary_row_shows_the_value_the_verdict_judged(run: RunRecord) -> N
     text = render(run, None, "auto")
     # mobilenetv2_100: 3,504,872 params, 400,312,766 FLOPs (fvcore-macs), 14,202,571 B, 72.97, 91.01, 912.4 img/s
     line = next(line for line in text.splitlines() if line.startswith("mobilenetv2_100 "))
-    assert line.split() == ["mobilenetv2_100", "3,504,872", "0.4", "14.2", "MB", "72.97", "91.01", "912.4", "pass"]
+    assert line.split() == ["mobilenetv2_100", "3,504,872", "0.4", "14.2", "MB", "72.97", "91.01", "912.4", "11", "pass"]
+    assert "throughput timed at batch 32, 2 threads, float32, cpu" in text  # the conditions, said once
 
 
 def test_claims_not_asked_for_are_counted_not_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -232,7 +232,8 @@ def _print_claims(console: Console, model: ModelView, rows: list[ClaimRow], note
 # --------------------------------------------------------------------------- summary
 
 
-SUMMARY_COLUMNS = ("model", "params", "GFLOPs", "file size", "top-1", "top-5", "img/s", "verdict")
+SUMMARY_COLUMNS = ("model", "params", "GFLOPs", "file size", "top-1", "top-5", "img/s", "p50 ms", "verdict")
+_SUMMARY_METRICS = ("parameters", "flops", "file_size", "top1", "top5", "throughput", "latency_p50")
 
 
 def _figure(model: ModelView, metric: str) -> str:
@@ -254,36 +255,58 @@ def _figure(model: ModelView, metric: str) -> str:
         return f"{value:.2f}"
     if metric == "throughput":
         return f"{value:,.1f}"
+    if metric == "latency_p50":
+        return f"{value:.3g}"
     return format_value(value)
 
 
-def summary_rows(view: RunView) -> list[list[str]]:
-    """One row per model: measured params, GFLOPs, file size, top-1, top-5, img/s, worst verdict."""
-    metrics = ("parameters", "flops", "file_size", "top1", "top5", "throughput")
-    return [[model.name, *(_figure(model, metric) for metric in metrics), model.worst] for model in view.models]
+def _timing_conditions(model: ModelView) -> str:
+    found = next((m for m in model.measurements if m.metric == "throughput" and m.status == "ok"), None)
+    return _conditions(found) if found is not None else ""
+
+
+def summary_rows(view: RunView) -> tuple[list[str], list[list[str]], str]:
+    """(headers, one row per model, conditions said once): the measured params, GFLOPs, file
+    size, top-1, top-5, img/s, p50 latency and worst verdict; columns nothing filled are left
+    out, and the throughput conditions are a column only when the models differ in them."""
+    rows = [[model.name, *(_figure(model, metric) for metric in _SUMMARY_METRICS), model.worst] for model in view.models]
+    keep = [i for i in range(len(SUMMARY_COLUMNS)) if i in (0, len(SUMMARY_COLUMNS) - 1) or any(row[i] != "—" for row in rows)]
+    headers = [SUMMARY_COLUMNS[i] for i in keep]
+    rows = [[row[i] for i in keep] for row in rows]
+    conditions = [_timing_conditions(model) for model in view.models]
+    shared = ""
+    if len(set(conditions)) == 1:
+        shared = conditions[0]
+    else:
+        headers.insert(-1, "timed at")
+        for row, text in zip(rows, conditions):
+            row.insert(-1, text or "—")
+    return headers, rows, shared
 
 
 def _print_summary_table(console: Console, view: RunView) -> None:
-    rows = summary_rows(view)
-    widths = [max(len(header), *(len(row[i]) for row in rows)) for i, header in enumerate(SUMMARY_COLUMNS)]
+    headers, rows, shared = summary_rows(view)
+    widths = [max(len(header), *(len(row[i]) for row in rows)) for i, header in enumerate(headers)]
     if not _plain(console) and console.width >= sum(widths) + 3 * len(widths) + 1:
         table = Table(box=box.SIMPLE_HEAD, title=f"{len(rows)} models", title_justify="left")
-        for i, header in enumerate(SUMMARY_COLUMNS):
-            table.add_column(header, no_wrap=True, justify="left" if i in (0, len(widths) - 1) else "right")
+        for i, header in enumerate(headers):
+            table.add_column(header, no_wrap=True, justify="left" if i in (0, len(widths) - 1) or header == "timed at" else "right")
         for row in rows:
             table.add_row(*row[:-1], Text(row[-1], style=STYLES.get(row[-1], "")))
         console.print(table)
-        return
-    # Aligned plain columns, never cut: a log line may be long, but every figure stays whole.
-    def line(cells: Sequence[str]) -> str:
-        parts = [cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(cells[:-1], widths))]
-        return "  ".join(parts) + "  " + cells[-1]
+    else:
+        # Aligned plain columns, never cut: a log line may be long, but every figure stays whole.
+        def line(cells: Sequence[str]) -> str:
+            parts = [cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(cells[:-1], widths))]
+            return "  ".join(parts) + "  " + cells[-1]
 
-    console.print(Text(line(SUMMARY_COLUMNS), style="bold"), soft_wrap=True)
-    for row in rows:
-        text = Text(line(row[:-1] + [""]))
-        text.append(row[-1], style=STYLES.get(row[-1], ""))
-        console.print(text, soft_wrap=True)
+        console.print(Text(line(headers), style="bold"), soft_wrap=True)
+        for row in rows:
+            text = Text(line(row[:-1] + [""]))
+            text.append(row[-1], style=STYLES.get(row[-1], ""))
+            console.print(text, soft_wrap=True)
+    if shared:
+        console.print(Text(f"throughput timed at {shared}", style="dim"), soft_wrap=True)
 
 
 def print_grid(console: Console, title: str, headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = ()) -> None:
