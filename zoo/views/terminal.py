@@ -86,8 +86,12 @@ class _Notes:
             return text
         number = self.texts.setdefault(text, len(self.texts) + 1)
         mark = f" [{number}]"
-        first = text.split(". ", 1)[0].split("; ", 1)[0]
         keep = max(room - len(mark), 12)
+        first = text.split(". ", 1)[0].split("; ", 1)[0]
+        if len(first) > keep and ": " in first:  # "weights unavailable: <file> from <url>: ..." -> "weights unavailable"
+            first = first.split(": ", 1)[0]
+            if first.count("(") > first.count(")"):
+                first = first.rsplit(" (", 1)[0]
         if len(first) > keep:
             first = first[: keep - 1].rstrip() + "…"
         return first + mark
@@ -256,7 +260,7 @@ def _figure(model: ModelView, metric: str) -> str:
     if metric == "throughput":
         return f"{value:,.1f}"
     if metric == "latency_p50":
-        return f"{value:.3g}"
+        return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
     return format_value(value)
 
 
