@@ -57,7 +57,7 @@ def test_at_1400px_each_model_table_fits_its_card_with_verdict_and_why_visible(p
             assert cell["verdict"] and _inside(cell["verdict"], card["box"]), (card["model"], cell)
             assert cell["why"] and _inside(cell["why"], card["box"]), (card["model"], cell)
             assert cell["why"]["width"] >= 150
-    shot = screenshot(page, 1400, tmp_path / "report-1400.png")
+    shot = screenshot(page, 1400, tmp_path / "report-1400.png", height=4200)
     with Image.open(shot) as image:
         assert image.width == 1400
     _keep(shot)
@@ -76,7 +76,7 @@ def test_at_390px_the_page_fits_the_screen_tables_scroll_and_plots_scale(page: P
     assert len(found["figures"]) >= 8
     for figure in found["figures"]:
         assert figure["box"]["left"] >= 0 and figure["box"]["right"] <= 390, figure
-    shot = screenshot(page, 390, tmp_path / "report-390.png")
+    shot = screenshot(page, 390, tmp_path / "report-390.png", height=7000)
     with Image.open(shot) as image:
         assert image.width == 390
     _keep(shot)

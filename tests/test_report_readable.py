@@ -38,3 +38,11 @@ def test_conditions_are_shown_once_per_model(tmp_path: Path) -> None:
     models = html[html.index('id="models"'): html.index('id="accuracy"')]
     assert models.count("sha256:4f2e1a") == 3
     assert len(re.findall(r'<td rowspan="2">', accuracy)) == 3
+
+
+def test_a_shortened_hash_keeps_its_whole_value_for_hover(tmp_path: Path) -> None:
+    run = populated_run(tmp_path)
+    html = render_html([run], plots=[])
+    digest = next(m.value for m in run.models[0].measurements if m.metric == "weights")
+    assert f'title="{digest}"' in html and f">{digest[:8]}…<" in html
+    assert html.count('class="short"') == 4  # only the four hashes were shortened

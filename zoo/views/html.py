@@ -166,7 +166,6 @@ def _template_environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters["short_source"] = short_source
     return environment
 
 
@@ -191,7 +190,9 @@ def render_html(
     view = run_view(current, link_template=link_template, out_dir=out_dir)
     if plots is None:
         plots = report_plots(runs)
-    template = _template_environment().get_template("report.html.j2")
+    environment = _template_environment()
+    environment.filters["short_source"] = lambda source: short_source(source, current.index)
+    template = environment.get_template("report.html.j2")
     return template.render(
         view=view,
         run=current,

@@ -137,9 +137,21 @@ def short_path(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
-def short_source(source: Optional[SourceRef]) -> str:
-    """``file:line`` with the file relative to the working directory where it lies inside it."""
-    return f"{short_path(source.path)}:{source.line}" if source is not None else ""
+def short_source(source: Optional[SourceRef], roots: Sequence[str] = ()) -> str:
+    """``file:line`` with the file relative to the working directory where it lies inside it,
+    else to the folder holding one of the index ``roots`` (``metadata/zoo.yml:8``)."""
+    if source is None:
+        return ""
+    shown = short_path(source.path)
+    if os.path.isabs(shown):
+        for root in roots:
+            base = Path(root).parent if Path(root).suffix else Path(root)
+            try:
+                shown = Path(source.path).relative_to(base.parent).as_posix()
+                break
+            except ValueError:
+                continue
+    return f"{shown}:{source.line}"
 
 
 def format_value(value: Union[int, float, str, bool, None], unit: str = "") -> str:
@@ -264,7 +276,7 @@ class ClaimRow:
     measured_note: str
     """Set when the measured figure shown is another convention than the primary value."""
     measured_full: str
-    """The measured value unshortened (a whole SHA-256 or URL), for hover and copy."""
+    """The measured value unshortened where the table shortens it (a SHA-256, a URL), else ""."""
     convention: str
     """The counting convention the verdict judged by, where it is not the primary reading."""
     source: Optional[SourceRef]
@@ -412,13 +424,13 @@ def _claim_row(verdict: Verdict, link_template: Optional[str], out_dir: Optional
     measured, note, full, convention = "", "", "", ""
     if measurement is not None and measurement.status == "ok":
         measured = format_value(measurement.value, unit)
-        full = str(measurement.value)
+        if isinstance(measurement.value, str) and short_text(measurement.value) != measurement.value:
+            full = measurement.value  # shortened for the table; hover and copy get it whole
         judged = judged_alternative(verdict)
         if judged is not None:
             # The verdict compared the claim with another counting convention (FLOPs):
             # show the figure it was judged by, and the primary one beside it.
             measured = format_value(judged.value, unit)
-            full = f"{judged.value:g}"
             convention = judged.convention
             note = f"{judged.convention}; primary reading {format_value(measurement.value, unit)}"
     waiver = ""
