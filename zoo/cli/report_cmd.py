@@ -14,7 +14,7 @@ from zoo.cli.runs_args import read_runs, runs_argument
 from zoo.records import RunRecord
 from zoo.views.export import render_csv, render_model_index_json
 from zoo.views.markdown import render_markdown
-from zoo.views.output import write_atomic
+from zoo.atomic import write_atomic
 from zoo.views.rows import latest
 
 REPORT_HELP = """\b

@@ -183,7 +183,7 @@ def _measure_accuracy(works: list[_Work], request: VerifyRequest, folder: Option
     say(f"accuracy: {len(ready)} model(s)")
     started = time.perf_counter()
     outcome = measure_accuracy(
-        [AccuracyEntry(card=w.card, model=w.model) for w in ready if w.model is not None],
+        [AccuracyEntry(card=w.card, model=w.model, checkpoint_sha256=_checkpoint_sha256(w)) for w in ready if w.model is not None],
         request.evaluation or EvalOptions.from_env(),
         folder,
     )
@@ -191,6 +191,12 @@ def _measure_accuracy(works: list[_Work], request: VerifyRequest, folder: Option
         work.measurements.extend(outcome.measurements.get(work.card.name, []))
     say(f"accuracy: {time.perf_counter() - started:.1f} s")
     return dict(outcome.artifacts)
+
+
+def _checkpoint_sha256(work: _Work) -> Optional[str]:
+    """The verified checkpoint's SHA-256 (the weights measurement's value), to match a baseline."""
+    weights = next((m for m in work.measurements if m.metric == "weights" and m.status == "ok"), None)
+    return weights.value if weights is not None and isinstance(weights.value, str) else None
 
 
 def _weights_reason(work: _Work) -> str:

@@ -16,8 +16,8 @@ from typing import Any, Optional, Union
 
 from zoo.index.claims import METADATA_FIELDS, RESULT_FIELDS
 from zoo.records import Measurement, Metric, ModelResult, RunRecord, Verdict
-from zoo.views.output import write_atomic
-from zoo.views.rows import judged_alternative, judged_value
+from zoo.atomic import write_atomic
+from zoo.views.rows import judged_reading, judged_value
 
 CSV_COLUMNS = (
     "run_id", "model", "metric", "field", "verdict", "gating", "claimed", "claimed_raw", "measured", "measured_primary",
@@ -35,9 +35,9 @@ def _scalar(value: Any) -> Any:
 def _verdict_row(run: RunRecord, verdict: Verdict) -> dict[str, Any]:
     claim, measurement, tolerance = verdict.claim, verdict.measurement, verdict.tolerance
     row = _measurement_part(measurement)
-    judged = judged_alternative(verdict)
-    if judged is not None:  # the value the verdict judged (a FLOPs convention); the primary beside it
-        row.update(measured=judged.value, convention=judged.convention)
+    judged = judged_reading(verdict)
+    if judged is not None:  # the value the verdict judged (a FLOPs convention, a paired estimate); the primary beside it
+        row.update(measured=judged[0], convention=judged[1])
     allowed: Any = ""
     if tolerance is not None and claim is not None and isinstance(claim.value, (int, float)) and not isinstance(claim.value, bool):
         allowed = tolerance.allowed(float(claim.value))
@@ -112,7 +112,7 @@ def _decimals(precision: Optional[float], default: int = 2) -> int:
 def _card_value(measurement: Measurement, kind: str, precision: Optional[float], value: Any) -> Any:
     if kind == "percent" and isinstance(value, (int, float)):
         return f"{value:.{max(_decimals(precision), 2)}f}%"
-    if kind == "integer" and isinstance(value, (int, float)):
+    if kind in ("integer", "bytes") and isinstance(value, (int, float)):
         return int(round(value))
     return value
 

@@ -19,8 +19,9 @@ import jinja2
 from zoo import __version__
 from zoo.records import Environment, Metric, RunRecord
 from zoo.views import plots as plotting
+from zoo.views.baseline_rows import baseline_changes
 from zoo.views.history_rows import CHANGE_ORDER, performance_changes
-from zoo.views.output import write_atomic
+from zoo.atomic import write_atomic
 from zoo.views.rows import (
     VERDICT_ORDER,
     ClaimRow,
@@ -133,7 +134,7 @@ def _summaries(runs: Sequence[RunRecord]) -> list[RunSummary]:
         result.append(
             RunSummary(
                 run_id=run.run_id, started=run.started, finished=run.finished, models=len(run.models), counts=counts,
-                shard=run.shard or str(run.options.get("merged_shards") or ""),
+                shard=run.shard or (",".join(run.merge.shards) if run.merge is not None else ""),
                 host=run.environment.hostname, commit=(run.environment.git_commit or "")[:10],
             )
         )
@@ -204,6 +205,7 @@ def render_html(
         changes=performance_changes(runs),
         change_order=CHANGE_ORDER,
         accuracy_rows=_accuracy_rows(view),
+        baseline_rows=baseline_changes(current),
         environment=_environment(current.environment),
         options=_options(dict(current.options)),
         conditions={model.name: _conditions(model) for model in view.models},

@@ -20,7 +20,6 @@ import glob
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional
@@ -28,6 +27,7 @@ from typing import Any, Iterator, Optional
 import filelock
 
 from zoo import progress
+from zoo.atomic import write_atomic
 from zoo.weights.errors import CacheError, NoSpaceError
 from zoo.weights.integrity import BackgroundHasher, hash_stream, human_bytes
 
@@ -210,17 +210,4 @@ class CacheEntry:
             lock.release()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a small file via a temporary file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-__all__ = ["CacheEntry", "PartialFile", "STATE_DIR", "no_space_error", "write_atomic"]
+__all__ = ["CacheEntry", "PartialFile", "STATE_DIR", "no_space_error"]

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Optional
 
+from zoo.flags import option
+
 DEFAULT_LOCK_PATH = Path("metadata") / "weights.lock"
+WEIGHTS_SOURCES = ("card", "hub", "auto")
+"""card: the card's URL (after the cache and mirrors); hub: the Hugging Face Hub; auto: card, then Hub."""
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -68,15 +72,53 @@ class FetchOptions:
         options = FetchOptions.from_env(offline=True, mirrors=("/srv/weights",))
     """
 
-    cache_dir: Path
+    cache_dir: Path = option(
+        flag="--cache-dir",
+        env=("ZOO_CACHE", "TORCH_HOME"),
+        env_text="ZOO_CACHE",
+        kind="dir",
+        default_text="$TORCH_HOME/hub/checkpoints",
+        help="Weights cache folder.",
+    )
     """Where verified files live, by file name."""
-    mirrors: tuple[str, ...] = ()
+    mirrors: tuple[str, ...] = option(
+        (),
+        flag="--mirror",
+        param="mirrors",
+        env="ZOO_MIRROR",
+        env_text="ZOO_MIRROR, comma-separated",
+        kind="mirror",
+        multiple=True,
+        default_text="",
+        help="Base URL or folder holding weights files by name, tried before the card's URL (repeatable).",
+    )
     """Base URLs or local folders tried before the card's URL, looked up by file name."""
-    offline: bool = False
+    offline: bool = option(
+        False,
+        flag="--offline",
+        off="--online",
+        env=("ZOO_OFFLINE", "HF_HUB_OFFLINE"),
+        env_text="ZOO_OFFLINE=1 or HF_HUB_OFFLINE=1",
+        default_text="",
+        help="Use only the cache and mirrors, never the card's URL.",
+    )
     """Use the cache and mirrors only; never the card's URL."""
-    local_files: Mapping[str, Path] = field(default_factory=dict)
+    local_files: Mapping[str, Path] = option(
+        flag="--weights",
+        param="local_weights",
+        kind="model=path",
+        multiple=True,
+        default_factory=dict,
+        help="Use a local checkpoint for one model, checked like a download (repeatable).",
+    )
     """Model name -> a local checkpoint used in place of the card's file (checked the same way)."""
-    lock_path: Optional[Path] = DEFAULT_LOCK_PATH
+    lock_path: Optional[Path] = option(
+        DEFAULT_LOCK_PATH,
+        flag="--lock-file",
+        env="ZOO_LOCK",
+        kind="path",
+        help="Lock file pinning SHA-256 and size per weights file.",
+    )
     """The lock file pinning SHA-256 and size per file; ``None`` ignores it."""
     progress: bool = True
     """Show a byte progress bar on stderr."""
@@ -95,6 +137,25 @@ class FetchOptions:
     """Bytes read from the network per step."""
     lock_timeout: Optional[float] = None
     """Seconds to wait for another process fetching the same file; ``None`` waits for ever."""
+    source: str = option(
+        "card",
+        flag="--weights-source",
+        aliases=("--source",),
+        env="ZOO_WEIGHTS_SOURCE",
+        choices=WEIGHTS_SOURCES,
+        help="card: the card's URL (after cache and mirrors); hub: the Hugging Face Hub file timm "
+        "loads, verified by the Hub's SHA-256; auto: card, then Hub.",
+    )
+    """Where weights come from: one of :data:`WEIGHTS_SOURCES` (zoo.weights.select)."""
+    hub_repos: Mapping[str, str] = option(
+        flag="--hub-repo",
+        param="hub_repos",
+        kind="model=repo",
+        multiple=True,
+        default_factory=dict,
+        help="The Hub repo of one model, over the card's `Weights Hub:` key and timm's pretrained config (repeatable).",
+    )
+    """Model name -> ``ORG/NAME[@REV]`` on the Hub, over the card's key and timm's config."""
 
     def __post_init__(self) -> None:
         # Frozen: freeze the mapping too, so options can be shared between threads safely.
@@ -105,6 +166,9 @@ class FetchOptions:
             MappingProxyType({k: Path(v) for k, v in dict(self.local_files).items()}),
         )
         object.__setattr__(self, "mirrors", tuple(self.mirrors))
+        object.__setattr__(self, "hub_repos", MappingProxyType(dict(self.hub_repos)))
+        if self.source not in WEIGHTS_SOURCES:
+            raise ValueError(f"weights source {self.source!r} is not one of {', '.join(WEIGHTS_SOURCES)}")
         if self.lock_path is not None:
             object.__setattr__(self, "lock_path", Path(self.lock_path))
 
@@ -113,7 +177,8 @@ class FetchOptions:
         """Options from the environment, with ``overrides`` (``None`` values are ignored).
 
         ``ZOO_CACHE`` (else ``$TORCH_HOME/hub/checkpoints``), ``ZOO_MIRROR``,
-        ``ZOO_OFFLINE=1`` or ``HF_HUB_OFFLINE=1``, ``ZOO_LOCK`` (lock file path).
+        ``ZOO_OFFLINE=1`` or ``HF_HUB_OFFLINE=1``, ``ZOO_LOCK`` (lock file path),
+        ``ZOO_WEIGHTS_SOURCE`` (card, hub or auto).
         Progress goes to zoo's progress channel (bars on a terminal, lines when piped); ``ZOO_PROGRESS=0`` turns it off.
         """
         known = {f.name for f in fields(cls)}
@@ -126,9 +191,18 @@ class FetchOptions:
             "offline": env_flag("ZOO_OFFLINE") or env_flag("HF_HUB_OFFLINE"),
             "lock_path": Path(os.environ["ZOO_LOCK"]) if os.environ.get("ZOO_LOCK") else DEFAULT_LOCK_PATH,
             "progress": env_flag("ZOO_PROGRESS") if os.environ.get("ZOO_PROGRESS") else True,
+            "source": os.environ.get("ZOO_WEIGHTS_SOURCE", "").strip().lower() or "card",
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if values["source"] not in WEIGHTS_SOURCES:
+            from zoo.errors import InputError
+
+            raise InputError(
+                f"weights source {values['source']!r} (from ZOO_WEIGHTS_SOURCE or --weights-source) is not one of "
+                f"{', '.join(WEIGHTS_SOURCES)}",
+                hint="use card, hub or auto",
+            )
         return cls(**values)
 
 
-__all__ = ["DEFAULT_LOCK_PATH", "FetchOptions", "default_cache_dir", "env_flag", "is_url", "parse_mirrors"]
+__all__ = ["DEFAULT_LOCK_PATH", "WEIGHTS_SOURCES", "FetchOptions", "default_cache_dir", "env_flag", "is_url", "parse_mirrors"]
