@@ -46,3 +46,12 @@ def test_a_shortened_hash_keeps_its_whole_value_for_hover(tmp_path: Path) -> Non
     digest = next(m.value for m in run.models[0].measurements if m.metric == "weights")
     assert f'title="{digest}"' in html and f">{digest[:8]}…<" in html
     assert html.count('class="short"') == 4  # only the four hashes were shortened
+
+
+def test_markdown_says_a_shared_reason_once(tmp_path: Path) -> None:
+    from zoo.views.markdown import render_markdown
+
+    text = render_markdown([populated_run(tmp_path)])
+    unverified = text.split("### Unverified")[1].split("###")[0]
+    assert unverified.count("no ImageNet data configured") == 1 and unverified.count("″ (same reason)") == 1
+    assert unverified.count("| mobilenetv2_140 |") == 2
