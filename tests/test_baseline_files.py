@@ -128,7 +128,7 @@ def test_crafted_metadata_is_refused_naming_the_field(tmp_path):
 
 def test_class_ids_beyond_int16_are_kept(tmp_path):
     predictions = _predictions([40_000, 2, 3, 0, 0, 0])
-    path = save_baseline(tmp_path, Baseline(INFO, predictions, Path("m.parquet")))
+    path = save_baseline(tmp_path, Baseline(replace(INFO, top1=100 * 2 / 6), predictions, Path("m.parquet")))
     assert load_baseline(path).predictions.topk[0, 0] == 40_000
 
 
@@ -138,3 +138,17 @@ def test_columns_that_are_not_class_ids_are_refused(tmp_path):
     pq.write_table(table, tmp_path / "m.parquet")
     with pytest.raises(InputError, match="not class ids"):
         load_baseline(tmp_path / "m.parquet")
+
+
+@pytest.mark.parametrize(
+    "change,field",
+    [({"top1": 75.0}, "top-1"), ({"top5": 90.0}, "top-5"), ({"images": 5, "population": 5, "dataset_images": 5}, "images")],
+)
+def test_a_description_its_predictions_do_not_bear_out_is_refused(tmp_path, change, field):
+    # The paired verdict adds the run's change to the baseline's full-set accuracy, so a
+    # top-1 written in the metadata (an edited file, a hand-made one) must be the one its
+    # per-image predictions give; otherwise a regressed model could be paired to a pass.
+    save_baseline(tmp_path, Baseline(replace(INFO, **change), _predictions([1, 2, 3, 0, 0, 0]), Path("m.parquet")))
+    with pytest.raises(InputError, match=f"m.parquet: .*{field}"):
+        load_baseline(tmp_path / "m.parquet")
+

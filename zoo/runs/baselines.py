@@ -192,7 +192,27 @@ def load_baseline(path: Path) -> Baseline:
         topk = np.stack([table.column(f"pred{i + 1}").to_numpy() for i in range(TOP_K)], axis=1).astype(np.int32)
     except (TypeError, ValueError, pa.ArrowException) as exc:
         raise InputError(f"{path}: baseline columns are not class ids ({exc})", hint="re-create it with `zoo baseline save`") from None
-    return Baseline(info, ImagePredictions(info.model, names, labels, topk), path)
+    predictions = ImagePredictions(info.model, names, labels, topk)
+    problem = _unsupported(info, predictions)
+    if problem:
+        raise InputError(f"{path}: {problem}", hint="re-create it with `zoo baseline save`")
+    return Baseline(info, predictions, path)
+
+
+def _unsupported(info: BaselineInfo, predictions: ImagePredictions) -> Optional[str]:
+    """Where the description disagrees with the per-image predictions it came with.
+
+    The paired verdict adds a run's change to ``info.top1``/``info.top5``, so those must be
+    what the stored predictions give, not numbers written into the metadata by hand.
+    """
+    scored = int(predictions.readable.sum())
+    if scored != info.images:
+        return f"the metadata says {info.images:,} images were scored, its predictions hold {scored:,} readable ones"
+    for name, stated, correct in (("top-1", info.top1, predictions.correct_top1()), ("top-5", info.top5, predictions.correct_topk())):
+        actual = 100.0 * int(correct.sum()) / scored if scored else 0.0
+        if abs(actual - stated) > 1e-6:
+            return f"the metadata gives {name} {stated:.4f}%, its predictions give {actual:.4f}%"
+    return None
 
 
 def find_baseline(folder: Optional[Path], model: str) -> Optional[Baseline]:
