@@ -17,6 +17,7 @@ from zoo.judge.paired import pair_predictions
 from zoo.runs.baselines import (
     METADATA_KEY, Baseline, BaselineInfo, baseline_path, find_baseline, list_baselines, load_baseline, mismatch, save_baseline,
 )
+from zoo.records import Measurement
 from zoo.runs.predictions import ImagePredictions
 
 INFO = BaselineInfo(
@@ -152,3 +153,26 @@ def test_a_description_its_predictions_do_not_bear_out_is_refused(tmp_path, chan
     with pytest.raises(InputError, match=f"m.parquet: .*{field}"):
         load_baseline(tmp_path / "m.parquet")
 
+
+def _weights(status: str, value: str, **conditions) -> Measurement:
+    return Measurement(metric="weights", status=status, value=value, unit="sha256", conditions=conditions)
+
+
+def test_a_baseline_is_matched_on_the_checkpoint_the_model_was_scored_with():
+    from types import SimpleNamespace
+
+    from zoo.verify.pipeline import _checkpoint_sha256
+
+    card_file, hub_file = "c" * 64, "h" * 64
+    cases = [
+        ([_weights("ok", card_file)], card_file),  # the card's own file, loaded
+        # --weights-source hub with the card's file also in zoo's cache: the claims are judged on
+        # the card's file, but the model holds the Hub file's weights.
+        ([_weights("ok", card_file, hub_sha256=hub_file, hub_commit="0" * 40)], hub_file),
+        ([_weights("unavailable", hub_file, hub_commit="0" * 40)], hub_file),  # the Hub file alone, verified and loaded
+        ([_weights("unavailable", card_file)], None),  # nothing proved the card's file
+        ([_weights("error", hub_file, hub_commit="0" * 40)], None),  # did not load
+        ([], None),
+    ]
+    for measurements, expected in cases:
+        assert _checkpoint_sha256(SimpleNamespace(measurements=measurements)) == expected, measurements
