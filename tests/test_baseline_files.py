@@ -176,3 +176,25 @@ def test_a_baseline_is_matched_on_the_checkpoint_the_model_was_scored_with():
     ]
     for measurements, expected in cases:
         assert _checkpoint_sha256(SimpleNamespace(measurements=measurements)) == expected, measurements
+
+
+def test_a_full_run_with_unreadable_images_cannot_be_saved_as_a_baseline_it_could_never_be_used_as():
+    # mismatch() refuses a baseline that scored fewer images than its population, so saving
+    # one would only leave a file that every later run refuses; say so when saving instead.
+    from zoo.records import Environment, ModelCard, ModelResult, RunRecord, SourceRef
+    from zoo.runs.baselines import baselines_from_run
+
+    predictions = _predictions([1, 2, 3, 0, 0, 0])
+    predictions.topk[5, :] = -1  # img5 could not be read
+    conditions = {"population": 6, "dataset_images": 6, "images": 5, "unreadable": 1, "transform": INFO.transform,
+                  "dataset_fingerprint": "f00d", "dataset": "val"}
+    measurements = [
+        Measurement(metric="top1", status="ok", value=60.0, unit="%", conditions=conditions),
+        Measurement(metric="top5", status="ok", value=100.0, unit="%", conditions=conditions),
+        _weights("ok", "a" * 64),
+    ]
+    env = Environment(python="3.11", platform="linux", hostname="h", cpu="cpu", cpu_threads=2, torch="2")
+    record = RunRecord(run_id="r1", started="s", finished="f", environment=env, index=[], measurements_requested=["accuracy"],
+                       models=[ModelResult(card=ModelCard(name="m", source=SourceRef("c.yml", 1)), measurements=measurements)])
+    with pytest.raises(InputError, match="1 of its images could not be read"):
+        baselines_from_run(record, {"m": predictions})

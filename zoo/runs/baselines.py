@@ -139,6 +139,14 @@ def baselines_from_run(record: RunRecord, predictions: dict[str, ImagePrediction
                 hint="a baseline must cover its whole population: run without --limit on the whole set "
                 "(for data that is not ImageNet val, add --population all)",
             )
+        unreadable = int(c.get("unreadable") or 0)
+        if unreadable:
+            raise InputError(
+                f"run {record.run_id}: {unreadable:,} of its images could not be read for {model}, so it did not score "
+                f"its whole population of {population:,}",
+                model=model,
+                hint="the run's notes name the unreadable images: fix or remove them, then run the whole set again",
+            )
         info = BaselineInfo(
             model=model,
             run_id=record.run_id,
