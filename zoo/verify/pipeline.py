@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
 import torch
 
+from zoo import progress
 from zoo.verify.build import BuildError, BuildTarget, build_model, resolve_target
 from zoo.judge.compare import judge
 from zoo.judge.conventions import fit_conventions
@@ -73,7 +75,7 @@ def is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-def run_verify(request: VerifyRequest, say: Say = lambda _: None) -> tuple[RunRecord, Optional[Path]]:
+def run_verify(request: VerifyRequest, say: Say = progress.note) -> tuple[RunRecord, Optional[Path]]:
     """Measure and judge every card; returns the record and where it was written."""
     started = _now()
     run_id = new_run_id()
@@ -144,15 +146,19 @@ def _measure_model(card: ModelCard, kinds: list[str], request: VerifyRequest, sa
         return _Work(card, None, [Measurement.failed(metric, str(exc)) for metric in metrics], target=target)
     setup = setup_for_model(card, model, alias_path=target.alias_path, tag_reason=target.tag_reason)
     work = _Work(card, model, target=target, setup=setup)
+    timings = []
     for kind in kinds:
         if kind == "accuracy":
             continue
-        say(f"    {kind}")
+        started = time.perf_counter()
         measured = _measure_kind(kind, work, request)
         if kind == "flops" and meta and any(m.status == "error" for m in measured):
             work.model = build_model(card, target)  # some models do not run on the meta device: count on the CPU
             measured = _measure_kind(kind, work, request)
         work.measurements.extend(_with_target(m, target) for m in measured)
+        timings.append(f"{kind} {time.perf_counter() - started:.1f} s")
+    if timings:
+        say(f"    {', '.join(timings)}")
     if "accuracy" not in kinds:
         work.model = None  # nothing later runs it: free its memory now, not at the end of the run
     return work
@@ -215,6 +221,7 @@ def _measure_accuracy(works: list[_Work], request: VerifyRequest, folder: Option
     if not ready:
         return {}
     say(f"accuracy: {len(ready)} model(s)")
+    started = time.perf_counter()
     outcome = measure_accuracy(
         [AccuracyEntry(card=w.card, model=w.model, checkpoint_sha256=_checkpoint_sha256(w), setup=w.setup) for w in ready if w.model is not None],
         request.evaluation or EvalOptions.from_env(),
@@ -222,13 +229,15 @@ def _measure_accuracy(works: list[_Work], request: VerifyRequest, folder: Option
     )
     for work in ready:
         work.measurements.extend(outcome.measurements.get(work.card.name, []))
+    say(f"accuracy: {time.perf_counter() - started:.1f} s")
     return dict(outcome.artifacts)
 
 
 def _checkpoint_sha256(work: _Work) -> Optional[str]:
-    """The verified checkpoint's SHA-256 (the weights measurement's value), to match a baseline."""
-    weights = next((m for m in work.measurements if m.metric == "weights" and m.status == "ok"), None)
-    return weights.value if weights is not None and isinstance(weights.value, str) else None
+    """The SHA-256 of the checkpoint the model holds (the Hub file where it was loaded), to match a baseline."""
+    from zoo.runs.baselines import loaded_checkpoint
+
+    return loaded_checkpoint(work.measurements)
 
 
 def _weights_reason(work: _Work) -> str:

@@ -19,7 +19,6 @@ import errno
 import glob
 import hashlib
 import json
-import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +26,11 @@ from typing import Any, Iterator, Optional
 
 import filelock
 
+from zoo import progress
 from zoo.atomic import write_atomic
 from zoo.weights.errors import CacheError, NoSpaceError
 from zoo.weights.integrity import BackgroundHasher, hash_stream, human_bytes
 
-log = logging.getLogger(__name__)
 
 STATE_DIR = ".zoo"
 _TAG_LENGTH = 10
@@ -194,7 +193,7 @@ class CacheEntry:
         try:
             lock.acquire(timeout=0)
         except filelock.Timeout:
-            log.warning("waiting for another zoo process fetching %s (lock %s)", self.file_name, lock_file)
+            progress.note(f"zoo: waiting for another zoo process fetching {self.file_name} (lock {lock_file})")
             try:
                 lock.acquire(timeout=-1 if timeout is None else timeout)
             except filelock.Timeout as exc:

@@ -13,19 +13,17 @@ body from the byte where it stopped, which a request-level retry cannot do.
 
 from __future__ import annotations
 
-import logging
 import re
 import shutil
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import requests
 import urllib3.exceptions
-from tqdm import tqdm
 
 from zoo import __version__
+from zoo import progress
 from zoo.weights.cache import CacheEntry, PartialFile, no_space_error
 from zoo.weights.errors import (
     HTTPStatusError,
@@ -39,7 +37,6 @@ from zoo.weights.errors import (
 from zoo.weights.integrity import human_bytes
 from zoo.weights.options import FetchOptions
 
-log = logging.getLogger(__name__)
 
 USER_AGENT = f"zoo/{__version__} (model-zoo checker; python-requests/{requests.__version__})"
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -86,20 +83,9 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
-def progress_bar(options: FetchOptions, name: str, total: Optional[int], initial: int = 0) -> tqdm:
-    """A byte progress bar on stderr (bytes, rate, ETA), off when ``options.progress`` is off."""
-    return tqdm(
-        total=total,
-        initial=initial,
-        desc=name,
-        unit="B",
-        unit_scale=True,
-        unit_divisor=1024,
-        file=sys.stderr,
-        disable=not options.progress,
-        leave=False,
-        dynamic_ncols=True,
-    )
+def progress_bar(options: FetchOptions, name: str, total: Optional[int], initial: int = 0) -> progress.Task:
+    """Byte progress (bytes, rate, ETA) on zoo's progress channel, off when ``options.progress`` is off."""
+    return progress.task(f"download {name}", total=total, unit="B", initial=initial, enabled=options.progress)
 
 
 def download(
@@ -144,10 +130,7 @@ def download(
                 if exc.retry_after is not None:
                     wait = min(max(wait, exc.retry_after), options.max_backoff)
                 then = f"; resuming at {human_bytes(partial.size)} with a Range request" if partial.size else ""
-                log.warning(
-                    "%s: %s; retry %d of %d in %.1f s%s",
-                    entry.file_name, exc.detail, failures, options.retries, wait, then,
-                )
+                progress.note(f"zoo: {entry.file_name}: {exc.detail}; retry {failures} of {options.retries} in {wait:.1f} s{then}")
                 result.notes.append(f"attempt {result.attempts}: {exc.detail}")
                 result.attempts += 1
                 sleep(wait)

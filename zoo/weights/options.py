@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 from types import MappingProxyType
@@ -180,7 +179,7 @@ class FetchOptions:
         ``ZOO_CACHE`` (else ``$TORCH_HOME/hub/checkpoints``), ``ZOO_MIRROR``,
         ``ZOO_OFFLINE=1`` or ``HF_HUB_OFFLINE=1``, ``ZOO_LOCK`` (lock file path),
         ``ZOO_WEIGHTS_SOURCE`` (card, hub or auto).
-        Progress bars are on when stderr is a terminal (``ZOO_PROGRESS=0/1`` decides otherwise).
+        Progress goes to zoo's progress channel (bars on a terminal, lines when piped); ``ZOO_PROGRESS=0`` turns it off.
         """
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known
@@ -191,7 +190,7 @@ class FetchOptions:
             "mirrors": parse_mirrors(os.environ.get("ZOO_MIRROR", "")),
             "offline": env_flag("ZOO_OFFLINE") or env_flag("HF_HUB_OFFLINE"),
             "lock_path": Path(os.environ["ZOO_LOCK"]) if os.environ.get("ZOO_LOCK") else DEFAULT_LOCK_PATH,
-            "progress": env_flag("ZOO_PROGRESS") if os.environ.get("ZOO_PROGRESS") else sys.stderr.isatty(),
+            "progress": env_flag("ZOO_PROGRESS") if os.environ.get("ZOO_PROGRESS") else True,
             "source": os.environ.get("ZOO_WEIGHTS_SOURCE", "").strip().lower() or "card",
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
