@@ -22,7 +22,9 @@ Behaviours:
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
 import re
 import threading
 import time
@@ -237,11 +239,37 @@ def fast_options(tmp: Path, **overrides: Any) -> FetchOptions:
 
 
 def cache_listing(options: FetchOptions) -> list[str]:
-    """Visible (non-hidden) file names in the cache folder."""
+    """Names of the verified files in the cache (outside its hidden state folder), at any depth."""
     folder = options.cache_dir
-    return sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) if folder.exists() else []
+    if not folder.exists():
+        return []
+    return sorted(p.name for p in folder.rglob("*") if p.is_file() and not p.relative_to(folder).parts[0].startswith("."))
 
 
 def partial_files(options: FetchOptions) -> list[Path]:
     folder = options.cache_dir / ".zoo" / "partial"
     return sorted(folder.glob("*.part")) if folder.exists() else []
+
+
+class FullDiskRaw(io.FileIO):
+    """A file on a disk with ``budget`` bytes free: a write past it fails with ENOSPC, as a
+    real full disk does (under the buffered file, so close() fails again flushing)."""
+
+    budget = 5000
+
+    def write(self, data) -> int:  # type: ignore[override]
+        if self.tell() + len(data) > self.budget:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return super().write(data)
+
+
+def full_disk(monkeypatch: Any, budget: int) -> None:
+    """Make the cache's partial files live on a disk with ``budget`` bytes free."""
+    from zoo.weights import cache as cache_module
+
+    def opener(fd: int, mode: str) -> io.BufferedRandom:
+        raw = FullDiskRaw(fd, "r+", closefd=True)
+        raw.budget = budget
+        return io.BufferedRandom(raw)
+
+    monkeypatch.setattr(cache_module, "_fdopen", opener)

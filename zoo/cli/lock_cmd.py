@@ -49,9 +49,8 @@ def command(models: Sequence[str], all_models: bool, update: bool, index_paths: 
             click.echo(f"zoo: {attempt.model}: not pinned: {attempt.error}", err=True)
             continue
         r = attempt.result
-        old = lock.get(r.file_name)
-        lock.pin(r.file_name, r.sha256, r.size, model=r.model, url=r.url or "")
-        new = lock.get(r.file_name)
+        old = lock.get(r.file_name, r.url)
+        new = lock.pin(r.file_name, r.sha256, r.size, model=r.model, url=r.url or "")
         if old == new:
             state = "unchanged"
         elif old is None:

@@ -15,22 +15,70 @@ Rules (documented in metadata/tolerances.yml and the README):
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 from dataclasses import replace
 from typing import Optional, Sequence
+from urllib.parse import unquote, urlparse
 
 from zoo.judge.policy import Policy, waiver_is_live
 from zoo.records import Claim, Measurement, Metric, ModelCard, Tolerance, Verdict
+from zoo.weights.integrity import hash_prefix_from_name
 
 def judge(card: ModelCard, measurements: Sequence[Measurement], policy: Policy, today: Optional[dt.date] = None) -> list[Verdict]:
     """One verdict per claim of ``card``, in the card's order."""
     today = today or dt.date.today()
     by_metric = {m.metric: m for m in measurements}
+    other_file = weights_mismatch(card, by_metric.get(Metric.WEIGHTS.value))
     verdicts = []
     for claim in card.claims.values():
         measurement = by_metric.get(claim.metric)  # a claim is judged by the measurement of its metric
-        verdict = judge_claim(card.name, claim, measurement, policy.tolerance(claim.metric))
+        tolerance = policy.tolerance(claim.metric)
+        if other_file is not None and claim.metric in CHECKPOINT_METRICS:
+            verdict = Verdict(
+                model=card.name, metric=claim.metric, status="unverified", explanation=other_file, claim=claim,
+                measurement=measurement, tolerance=tolerance, gating=tolerance.gate,
+            )
+        else:
+            verdict = judge_claim(card.name, claim, measurement, tolerance)
         verdicts.append(_apply_waiver(verdict, policy, today))
     return verdicts
+
+
+CHECKPOINT_METRICS = frozenset({Metric.WEIGHTS.value, Metric.FILE_SIZE.value, Metric.TOP1.value, Metric.TOP5.value})
+"""Claims about the card's checkpoint: judged only when the measured file is that checkpoint."""
+
+
+def weights_mismatch(card: ModelCard, measurement: Optional[Measurement]) -> Optional[str]:
+    """Why the measured weights file is not the one ``card`` names, or ``None`` if it is (or
+    nothing was measured).
+
+    The file is the card's when it came for the card's Weights URL and, if that URL's file
+    name carries a hash prefix, its SHA-256 starts with it. A record made before the card
+    changed its Weights (or with another card) fails this, and its file, size and accuracy
+    say nothing about the card's checkpoint.
+    """
+    claim = card.claim(Metric.WEIGHTS)
+    if claim is None or measurement is None or measurement.status != "ok" or not isinstance(measurement.value, str):
+        return None
+    url = str(claim.value).strip()
+    name = unquote(posixpath.basename(urlparse(url).path))
+    measured_url = measurement.conditions.get("url")
+    measured_name = str(measurement.conditions.get("file_name") or "")
+    prefix = hash_prefix_from_name(name)
+    problem = None
+    if measured_url is not None and str(measured_url).strip() != url:
+        problem = f"it was fetched for {measured_url}"
+    elif measured_url is None and measured_name and measured_name != name:
+        problem = f"it is {measured_name}"
+    elif prefix and not measurement.value.lower().startswith(prefix):
+        problem = f"its SHA-256 {measurement.value[:12]}... does not start with {prefix}"
+    if problem is None:
+        return None
+    return (
+        f"measured with another checkpoint: the card's Weights ({claim.source}) is {url}, but the file this run "
+        f"measured ({measured_name or 'unnamed'}, sha256 {measurement.value[:12]}) is not that file: {problem}; "
+        f"run `zoo verify {card.name}` again"
+    )
 
 
 def judge_claim(model: str, claim: Claim, measurement: Optional[Measurement], tolerance: Tolerance) -> Verdict:

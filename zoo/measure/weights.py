@@ -19,6 +19,7 @@ from typing import Optional
 
 import torch
 
+from zoo.errors import EXIT_BAD_INPUT
 from zoo.records import Measurement, Metric, ModelCard, Scalar
 from zoo.weights.checkpoint import describe_state, load_into, read_state_dict
 from zoo.weights.errors import WeightsError
@@ -47,7 +48,13 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
     with a reason. Only a broken lock file (bad input) raises
     :class:`zoo.errors.InputError`.
     """
-    request = WeightsRequest.from_card(card, options)
+    try:
+        request = WeightsRequest.from_card(card, options)
+    except WeightsError as err:  # a Weights URL that cannot name a file in the cache: bad input
+        reason = str(err)
+        return WeightsOutcome(
+            [Measurement.failed(Metric.FILE_SIZE.value, reason), Measurement.failed(Metric.WEIGHTS.value, reason)]
+        )
     if request is None:
         reason = f"the card names no weights URL (no Weights field at {card.source})"
         return WeightsOutcome(
@@ -57,11 +64,13 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
         fetched = fetch_request(request, options)
     except (WeightsError, OSError) as err:  # OSError: the disk or folders around the cache
         conditions: dict[str, Scalar] = {"file_name": request.file_name, "url": request.url, "error": type(err).__name__}
-        reason = f"weights unavailable: {err}"
+        bad_input = getattr(err, "exit_code", None) == EXIT_BAD_INPUT  # the card's fault, not the network's
+        make = Measurement.failed if bad_input else Measurement.unavailable
+        reason = str(err) if bad_input else f"weights unavailable: {err}"
         return WeightsOutcome(
             [
-                Measurement.unavailable(Metric.FILE_SIZE.value, reason, conditions=dict(conditions)),
-                Measurement.unavailable(Metric.WEIGHTS.value, reason, conditions=dict(conditions)),
+                make(Metric.FILE_SIZE.value, reason, conditions=dict(conditions)),
+                make(Metric.WEIGHTS.value, reason, conditions=dict(conditions)),
             ]
         )
 
@@ -122,6 +131,7 @@ def _conditions(fetched: FetchResult) -> dict[str, Scalar]:
     return {
         "source": fetched.source,
         "file_name": fetched.file_name,
+        "url": fetched.url,
         "sha256": fetched.sha256,
         "lock": fetched.lock_status,
         "verified_by": fetched.verified_by,

@@ -28,6 +28,7 @@ from tqdm import tqdm
 from zoo import __version__
 from zoo.weights.cache import CacheEntry, PartialFile, no_space_error
 from zoo.weights.errors import (
+    BadSourceError,
     HTTPStatusError,
     NotFoundError,
     TimedOutError,
@@ -157,13 +158,13 @@ def download(
         return result
     except KeyboardInterrupt:
         # The partial and its info are consistent: the next run resumes from here.
-        partial.close()
+        partial.abandon()
         raise
     except _KeepPartial as keep:
-        partial.close()
+        partial.abandon()
         raise keep.error from keep.__cause__
     except BaseException:
-        partial.close()
+        partial.abandon()
         entry.discard_partial(url)
         raise
     finally:
@@ -231,9 +232,10 @@ def _attempt(
             ) from exc
         raise _Transient("unreachable", f"connection failed: {_root_cause(exc)}") from exc
     except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema) as exc:
-        raise NotFoundError(
+        raise BadSourceError(
             f"{url!r} is not a valid http(s) URL: {exc}",
-            todo="fix the Weights URL in the card",
+            done="nothing was downloaded",
+            todo="fix the Weights URL in the card (or the --mirror URL)",
             file_name=entry.file_name,
             url=url,
         ) from exc

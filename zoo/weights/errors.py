@@ -119,6 +119,13 @@ class CheckpointReadError(WeightsError):
     exit_code = EXIT_BAD_INPUT
 
 
+class BadSourceError(WeightsError):
+    """The card's Weights names no usable file: a name that is not a plain file name
+    (``..``, a separator, a control character), or a URL that is not http(s)."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
 class CheckpointFitError(WeightsError):
     """The state dict does not fit the built architecture (names or shapes)."""
 
@@ -126,6 +133,7 @@ class CheckpointFitError(WeightsError):
 
 
 __all__ = [
+    "BadSourceError",
     "CacheError",
     "CheckpointFitError",
     "CheckpointReadError",

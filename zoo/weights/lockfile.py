@@ -11,6 +11,9 @@ YAML, keyed by weights file name, sorted, so a change reads well in a diff::
         size: 14202571
         models: [mobilenetv2_100]
         url: https://github.com/.../mobilenetv2_100_ra-b33bc2c4.pth
+
+A second file of the same name from another URL (a name with no hash in it, as in
+``.../a/model.pth`` and ``.../b/model.pth``) is keyed by its URL, with ``file:`` giving its name.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import yaml
 
 from zoo.errors import InputError
 from zoo.records import SourceRef
+from zoo.weights.integrity import hash_prefix_from_name
 
 LOCK_VERSION = 1
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -45,6 +49,13 @@ class LockEntry:
     size: int
     models: tuple[str, ...] = ()
     url: str = ""
+    key: str = ""
+    """The entry's key in the file: the file name, or the URL when another source's file
+    of the same name (with no hash in it) holds the name already."""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.file_name)
 
 
 @dataclass
@@ -55,23 +66,41 @@ class WeightsLock:
     entries: dict[str, LockEntry] = field(default_factory=dict)
     exists: bool = False
 
-    def get(self, file_name: str) -> Optional[LockEntry]:
-        return self.entries.get(file_name)
+    def get(self, file_name: str, url: Optional[str] = None) -> Optional[LockEntry]:
+        """The entry for ``file_name`` as served from ``url``.
+
+        A name that carries its hash is one file wherever it comes from. Any other name
+        is only the same file when the entry was pinned from the same URL (or from none):
+        ``.../a/model.pth`` and ``.../b/model.pth`` are two files.
+        """
+        if url and url in self.entries and self.entries[url].file_name == file_name:
+            return self.entries[url]
+        entry = self.entries.get(file_name)
+        if entry is None or not url or not entry.url or entry.url == url or hash_prefix_from_name(file_name):
+            return entry
+        return None
 
     def pin(self, file_name: str, sha256: str, size: int, *, model: str, url: str = "") -> LockEntry:
         """Record (or update) a file; the model joins the entry's model list."""
-        old = self.entries.get(file_name)
+        old = self.get(file_name, url or None)
+        if old is not None:
+            key = old.key
+        elif file_name in self.entries and url:
+            key = url  # the name is another source's file
+        else:
+            key = file_name
         models = set(old.models) if old else set()
         models.add(model)
-        entry = LockEntry(file_name, sha256, size, tuple(sorted(models)), url or (old.url if old else ""))
-        self.entries[file_name] = entry
+        entry = LockEntry(file_name, sha256, size, tuple(sorted(models)), url or (old.url if old else ""), key)
+        self.entries[key] = entry
         return entry
 
     def save(self) -> None:
         """Write the lock file via a temporary file and ``os.replace`` (never half-written)."""
         files = {
-            name: {"sha256": e.sha256, "size": e.size, "models": list(e.models), "url": e.url}
-            for name, e in sorted(self.entries.items())
+            key: {**({"file": e.file_name} if key != e.file_name else {}),
+                  "sha256": e.sha256, "size": e.size, "models": list(e.models), "url": e.url}
+            for key, e in sorted(self.entries.items())
         }
         text = _HEADER + yaml.safe_dump(
             {"version": LOCK_VERSION, "files": files}, sort_keys=False, default_flow_style=None, width=1000
@@ -146,7 +175,8 @@ def _entry(path: Path, text: str, name: str, raw: Any) -> LockEntry:
     models = raw.get("models") or []
     if isinstance(models, str):
         models = [models]
-    return LockEntry(name, sha, size, tuple(str(m) for m in models), str(raw.get("url") or ""))
+    file_name = str(raw.get("file") or name)
+    return LockEntry(file_name, sha, size, tuple(str(m) for m in models), str(raw.get("url") or ""), name)
 
 
 def _line_of(text: str, key: str) -> int:
