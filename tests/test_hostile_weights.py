@@ -173,3 +173,168 @@ def test_gate_does_not_pass_weights_or_accuracy_measured_with_another_checkpoint
     assert "another checkpoint" in verdicts["weights"].explanation and card_url in verdicts["weights"].explanation
     assert "test-index.yml:1" in verdicts["weights"].explanation
     assert gated.code == 3
+
+
+def _partial_name(file_name: str, url: str) -> str:
+    return f"{file_name}.{__import__('hashlib').sha1(url.encode()).hexdigest()[:10]}.part"
+
+
+def test_symlink_planted_at_the_partial_name_is_not_written_through(server, tmp_path, home):
+    data = checkpoint_bytes(trained_state(seed=5), tmp_path)
+    name = hashed_name("tiny", data)
+    url = server.serve("/" + name, data)
+    partial_dir = home / "cache" / ".zoo" / "partial"
+    partial_dir.mkdir(parents=True)
+    (partial_dir / _partial_name(name, url)).symlink_to(home / ".bashrc_victim")
+    (home / "cache" / ".zoo" / "locks").mkdir()
+    (home / "cache" / ".zoo" / "locks" / f"{name}.lock").symlink_to(home / ".bashrc_victim")
+    index = write_card(tmp_path, CARD.format(name="tiny", size=len(data), url=url))
+    before = snapshot(tmp_path, [home / "cache"])
+    result = fetch(tmp_path, home, index, "tiny")
+    assert result.exit_code == 0, result.output
+    assert (home / ".bashrc_victim").read_text() == "precious\n" and snapshot(tmp_path, [home / "cache"]) == before
+    assert (home / "cache" / name).read_bytes() == data and not (home / "cache" / name).is_symlink()
+
+
+def test_cache_state_folder_symlinked_outside_is_refused(server, tmp_path, home):
+    data = checkpoint_bytes(trained_state(seed=6), tmp_path)
+    name = hashed_name("tiny", data)
+    url = server.serve("/" + name, data)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (home / "cache").mkdir()
+    (home / "cache" / ".zoo").symlink_to(outside, target_is_directory=True)
+    index = write_card(tmp_path, CARD.format(name="tiny", size=len(data), url=url))
+    before = snapshot(tmp_path, [home / "cache"])
+    result = fetch(tmp_path, home, index, "tiny")
+    assert result.exit_code == 3, result.output
+    assert snapshot(tmp_path, [home / "cache"]) == before and list(outside.iterdir()) == []
+    assert "tiny" in result.output and "outside" in result.output
+
+
+def test_disk_full_without_content_length_deletes_the_partial_and_says_no_space(server, tmp_path, home, monkeypatch):
+    from weights_world import full_disk
+
+    data = os.urandom(40_000)
+    name = hashed_name("big", data)
+    url = server.serve("/" + name, data, ["nolength"])
+    full_disk(monkeypatch, 20_000)
+    index = write_card(tmp_path, CARD.format(name="big", size=len(data), url=url))
+    result = fetch(tmp_path, home, index, "big")
+    assert result.exit_code == 3, result.output
+    assert "no space left" in result.output and "Errno" not in result.output and "big" in result.output
+    partial_dir = home / "cache" / ".zoo" / "partial"
+    assert not any(partial_dir.glob("*.part")) and not (home / "cache" / name).exists()
+
+
+def test_body_cut_short_without_length_or_proof_is_unverifiable_and_not_pinned(server, tmp_path, home):
+    data = checkpoint_bytes(trained_state(seed=7), tmp_path)
+    url = server.serve("/plain/model.pth", data, ["short"])  # no length, half the body, close
+    index = write_card(tmp_path, "Models:\n- Name: plain\n  Weights: " + url + "\n")
+    base = ["--index", str(index), "--cache-dir", str(home / "cache"), "--lock-file", str(tmp_path / "weights.lock")]
+    result = CliRunner().invoke(lock_cmd.command, ["plain", *base], env={"ZOO_PROGRESS": "0"})
+    assert result.exit_code == 3, result.output
+    assert "unverifiable" in result.output and "plain" in result.output
+    assert not (tmp_path / "weights.lock").exists()
+    assert not list((home / "cache").rglob("model.pth"))
+
+
+def test_trickling_server_stalls_with_a_clear_message_instead_of_hanging(server, tmp_path):
+    data = os.urandom(2000)
+    name = hashed_name("slow", data)
+    url = server.serve("/" + name, data, ["trickle"])
+    options = fast_options(tmp_path, min_rate=1000, stall_seconds=0.4, retries=1)
+    from zoo.weights.errors import TimedOutError
+
+    import time as _time
+
+    began = _time.monotonic()
+    with pytest.raises(TimedOutError) as failure:
+        fetch_weights(make_card("slow", url, len(data)), options)
+    assert _time.monotonic() - began < 5
+    text = str(failure.value)
+    assert "stalled" in text and "minimum of 1000 B/s" in text and "--min-rate" in text
+    assert "after 0 B" not in text
+
+
+def test_stall_after_1k_names_the_bytes_that_arrived(server, tmp_path):
+    data = os.urandom(5000)
+    name = hashed_name("half", data)
+    url = server.serve("/" + name, data, ["stall1k"])
+    server.stall_seconds = 1.5
+    from zoo.weights.errors import TimedOutError
+
+    with pytest.raises(TimedOutError) as failure:
+        fetch_weights(make_card("half", url, len(data)), fast_options(tmp_path, read_timeout=0.5, retries=0))
+    assert "after 1.0 KiB" in str(failure.value) and "kept" in str(failure.value)
+
+
+def test_piped_fetch_prints_progress_lines(server, tmp_path, capsys):
+    data = os.urandom(3000)
+    name = hashed_name("piped", data)
+    url = server.serve("/" + name, data, ["trickle"])
+    server.trickle_delay = 0.001
+    options = fast_options(tmp_path, progress_lines=True, progress_interval=0.05, chunk_size=256)
+    fetch_weights(make_card("piped", url, len(data)), options)
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith(f"zoo: {name}: ")]
+    assert lines and " of 2.9 KiB (" in lines[-1] and "/s" in lines[-1]
+
+
+def test_redirect_loop_is_one_models_download_error_and_the_others_go_on(server, tmp_path, home):
+    data = checkpoint_bytes(trained_state(seed=8), tmp_path)
+    good = hashed_name("good", data)
+    loop_url = server.serve("/loop-12345678.pth", b"", ["loop"])
+    good_url = server.serve("/" + good, data)
+    index = write_card(
+        tmp_path,
+        CARD.format(name="looping", size=10, url=loop_url) + f"- Name: good\n  Metadata:\n    File Size: {len(data)}\n  Weights: {good_url}\n",
+    )
+    result = fetch(tmp_path, home, index, "--all")
+    assert result.exit_code == 3, result.output
+    assert "FAILED  looping" in result.output and "redirects in a loop" in result.output
+    assert "ok      good" in result.output
+
+
+@pytest.mark.parametrize("garbage", [b"hello world, not a checkpoint\n" * 20, b"."], ids=["text", "stray-stop"])
+def test_garbage_pickle_is_one_models_bad_checkpoint_and_the_record_is_written(server, tmp_path, garbage, monkeypatch):
+    from zoo.judge.policy import Policy
+    from zoo.verify.pipeline import VerifyRequest, run_verify
+    from zoo.verify import pipeline
+    from weights_world import TinyNet
+
+    name = hashed_name("junk", garbage)
+    url = server.serve("/" + name, garbage)
+    monkeypatch.setattr(pipeline, "build_model", lambda card: TinyNet())
+    request = VerifyRequest(
+        cards=[make_card("junk", url, len(garbage))], kinds=["weights"], policy=Policy(), results=tmp_path / "runs",
+        fetch=fast_options(tmp_path),
+    )
+    record, path = run_verify(request)
+    assert path is not None and path.is_file()
+    from zoo.judge.gate import run_exit_code
+
+    weights = next(v for v in record.verdicts() if v.metric == "weights")
+    assert weights.status == "error" and "cannot be read as a PyTorch checkpoint" in weights.explanation
+    assert run_exit_code(record) == 2
+
+
+def test_interrupted_fetch_says_the_partial_is_kept_for_resuming(server, tmp_path, home, monkeypatch):
+    from zoo.weights import cache as cache_module
+
+    data = os.urandom(50_000)
+    name = hashed_name("cut", data)
+    url = server.serve("/" + name, data)
+    real_write = cache_module.PartialFile.write
+
+    def write(self, chunk):
+        if self.size > 10_000:
+            raise KeyboardInterrupt
+        real_write(self, chunk)
+
+    monkeypatch.setattr(cache_module.PartialFile, "write", write)
+    index = write_card(tmp_path, CARD.format(name="cut", size=len(data), url=url))
+    result = fetch(tmp_path, home, index, "cut", "--online")
+    assert result.exit_code == 130
+    assert "nothing half-written was kept" not in result.output
+    assert "partial download is kept" in result.output
+    assert list((home / "cache" / ".zoo" / "partial").glob("*.part")) and not (home / "cache" / name).exists()

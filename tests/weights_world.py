@@ -17,6 +17,10 @@ Behaviours:
   "corrupt"    serve the same number of bytes, with different content
   "slow"       send the headers, then stall longer than any test's read timeout
   "sluggish"   serve the file in 8 pieces, ``piece_delay`` apart (to make fetches overlap)
+  "trickle"    announce the length, then send one byte every ``trickle_delay`` seconds
+  "stall1k"    announce the length, send 1024 bytes, then stall like "slow"
+  "nolength"   no Content-Length; send the whole file and close (a close-delimited body)
+  "loop"       redirect (302) to the same path, for ever
   <number>     answer with that HTTP status and a short body
 """
 
@@ -61,6 +65,7 @@ class FaultyServer:
         self.routes: dict[str, Route] = {}
         self.stall_seconds = 3.0
         self.piece_delay = 0.05
+        self.trickle_delay = 0.02
         handler = _make_handler(self)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
@@ -106,6 +111,12 @@ def _make_handler(server: FaultyServer) -> type[BaseHTTPRequestHandler]:
             if behaviour.isdigit():
                 self._status(int(behaviour))
                 return
+            if behaviour == "loop":
+                self.send_response(302)
+                self.send_header("Location", self.path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             data = route.data
             start, status = 0, 200
             match = _RANGE.match(self.headers.get("Range", ""))
@@ -125,6 +136,12 @@ def _make_handler(server: FaultyServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Accept-Ranges", "bytes")
             if status == 206:
                 self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            if behaviour == "nolength":
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body)
+                self.close_connection = True
+                return
             if behaviour == "short":
                 self.send_header("Connection", "close")
                 self.end_headers()
@@ -146,6 +163,20 @@ def _make_handler(server: FaultyServer) -> type[BaseHTTPRequestHandler]:
                     self.wfile.write(body[at : at + step])
                     self.wfile.flush()
                     time.sleep(server.piece_delay)
+            elif behaviour == "trickle":
+                try:
+                    for at in range(len(body)):
+                        self.wfile.write(body[at : at + 1])
+                        self.wfile.flush()
+                        time.sleep(server.trickle_delay)
+                except OSError:
+                    pass
+                self.close_connection = True
+            elif behaviour == "stall1k":
+                self.wfile.write(body[:1024])
+                self.wfile.flush()
+                time.sleep(server.stall_seconds)
+                self.close_connection = True
             elif behaviour == "slow":
                 self.wfile.flush()
                 time.sleep(server.stall_seconds)

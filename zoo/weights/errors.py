@@ -95,6 +95,11 @@ class SizeMismatchError(WeightsError):
     """The byte size is not the one the lock file pins or the card claims."""
 
 
+class UnverifiableError(WeightsError):
+    """Nothing proves the bytes complete: no length or end marker from the server, and no
+    hash or size to check them against (so they are neither kept nor pinned)."""
+
+
 class NoSpaceError(WeightsError):
     """The cache's disk is full."""
 
@@ -148,5 +153,6 @@ __all__ = [
     "TruncatedError",
     "UnreachableError",
     "UnsafeCheckpointError",
+    "UnverifiableError",
     "WeightsError",
 ]

@@ -30,6 +30,20 @@ def env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in _TRUE
 
 
+def env_number(name: str) -> float:
+    """The environment variable ``name`` as a number >= 0, or an InputError saying so."""
+    from zoo.errors import InputError
+
+    text = os.environ.get(name, "").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (value >= 0 and value < float("inf")):
+        raise InputError(f"${name}={text!r} is not a number >= 0", hint=f"unset {name} or set it to e.g. 60")
+    return value
+
+
 def parse_mirrors(text: str) -> tuple[str, ...]:
     """Split a ``$ZOO_MIRROR`` value into mirrors (base URLs or folders).
 
@@ -96,6 +110,14 @@ class FetchOptions:
     """Bytes read from the network per step."""
     lock_timeout: Optional[float] = None
     """Seconds to wait for another process fetching the same file; ``None`` waits for ever."""
+    min_rate: float = 10240.0
+    """The stall rule: a transfer slower than this many bytes/s over ``stall_seconds`` is
+    stalled, and retried (resuming) like a dropped connection. 0 turns the rule off."""
+    stall_seconds: float = 60.0
+    """The window of the stall rule, in seconds."""
+    progress_lines: bool = False
+    """Print a progress line every ``progress_interval`` seconds (when stderr is no terminal)."""
+    progress_interval: float = 30.0
 
     def __post_init__(self) -> None:
         # Frozen: freeze the mapping too, so options can be shared between threads safely.
@@ -114,8 +136,10 @@ class FetchOptions:
         """Options from the environment, with ``overrides`` (``None`` values are ignored).
 
         ``ZOO_CACHE`` (else ``$TORCH_HOME/hub/checkpoints``), ``ZOO_MIRROR``,
-        ``ZOO_OFFLINE=1`` or ``HF_HUB_OFFLINE=1``, ``ZOO_LOCK`` (lock file path).
-        Progress bars are on when stderr is a terminal (``ZOO_PROGRESS=0/1`` decides otherwise).
+        ``ZOO_OFFLINE=1`` or ``HF_HUB_OFFLINE=1``, ``ZOO_LOCK`` (lock file path),
+        ``ZOO_MIN_RATE`` and ``ZOO_STALL_SECONDS`` (the stall rule).
+        Progress bars are on when stderr is a terminal (``ZOO_PROGRESS=0/1`` decides otherwise);
+        piped, a progress line is printed every ``progress_interval`` seconds instead.
         """
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known
@@ -127,7 +151,11 @@ class FetchOptions:
             "offline": env_flag("ZOO_OFFLINE") or env_flag("HF_HUB_OFFLINE"),
             "lock_path": Path(os.environ["ZOO_LOCK"]) if os.environ.get("ZOO_LOCK") else DEFAULT_LOCK_PATH,
             "progress": env_flag("ZOO_PROGRESS") if os.environ.get("ZOO_PROGRESS") else sys.stderr.isatty(),
+            "progress_lines": not os.environ.get("ZOO_PROGRESS") and not sys.stderr.isatty(),
         }
+        for name, variable in (("min_rate", "ZOO_MIN_RATE"), ("stall_seconds", "ZOO_STALL_SECONDS")):
+            if os.environ.get(variable, "").strip():
+                values[name] = env_number(variable)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

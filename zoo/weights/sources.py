@@ -22,7 +22,14 @@ from zoo.paths import unsafe_name_reason
 from zoo.records import Metric, ModelCard
 from zoo.weights.cache import CacheEntry, PartialFile
 from zoo.weights.download import download, progress_bar
-from zoo.weights.errors import BadSourceError, CacheError, NotFoundError, OfflineMissingError, WeightsError
+from zoo.weights.errors import (
+    BadSourceError,
+    CacheError,
+    NotFoundError,
+    OfflineMissingError,
+    UnverifiableError,
+    WeightsError,
+)
 from zoo.weights.integrity import Expectation, hash_file
 from zoo.weights.lockfile import WeightsLock, load_lock
 from zoo.weights.options import FetchOptions, is_url, mirror_folder
@@ -280,6 +287,18 @@ def _from_url(
     lock_status: str, options: FetchOptions, session: requests.Session, tried: Sequence[str] = (),
 ) -> FetchResult:
     got = download(url, entry, options, session=session, label=url)
+    if not got.ended_cleanly and not expect.identity_proven and expect.enforced_size is None:
+        got.partial.abandon()
+        entry.discard_partial(url)
+        raise UnverifiableError(
+            f"{request.model}: {request.file_name} from {url} is unverifiable: the server sent no length and "
+            f"closed the connection after {got.size} bytes, and nothing (a hash in the name, the lock file, "
+            f"a File Size claim) says how long the file is, so a cut-short copy cannot be told from a whole one",
+            done="the bytes were deleted and nothing was pinned",
+            todo=f"add the file's File Size to the card, or use a mirror that sends Content-Length, then fetch again",
+            file_name=request.file_name,
+            url=url,
+        )
     try:
         expect.check(got.sha256, got.size, origin=url, length_confirmed=got.length_confirmed)
     except WeightsError as err:
