@@ -272,8 +272,8 @@ def test_stall_after_1k_names_the_bytes_that_arrived(server, tmp_path):
 def test_piped_fetch_prints_progress_lines(server, tmp_path, capsys):
     data = os.urandom(3000)
     name = hashed_name("piped", data)
-    url = server.serve("/" + name, data, ["trickle"])
-    server.trickle_delay = 0.001
+    url = server.serve("/" + name, data, ["sluggish"])  # 8 pieces, 0.1 s apart
+    server.piece_delay = 0.1
     options = fast_options(tmp_path, progress_lines=True, progress_interval=0.05, chunk_size=256)
     fetch_weights(make_card("piped", url, len(data)), options)
     lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith(f"zoo: {name}: ")]
@@ -337,3 +337,27 @@ def test_interrupted_fetch_says_the_partial_is_kept_for_resuming(server, tmp_pat
     assert "nothing half-written was kept" not in result.output
     assert "partial download is kept" in result.output
     assert list((home / "cache" / ".zoo" / "partial").glob("*.part")) and not (home / "cache" / name).exists()
+
+
+def test_stall_rule_flags_and_environment(server, tmp_path, home, monkeypatch):
+    data = os.urandom(2000)
+    name = hashed_name("drip", data)
+    url = server.serve("/" + name, data, ["trickle"])
+    index = write_card(tmp_path, CARD.format(name="drip", size=len(data), url=url))
+    from zoo.weights import download as download_module
+
+    monkeypatch.setattr(download_module, "sleep", lambda seconds: None)  # no backoff waits between retries
+    result = fetch(tmp_path, home, index, "drip", "--min-rate", "1000", "--stall-seconds", "0.3")
+    assert result.exit_code == 3, result.output
+    assert "zoo: drip:" in result.output and "stalled" in result.output
+    monkeypatch.setenv("ZOO_MIN_RATE", "5")
+    monkeypatch.setenv("ZOO_STALL_SECONDS", "7")
+    from zoo.weights.options import FetchOptions
+
+    options = FetchOptions.from_env()
+    assert (options.min_rate, options.stall_seconds) == (5.0, 7.0)
+    monkeypatch.setenv("ZOO_MIN_RATE", "fast")
+    from zoo.errors import InputError
+
+    with pytest.raises(InputError, match="ZOO_MIN_RATE"):
+        FetchOptions.from_env()

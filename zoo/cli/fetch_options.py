@@ -19,7 +19,7 @@ from zoo.weights.options import FetchOptions, is_url, mirror_folder
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-FETCH_OPTION_NAMES = ("cache_dir", "mirrors", "offline", "local_weights", "lock_file")
+FETCH_OPTION_NAMES = ("cache_dir", "mirrors", "offline", "local_weights", "lock_file", "min_rate", "stall_seconds")
 """The keyword arguments ``@fetch_options`` adds to a command."""
 
 
@@ -53,7 +53,7 @@ class _LocalWeightsType(click.ParamType):
 
 
 def fetch_options(func: F) -> F:
-    """Add --cache-dir, --mirror, --offline/--online, --weights and --lock-file.
+    """Add --cache-dir, --mirror, --offline/--online, --weights, --lock-file, --min-rate and --stall-seconds.
 
     Unset flags fall back to their environment variables, then to defaults.
     """
@@ -92,6 +92,19 @@ def fetch_options(func: F) -> F:
             help="Lock file pinning SHA-256 and size per weights file. "
             "[env ZOO_LOCK; default metadata/weights.lock]",
         ),
+        click.option(
+            "--min-rate",
+            type=click.FloatRange(min=0),
+            default=None,
+            help="Stall rule: a download slower than this many bytes/s over --stall-seconds is "
+            "retried (resuming), then given up; 0 turns it off. [env ZOO_MIN_RATE; default 10240]",
+        ),
+        click.option(
+            "--stall-seconds",
+            type=click.FloatRange(min=0),
+            default=None,
+            help="Stall rule window in seconds. [env ZOO_STALL_SECONDS; default 60]",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -104,6 +117,8 @@ def fetch_options_from_cli(
     offline: Optional[bool] = None,
     local_weights: Sequence[tuple[str, Path]] = (),
     lock_file: Optional[Path] = None,
+    min_rate: Optional[float] = None,
+    stall_seconds: Optional[float] = None,
     **_other: Any,
 ) -> FetchOptions:
     """FetchOptions from ``@fetch_options`` keyword arguments (others are ignored), over
@@ -114,6 +129,8 @@ def fetch_options_from_cli(
         offline=offline,
         local_files=dict(local_weights) or None,
         lock_path=lock_file,
+        min_rate=min_rate,
+        stall_seconds=stall_seconds,
     )
 
 
