@@ -361,3 +361,27 @@ def test_stall_rule_flags_and_environment(server, tmp_path, home, monkeypatch):
 
     with pytest.raises(InputError, match="ZOO_MIN_RATE"):
         FetchOptions.from_env()
+
+
+def test_failed_requested_measurement_without_a_claim_still_sets_the_exit_code(tmp_path, monkeypatch):
+    from weights_world import TinyNet
+    from zoo.judge.gate import run_exit_code
+    from zoo.judge.policy import Policy
+    from zoo.verify import pipeline
+    from zoo.verify.pipeline import VerifyRequest, run_verify
+
+    garbage = tmp_path / "mine.pth"
+    garbage.write_text("not a checkpoint\n" * 10)
+    monkeypatch.setattr(pipeline, "build_model", lambda card: TinyNet())
+    card = make_card("tiny", None)  # no Weights, no File Size: nothing claims the weights
+    request = VerifyRequest(
+        cards=[card], kinds=["weights"], policy=Policy(), results=None,
+        fetch=fast_options(tmp_path, local_files={"tiny": garbage}),
+    )
+    record, _ = run_verify(request)
+    assert record.verdicts() == []
+    assert run_exit_code(record) == 2  # the local checkpoint is bad input, claim or not
+    offline = VerifyRequest(cards=[make_card("tiny", None)], kinds=["weights"], policy=Policy(), results=None,
+                            fetch=fast_options(tmp_path))
+    record, _ = run_verify(offline)
+    assert run_exit_code(record) == 3  # weights were asked for and could not be had

@@ -12,7 +12,7 @@ import click
 from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
 from zoo.cli.runs_args import read_runs, runs_argument
 from zoo.errors import InputError
-from zoo.judge.gate import CAUSES, GateResult, gate_runs, worst_code
+from zoo.judge.gate import CAUSES, GateResult, gate_runs, unclaimed_failures, worst_code
 from zoo.index import DEFAULT_INDEX, Index, load_index
 from zoo.judge.policy import Policy, load_policy, parse_gate_metrics
 from zoo.records import Metric, Verdict
@@ -59,6 +59,10 @@ def _describe(result: GateResult, index: Optional[Index], policy: Policy) -> lis
         if found:
             lines.append(f"{cause}: {CAUSES[cause]}")
             lines += [f"  {_claim_line(v)}" for v in found]
+    unclaimed = unclaimed_failures(run)
+    if unclaimed:
+        lines.append("requested measurements that no claim judges, and that failed or could not be made:")
+        lines += [f"  {model}  {m.metric}: {m.status}: {m.reason or 'no reason recorded'}" for model, m in unclaimed]
     reported = result.reported_drifts()
     if reported:
         lines.append("drift in metrics that do not gate (reported only):")

@@ -19,7 +19,7 @@ from zoo.index import Index
 from zoo.judge.exit_codes import exit_code
 from zoo.verify.plan import MEASUREMENT_KINDS, metrics_of
 from zoo.judge.policy import Policy
-from zoo.records import Metric, ModelResult, RunRecord, Verdict
+from zoo.records import Measurement, Metric, ModelResult, RunRecord, Verdict
 
 CAUSES: dict[str, str] = {
     "drift": "the claim is off: fix the card or waive it",
@@ -42,9 +42,24 @@ def missing_shards(run: RunRecord) -> list[str]:
     return [part for part in str(text).split(",") if part] if text else []
 
 
+def unclaimed_failures(run: RunRecord) -> list[tuple[str, Measurement]]:
+    """(model, measurement) for each requested measurement that failed or could not be made
+    and that no claim of the model judges (a failed download on a card with no File Size)."""
+    requested = requested_metrics(run)
+    found = []
+    for result in run.models:
+        judged = {v.metric for v in result.verdicts}
+        found += [
+            (result.card.name, m) for m in result.measurements
+            if m.status != "ok" and m.metric in requested and m.metric not in judged
+        ]
+    return found
+
+
 def run_exit_code(run: RunRecord) -> int:
-    """The exit code of the verdicts stored in ``run``; a merge missing shards is incomplete."""
-    code = exit_code(run.verdicts(), requested_metrics(run))
+    """The exit code of the verdicts stored in ``run``, and of requested measurements no claim
+    judges; a merge missing shards is incomplete."""
+    code = exit_code(run.verdicts(), requested_metrics(run), [m for _, m in unclaimed_failures(run)])
     if code == EXIT_OK and missing_shards(run):
         return EXIT_INCOMPLETE
     return code
