@@ -28,6 +28,7 @@ from typing import Any, Optional
 import yaml
 
 from zoo.errors import InputError
+from zoo.index.located_yaml import load_located
 from zoo.records import SourceRef
 from zoo.weights.integrity import hash_prefix_from_name
 
@@ -127,7 +128,7 @@ def load_lock(path: Path) -> WeightsLock:
         return WeightsLock(path=path)
     text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(text)
+        data = load_located(text)  # safe, with limits on nesting and alias expansion
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(
