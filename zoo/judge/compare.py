@@ -113,6 +113,15 @@ def _judge_number(claim: Claim, measurement: Measurement, tolerance: Tolerance, 
     extra = dict(compared_value=measured, difference=difference, relative_difference=relative)
     where = f" ({convention})" if convention else ""
     interval = measurement.uncertainty
+    if interval is not None and not (interval.low <= interval.high):  # also NaN bounds
+        return Verdict(
+            status="error",
+            explanation=f"invalid {interval.kind} interval [{interval.low}, {interval.high}] in the measurement "
+            "(low above high, or not a number): the record is damaged; measure again",
+            **base, **extra,
+        )
+    if measured != measured:  # NaN
+        return Verdict(status="error", explanation="the measured value is not a number: measure again", **base, **extra)
     if interval is not None and interval.level is not None:
         low, high = claimed - allowance, claimed + allowance
         span = f"{interval.level:.0%} interval [{interval.low:.3f}, {interval.high:.3f}]"
