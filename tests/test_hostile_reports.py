@@ -107,3 +107,63 @@ def test_interval_with_low_above_high_or_nan_is_invalid_input(world, low, high):
     gate = CliRunner().invoke(gate_cmd.command, [str(folder)])
     assert gate.exit_code == 2, gate.output
     assert "invalid wilson-95 interval" in gate.output and "mobilenetv2_100" in gate.output
+
+
+# --------------------------------------------------------------------------- run groups (item 16)
+
+
+def _shard_runs(world: Path, groups: tuple, limits: tuple = (None, None), commit=None):
+    from fixtures.runs.world import CLAIMS
+    from zoo.verify.shard import select_shard
+    from zoo.index import load_index
+
+    cards = load_index([world / "metadata"]).models
+    records = []
+    for k, (group, limit) in enumerate(zip(groups, limits), start=1):
+        names = {c.name for c in select_shard(cards, k, 2)}
+        run = make_run(world, {n: Outcome() for n in CLAIMS if n in names}, run_id=f"run-{k}", shard=f"{k}/2")
+        env = dataclasses.replace(run.environment, git_commit=commit)
+        options = {**run.options, "run_group": group, "limit": limit, "shard": f"{k}/2"}
+        records.append(dataclasses.replace(run, environment=env, options=options))
+    return records
+
+
+def _gate_paths(world: Path, records) -> object:
+    paths = [str(save_run(r, world / "runs")) for r in records]
+    return CliRunner().invoke(gate_cmd.command, paths)
+
+
+def test_shards_of_different_run_groups_are_not_merged(world):
+    result = _gate_paths(world, _shard_runs(world, ("github-1-1", "github-2-1")))
+    assert result.exit_code == 3, result.output  # two runs, each missing its other shard
+    assert result.output.count("missing shards (incomplete)") == 2
+
+
+def test_shards_of_different_groups_given_to_merge_are_refused_with_the_options_that_differ(world):
+    from zoo.errors import InputError
+    from zoo.runs.merge import merge_runs
+
+    with pytest.raises(InputError) as caught:
+        merge_runs(_shard_runs(world, ("a", "b"), limits=(500, 1000)))
+    text = str(caught.value)
+    assert "not one run" in text and "run-1 (1/2): a" in text and "limit (run-1: 500, run-2: 1000)" in text
+
+
+def test_anonymous_shards_with_different_options_are_refused(world):
+    result = _gate_paths(world, _shard_runs(world, (None, None), limits=(500, 1000)))
+    assert result.exit_code == 2, result.output
+    assert "not one run" in result.output and "limit" in result.output and "--run-group" in result.output
+
+
+def test_shards_of_one_group_merge(world):
+    result = _gate_paths(world, _shard_runs(world, ("github-7-1", "github-7-1")))
+    assert result.exit_code == 0, result.output
+
+
+def test_run_group_defaults_to_the_ci_run_id():
+    from zoo.verify.shard import default_run_group
+
+    assert default_run_group({"GITHUB_RUN_ID": "99", "GITHUB_RUN_ATTEMPT": "3"}) == "github-99-3"
+    assert default_run_group({"CI_PIPELINE_ID": "5"}) == "gitlab-5"
+    assert default_run_group({"ZOO_RUN_GROUP": "mine", "GITHUB_RUN_ID": "1"}) == "mine"
+    assert default_run_group({}) is None
