@@ -11,7 +11,7 @@ from typing import Iterable
 
 def snapshot(root: Path, owned: Iterable[Path] = ()) -> dict[str, str]:
     """``relative path -> sha256 of content (or link target)`` for everything under ``root``
-    except the ``owned`` folders (zoo's cache and results)."""
+    except the ``owned`` folders (zoo's cache and results) and the folders leading to them."""
     owned_real = [Path(os.path.realpath(p)) for p in owned]
     found: dict[str, str] = {}
     for folder, dirs, files in os.walk(root, followlinks=False):
@@ -27,6 +27,8 @@ def snapshot(root: Path, owned: Iterable[Path] = ()) -> dict[str, str]:
             else:
                 found[key] = hashlib.sha256(path.read_bytes()).hexdigest()
         for name in dirs:
-            if not (here / name).is_symlink():
+            real = Path(os.path.realpath(here / name))
+            # The roots themselves (and folders above them) are made by zoo on purpose.
+            if not (here / name).is_symlink() and not any(real == o or real in o.parents for o in owned_real):
                 found[str((here / name).relative_to(root)) + "/"] = "dir"
     return found

@@ -18,6 +18,7 @@ from typing import Iterator, Optional, Union
 from pydantic import ValidationError
 
 from zoo.errors import InputError
+from zoo.paths import inside
 from zoo.records import SCHEMA_VERSION, RunRecord, from_json_dict, to_json_dict
 
 RUN_FILE = "run.json"
@@ -40,7 +41,7 @@ def new_run_id(now: Optional[dt.datetime] = None) -> str:
 def staging(results: Path, run_id: str) -> Iterator[Path]:
     """A private folder to write a run into; removed if the block does not complete."""
     results.mkdir(parents=True, exist_ok=True)
-    folder = results / f".staging-{run_id}"
+    folder = inside(results, results / f".staging-{run_id}")  # a run id read from a record is untrusted
     folder.mkdir()
     try:
         yield folder
@@ -55,7 +56,7 @@ def publish(record: RunRecord, staged: Path) -> Path:
     tmp = staged / (RUN_FILE + ".tmp")
     tmp.write_text(payload + "\n", encoding="utf-8")
     os.replace(tmp, staged / RUN_FILE)
-    final = staged.parent / record.run_id
+    final = inside(staged.parent, staged.parent / record.run_id)
     os.replace(staged, final)
     return final / RUN_FILE
 
