@@ -1,5 +1,6 @@
 """The accuracy tests' world: small generated image datasets in every layout, models
-whose predictions are known by construction, and a torchrun entry point.
+whose predictions are known by construction, the claims its cards make, and a torchrun
+entry point (the tiny model, cards and fast options are shared: ``conftest.py``).
 
 The grey world
 --------------
@@ -22,9 +23,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from zoo.records import Claim, ModelCard, SourceRef
+from conftest import TinyNet, card, fast_eval_options
 
-SRC = SourceRef("metadata/tiny.md", 1)
 GREY_CLASSES = 10
 GREY_PER_CLASS = 4
 GREY_TOP1 = 35
@@ -143,25 +143,6 @@ class GreyModel(nn.Module):
         return -self.scale * (red[:, None] - self.prototypes[None, :]) ** 2
 
 
-class TinyNet(nn.Module):
-    """A small random CNN: predictions are arbitrary but fixed by its seed."""
-
-    def __init__(self, num_classes: int, seed: int = 0) -> None:
-        super().__init__()
-        generator = torch.Generator().manual_seed(seed)
-        self.num_classes = num_classes
-        self.conv = nn.Conv2d(3, 8, 3, stride=2)
-        self.fc = nn.Linear(8 * 4, num_classes)
-        with torch.no_grad():
-            for p in self.parameters():
-                p.copy_(torch.randn(p.shape, generator=generator) * 0.5)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        features = torch.relu(self.conv(x))
-        pooled = nn.functional.adaptive_avg_pool2d(features, 2).flatten(1)
-        return self.fc(pooled)
-
-
 def write_noise_folders(root: Path, classes: int = 5, per_class: int = 6, seed: int = 0) -> Path:
     """Class folders of random-noise images of varied sizes (arbitrary names, not WordNet ids)."""
     rng = np.random.default_rng(seed)
@@ -176,14 +157,8 @@ def write_noise_folders(root: Path, classes: int = 5, per_class: int = 6, seed: 
     return root
 
 
-def card(name: str = "tiny", size: int = 32, crop_pct: float = 0.875, interpolation: str = "bicubic") -> ModelCard:
-    claims = {
-        "image_size": Claim("image_size", "Image Size", size, str(size), SRC, precision=1),
-        "crop_pct": Claim("crop_pct", "Crop Pct", crop_pct, str(crop_pct), SRC, precision=0.001),
-        "interpolation": Claim("interpolation", "Interpolation", interpolation, interpolation, SRC),
-        "top1": Claim("top1", "Top 1 Accuracy", 87.5, "87.5%", SRC, unit="%", precision=0.1),
-    }
-    return ModelCard(name=name, source=SRC, claims=claims)
+SCORED = {"image_size": 32, "crop_pct": 0.875, "interpolation": "bicubic", "top1": "87.5%"}
+"""What an accuracy test's card claims (``card(name, **SCORED)``): the eval transform's inputs and a top-1."""
 
 
 def offline_hugging_face(monkeypatch, tmp_path: Path) -> None:
@@ -200,14 +175,6 @@ def offline_hugging_face(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
 
 
-def fast_options(data: Path | str | None, **kw):  # type: ignore[no-untyped-def]
-    from zoo.measure.accuracy.options import EvalOptions
-
-    values = {"data": str(data) if data is not None else None, "workers": 0, "progress": False, "batch_size": 8}
-    values.update(kw)
-    return EvalOptions(**values)
-
-
 TORCHRUN_CASES = {"full": (4, None), "limited": (3, 17)}
 """Case name -> (batch size, --limit) that :func:`torchrun_main` scores."""
 
@@ -215,7 +182,7 @@ TORCHRUN_CASES = {"full": (4, None), "limited": (3, 17)}
 def torchrun_models():  # type: ignore[no-untyped-def]
     from zoo.measure.accuracy.measure import AccuracyEntry
 
-    return [AccuracyEntry(card("a"), TinyNet(5, seed=1)), AccuracyEntry(card("b"), TinyNet(5, seed=2))]
+    return [AccuracyEntry(card("a", **SCORED), TinyNet(5, seed=1)), AccuracyEntry(card("b", **SCORED), TinyNet(5, seed=2))]
 
 
 def torchrun_main(data: str, out: str) -> None:
@@ -229,7 +196,7 @@ def torchrun_main(data: str, out: str) -> None:
     for case, (batch_size, limit) in TORCHRUN_CASES.items():
         folder = Path(out) / case
         folder.mkdir(parents=True, exist_ok=True)
-        options = fast_options(data, batch_size=batch_size, limit=limit, device="cpu")
+        options = fast_eval_options(data, batch_size=batch_size, limit=limit, device="cpu")
         outcome = measure_accuracy(torchrun_models(), options, folder)
         payload = {
             "world_size": dist.get_world_size(),

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 import numpy as np
 import pytest
-from accuracy_world import GreyModel, card, fast_options, grey_image, grey_plan, grey_wnids, write_grey_class_folders
+from conftest import card, fast_eval_options
+from accuracy_world import SCORED, grey_image, grey_plan, grey_wnids, GreyModel, write_grey_class_folders
 from click.testing import CliRunner
 
 from zoo.cli import diff_cmd
@@ -110,9 +111,9 @@ def test_predictions_round_trip_and_the_diff_logic(tmp_path):
 def _run(results: Path, run_id: str, data: Path) -> Path:
     from zoo.runs.store import publish, staging
 
-    model_card = card("grey")
+    model_card = card("grey", **SCORED)
     with staging(results, run_id) as folder:
-        outcome = measure_accuracy([AccuracyEntry(model_card, GreyModel())], fast_options(data), folder)
+        outcome = measure_accuracy([AccuracyEntry(model_card, GreyModel())], fast_eval_options(data), folder)
         record = RunRecord(
             run_id=run_id,
             started="2026-01-01T00:00:00+00:00",

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from accuracy_world import TORCHRUN_CASES, fast_options, torchrun_models, write_noise_folders
+from conftest import fast_eval_options
+from accuracy_world import TORCHRUN_CASES, torchrun_models, write_noise_folders
 
 from zoo.measure.accuracy import distributed
 from zoo.runs.predictions import read_predictions
@@ -55,7 +56,7 @@ def test_torchrun_two_ranks_on_gloo_equal_one_process(tmp_path):
 
     for case, (_, limit) in TORCHRUN_CASES.items():
         single = measure_accuracy(
-            torchrun_models(), fast_options(data, batch_size=5, limit=limit, device="cpu"), tmp_path / case
+            torchrun_models(), fast_eval_options(data, batch_size=5, limit=limit, device="cpu"), tmp_path / case
         )
         expected = {k: [to_json_dict(m) for m in v] for k, v in single.measurements.items()}
         for rank in (0, 1):

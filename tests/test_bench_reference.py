@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bench_world import card
+from conftest import card
+from bench_world import IMAGE_SIDE
 from zoo.index.reference import (
     attach_reference,
     card_claim,
@@ -83,7 +84,7 @@ def test_a_table_row_for_the_same_device_and_settings_becomes_a_claim(tmp_path: 
     )
     table = load_reference_table(path)
     assert (table.device, table.dtype, table.channels_last, table.compiled) == ("rtx4090", "fp16", False, False)
-    claim = table_claim(card("mobilenetv2_100.ra_in1k"), measured("NVIDIA GeForce RTX 4090"), [table])
+    claim = table_claim(card("mobilenetv2_100.ra_in1k", image_size=IMAGE_SIDE), measured("NVIDIA GeForce RTX 4090"), [table])
     assert claim is not None
     assert (claim.metric, claim.value, claim.unit, claim.field) == (
         "throughput",
@@ -113,7 +114,7 @@ def test_no_claim_when_the_conditions_differ(tmp_path: Path, measurement: Measur
         "benchmark-infer-amp-nchw-pt240-cu124-rtx4090.csv",
         "mobilenetv2_100,224,10807.07,94.728,1024,3.5,0.31,6.68\n",
     )
-    assert table_claim(card("mobilenetv2_100"), measurement, [load_reference_table(path)]) is None
+    assert table_claim(card("mobilenetv2_100", image_size=IMAGE_SIDE), measurement, [load_reference_table(path)]) is None
 
 
 def test_file_name_settings_are_read(tmp_path: Path) -> None:
@@ -125,7 +126,7 @@ def test_file_name_settings_are_read(tmp_path: Path) -> None:
     table = load_reference_table(path)
     assert (table.device, table.dtype, table.channels_last, table.compiled) == ("i7_12700h", "fp32", True, True)
     m = measured("12th Gen Intel(R) Core(TM) i7-12700H", dtype="fp32", channels_last=True, compile=True)
-    claim = table_claim(card("mobilenetv2_100"), m, [table])
+    claim = table_claim(card("mobilenetv2_100", image_size=IMAGE_SIDE), m, [table])
     assert claim is not None and claim.value == 151.16
 
 
@@ -153,7 +154,7 @@ def test_a_table_without_a_device_or_columns_is_refused_with_its_place(tmp_path:
 
 
 def test_a_card_key_naming_the_measured_device_is_a_claim() -> None:
-    the_card = card("net", **{"Training Data": ["ImageNet"], "FPS (GPU RTX 3090, batch 256)": "1,234.5"})
+    the_card = card("net", image_size=IMAGE_SIDE, **{"Training Data": ["ImageNet"], "FPS (GPU RTX 3090, batch 256)": "1,234.5"})
     claim = card_claim(the_card, measured("NVIDIA GeForce RTX 3090"))
     assert claim is not None
     assert (claim.value, claim.field, claim.raw, claim.precision) == (
@@ -171,8 +172,8 @@ def test_attach_reference_prefers_the_cards_own_figure(tmp_path: Path) -> None:
         tmp_path, "benchmark-infer-amp-nchw-pt240-cu124-rtx4090.csv", "net,224,10807.07,94.728,1024,3.5,0.31,6.68\n"
     )
     tables = [load_reference_table(path)]
-    plain = card("net")
-    own = card("net", **{"FPS (RTX 4090)": 9999})
+    plain = card("net", image_size=IMAGE_SIDE)
+    own = card("net", image_size=IMAGE_SIDE, **{"FPS (RTX 4090)": 9999})
     m = measured("NVIDIA GeForce RTX 4090")
     assert attach_reference(plain, m, tables).claims["throughput"].value == 10807.07
     assert attach_reference(own, m, tables).claims["throughput"].value == 9999.0

@@ -126,8 +126,8 @@ def test_merge_of_shards_equals_the_unsharded_run(tmp_path: Path, n: int) -> Non
     assert merged.verdicts() == whole.verdicts()
     assert merged.shard is None
     assert run_exit_code(merged) == run_exit_code(whole) == 1
-    assert merged.options["merged_shards"] == ",".join(f"{k}/{n}" for k in range(1, n + 1))
-    assert "shards_missing" not in merged.options
+    assert merged.merge.shards == [f"{k}/{n}" for k in range(1, n + 1)]
+    assert merged.merge.missing == []
     assert merged.started == "2025-06-01T12:01:00+00:00"
     assert merged.finished == f"2025-06-01T12:1{n}:00+00:00"
 
@@ -169,8 +169,8 @@ def test_merge_keeps_common_options_and_notes_the_rest(tmp_path: Path) -> None:
     merged = merge_runs(runs)
     assert merged.options["device"] == "cpu"
     assert "batch_size" not in merged.options
-    assert merged.options["options_differ"] == "batch_size"
-    assert merged.options["merged_hosts"] == "runner-1,runner-2"
+    assert merged.merge.options_differ == ["batch_size"]
+    assert merged.merge.hosts == ["runner-1", "runner-2"]
     assert merged.artifacts == {f"{runs[1].run_id}/predictions": f"../{runs[1].run_id}/predictions.csv"}
     assert merged.run_id.startswith("merged-") and merged.run_id == merge_runs(runs[::-1]).run_id
 
@@ -180,7 +180,7 @@ def test_merge_notes_missing_shards_and_the_gate_calls_them_incomplete(tmp_path:
     runs = _shard_runs(root, 3)
     passing = [dataclasses.replace(r, models=[m for m in r.models if m.card.name == "mobilenetv2_100"]) for r in runs]
     merged = merge_runs([passing[0], passing[2]])
-    assert merged.options["shards_missing"] == "2/3"
+    assert merged.merge.missing == ["2/3"]
     assert all(v.status == "pass" for v in merged.verdicts())
     assert run_exit_code(merged) == 3
 
@@ -225,7 +225,7 @@ def test_combine_runs_merges_shards_and_keeps_other_runs_apart(tmp_path: Path) -
     runs = combine_runs([shards[1], earlier, shards[0]])
     assert [r.run_id for r in runs][0] == "20250501T000000Z-old"
     assert len(runs) == 2
-    assert runs[1].options["merged_shards"] == "1/2,2/2"
+    assert runs[1].merge.shards == ["1/2", "2/2"]
 
 
 def test_latest_shard_set_takes_the_newest_record_of_each_shard(tmp_path: Path) -> None:

@@ -12,7 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from hostile_world import snapshot
-from weights_world import FaultyServer, checkpoint_bytes, fast_options, hashed_name, make_card, trained_state
+from conftest import TinyNet, fast_fetch_options as fast_options
+from conftest import card as _card
+from weights_world import FaultyServer, checkpoint_bytes, hashed_name, trained_state
 from zoo.cli import fetch_cmd, lock_cmd
 from zoo.errors import ZooError
 from zoo.weights.lockfile import load_lock
@@ -25,6 +27,11 @@ Models:
     File Size: {size}
   Weights: {url}
 """
+
+
+def make_card(name, url, file_size=None):
+    """A card with a Weights URL and optionally a File Size claim (read by zoo's claim reader)."""
+    return _card(name, weights=url, file_size=file_size)
 
 
 @pytest.fixture()
@@ -97,7 +104,7 @@ def test_control_characters_hidden_and_overlong_names_are_refused(tmp_path, name
     card = make_card("m", "http://127.0.0.1:9/d/" + quote(name, safe=""), 10)
     with pytest.raises(ZooError) as failure:
         fetch_weights(card, fast_options(tmp_path))
-    assert failure.value.exit_code == 2 and "m: the Weights at test-index.yml:1" in str(failure.value)
+    assert failure.value.exit_code == 2 and "m: the Weights at metadata/tiny.yml:" in str(failure.value)
     assert not (tmp_path / "cache").exists()
 
 
@@ -142,12 +149,11 @@ def test_file_url_is_bad_input_naming_the_card_line(tmp_path, home):
 def test_gate_does_not_pass_weights_or_accuracy_measured_with_another_checkpoint(server, tmp_path):
     from fixtures.runs.world import environment
 
-    from weights_world import TinyNet
     from zoo.index.loader import Index
     from zoo.judge.gate import rejudge
     from zoo.judge.policy import Policy
     from zoo.measure.weights import measure_weights
-    from zoo.records import Claim, Measurement, ModelResult, RunRecord, SourceRef, Uncertainty
+    from zoo.records import Measurement, ModelResult, RunRecord, Uncertainty
     from zoo.judge.compare import judge
 
     other = checkpoint_bytes(trained_state(seed=3), tmp_path)
@@ -160,9 +166,7 @@ def test_gate_does_not_pass_weights_or_accuracy_measured_with_another_checkpoint
     measurements = [*outcome.measurements, top1]
     assert {v.metric: v.status for v in judge(measured_card, measurements, Policy())}["weights"] == "pass"
 
-    src = SourceRef("metadata/zoo.yml", 7)
-    card = make_card("tiny", card_url, len(theirs))
-    card.claims["top1"] = Claim("top1", "Top 1 Accuracy", 80.0, "80.0%", src, "%", 0.1)
+    card = _card("tiny", weights=card_url, file_size=len(theirs), top1="80.0%")
     run = RunRecord(
         run_id="r", started="", finished="", environment=environment(), index=[], measurements_requested=["weights", "accuracy"],
         models=[ModelResult(card=measured_card, measurements=measurements)],
@@ -171,7 +175,7 @@ def test_gate_does_not_pass_weights_or_accuracy_measured_with_another_checkpoint
     verdicts = {v.metric: v for v in gated.run.verdicts()}
     assert {m: verdicts[m].status for m in ("weights", "file_size", "top1")} == dict.fromkeys(("weights", "file_size", "top1"), "unverified")
     assert "another checkpoint" in verdicts["weights"].explanation and card_url in verdicts["weights"].explanation
-    assert "test-index.yml:1" in verdicts["weights"].explanation
+    assert "metadata/tiny.yml:" in verdicts["weights"].explanation
     assert gated.code == 3
 
 
@@ -300,7 +304,6 @@ def test_garbage_pickle_is_one_models_bad_checkpoint_and_the_record_is_written(s
     from zoo.judge.policy import Policy
     from zoo.verify.pipeline import VerifyRequest, run_verify
     from zoo.verify import pipeline
-    from weights_world import TinyNet
 
     name = hashed_name("junk", garbage)
     url = server.serve("/" + name, garbage)
@@ -364,7 +367,6 @@ def test_stall_rule_flags_and_environment(server, tmp_path, home, monkeypatch):
 
 
 def test_failed_requested_measurement_without_a_claim_still_sets_the_exit_code(tmp_path, monkeypatch):
-    from weights_world import TinyNet
     from zoo.judge.gate import run_exit_code
     from zoo.judge.policy import Policy
     from zoo.verify import pipeline

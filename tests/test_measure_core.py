@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from conftest import card
 from zoo.verify.build import BuildError, build_model
 from zoo.judge.compare import judge_claim
 from zoo.measure.flops import measure_flops
@@ -30,14 +31,8 @@ class Tiny(nn.Module):
         return self.fc(self.pool(self.act(self.bn(self.conv(x)))).flatten(1))
 
 
-def card(size="8", crop="0.5", flops=None):
-    claims = {
-        "image_size": Claim("image_size", "Image Size", int(size), size, SRC, precision=1),
-        "crop_pct": Claim("crop_pct", "Crop Pct", float(crop), crop, SRC, precision=0.1),
-    }
-    if flops is not None:
-        claims["flops"] = Claim("flops", "FLOPs", flops, str(flops), SRC, precision=1)
-    return ModelCard(name="tiny", source=SRC, claims=claims)
+SMALL = {"image_size": 8, "crop_pct": 0.5}
+"""The card's claims: an 8px input, resized from 16px."""
 
 
 def conv_linear_macs(side: int) -> int:
@@ -51,7 +46,7 @@ def test_parameter_count_is_exact_and_excludes_buffers():
 
 
 def test_flops_primary_value_and_conventions_at_both_sizes():
-    measurement = measure_flops(card(), Tiny().eval())
+    measurement = measure_flops(card(**SMALL), Tiny().eval())
     by_name = {a.convention: a.value for a in measurement.alternatives}
     assert by_name["conv+linear MACs @8px"] == conv_linear_macs(8)
     assert by_name["conv+linear MACs @16px (resize before crop)"] == conv_linear_macs(16)
@@ -66,7 +61,7 @@ def test_flops_primary_value_and_conventions_at_both_sizes():
 
 def test_convention_search_names_the_match():
     claimed = 2 * conv_linear_macs(16)
-    c = card(flops=claimed)
+    c = card(**SMALL, flops=claimed)
     measurement = measure_flops(c, Tiny().eval())
     verdict = judge_claim("tiny", c.claims["flops"], measurement, Tolerance("flops", relative=0.01))
     assert verdict.status == "pass"
@@ -98,7 +93,7 @@ class FixedSize(Tiny):
 
 
 def test_a_model_that_takes_only_its_own_size_still_gets_its_flops():
-    measurement = measure_flops(card(), FixedSize().eval())
+    measurement = measure_flops(card(**SMALL), FixedSize().eval())
     assert measurement.status == "ok" and measurement.value > 0
     assert all("@8px" in a.convention for a in measurement.alternatives)
     assert any("16px resize size were not counted" in note for note in measurement.notes)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from weights_world import TinyNet, trained_state
+from conftest import TinyNet
+from weights_world import trained_state
 from zoo.weights.checkpoint import fit_report, load_into, read_state_dict, unwrap
 from zoo.weights.errors import CheckpointFitError, CheckpointReadError, UnsafeCheckpointError
 

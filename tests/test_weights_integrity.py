@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from weights_world import FaultyServer, cache_listing, checkpoint_bytes, fast_options, hashed_name, make_card, sha256, trained_state
+from conftest import card as make_card, fast_fetch_options
+from weights_world import cache_listing, checkpoint_bytes, FaultyServer, hashed_name, sha256, trained_state
 from zoo.errors import InputError
 from zoo.weights.errors import HashMismatchError, SizeMismatchError, TruncatedError
 from zoo.weights.integrity import Expectation, hash_prefix_from_name
@@ -85,9 +86,9 @@ def server():
 def test_unhashed_file_with_the_wrong_size_is_deleted(server, tmp_path):
     data = checkpoint_bytes(trained_state(), tmp_path)
     url = server.serve("/plain.pth", data)
-    options = fast_options(tmp_path)
+    options = fast_fetch_options(tmp_path)
     with pytest.raises(SizeMismatchError) as failure:  # all announced bytes arrived: another file
-        fetch_weights(make_card("tiny", url, len(data) + 1), options)
+        fetch_weights(make_card("tiny", collection="Tiny", weights=url, file_size=len(data) + 1), options)
     assert "download was deleted" in str(failure.value)
     assert cache_listing(options) == []
 
@@ -96,7 +97,7 @@ def test_hashed_file_with_a_wrong_size_claim_is_kept_with_its_true_size(server, 
     data = checkpoint_bytes(trained_state(), tmp_path)
     name = hashed_name("tiny", data)
     url = server.serve(f"/{name}", data)
-    result = fetch_weights(make_card("tiny", url, len(data) + 1), fast_options(tmp_path))
+    result = fetch_weights(make_card("tiny", collection="Tiny", weights=url, file_size=len(data) + 1), fast_fetch_options(tmp_path))
     assert result.size == len(data) and result.verified_by == "name-hash"
 
 
@@ -132,8 +133,8 @@ def test_lock_pins_and_later_mismatch_is_caught(server, tmp_path):
     """First use pins the bytes; when upstream serves other bytes later, the fetch fails."""
     data = checkpoint_bytes(trained_state(seed=1), tmp_path)
     url = server.serve("/unhashed.pth", data)  # no hash in the name: only the lock can prove it
-    card = make_card("tiny", url, len(data))
-    options = fast_options(tmp_path)
+    card = make_card("tiny", collection="Tiny", weights=url, file_size=len(data))
+    options = fast_fetch_options(tmp_path)
     first = fetch_weights(card, options)
     assert first.lock_status == "no lock file"
     lock = load_lock(options.lock_path)
@@ -143,7 +144,7 @@ def test_lock_pins_and_later_mismatch_is_caught(server, tmp_path):
     other = checkpoint_bytes(trained_state(seed=2), tmp_path)
     assert len(other) == len(data)  # same size: only the pinned hash can tell them apart
     server.serve("/unhashed.pth", other)
-    fresh = fast_options(tmp_path, cache_dir=tmp_path / "other-cache")
+    fresh = fast_fetch_options(tmp_path, cache_dir=tmp_path / "other-cache")
     with pytest.raises(HashMismatchError) as failure:
         fetch_weights(card, fresh)
     assert str(options.lock_path) in str(failure.value) and "download was deleted" in str(failure.value)

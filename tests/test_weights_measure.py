@@ -8,17 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from weights_world import (
-    FaultyServer,
-    TinyNet,
-    cache_listing,
-    checkpoint_bytes,
-    fast_options,
-    hashed_name,
-    make_card,
-    sha256,
-    trained_state,
-)
+from conftest import TinyNet, card as make_card, fast_fetch_options
+from weights_world import cache_listing, checkpoint_bytes, FaultyServer, hashed_name, sha256, trained_state
 from zoo.measure.weights import measure_weights
 from zoo.records import Measurement
 
@@ -44,7 +35,7 @@ def test_fetch_verify_and_load_in_place(server, weights, tmp_path):
     name, data, state = weights
     url = server.serve(f"/rel/{name}", data)
     model = TinyNet()
-    outcome = measure_weights(make_card("tiny", url, len(data)), model, fast_options(tmp_path))
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=url, file_size=len(data)), model, fast_fetch_options(tmp_path))
 
     assert outcome.loaded
     m = by_metric(outcome.measurements)
@@ -58,14 +49,14 @@ def test_fetch_verify_and_load_in_place(server, weights, tmp_path):
     for key, value in model.state_dict().items():
         assert torch.equal(value, state[key]), key
 
-    again = measure_weights(make_card("tiny", url, len(data)), TinyNet(), fast_options(tmp_path))
+    again = measure_weights(make_card("tiny", collection="Tiny", weights=url, file_size=len(data)), TinyNet(), fast_fetch_options(tmp_path))
     assert by_metric(again.measurements)["file_size"].conditions["source"] == "cache"
 
 
 def test_wrong_file_size_claim_still_measures_the_true_size(server, weights, tmp_path):
     name, data, _ = weights
     url = server.serve(f"/rel/{name}", data)
-    outcome = measure_weights(make_card("tiny", url, 14202571), TinyNet(), fast_options(tmp_path))
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=url, file_size=14202571), TinyNet(), fast_fetch_options(tmp_path))
     m = by_metric(outcome.measurements)
     assert m["file_size"].status == "ok" and m["file_size"].value == len(data)  # judged later as drift
 
@@ -73,7 +64,7 @@ def test_wrong_file_size_claim_still_measures_the_true_size(server, weights, tmp
 def test_unreachable_weights_make_both_measurements_unavailable(server, weights, tmp_path):
     name, data, _ = weights
     url = server.serve(f"/rel/{name}", data, ["503"])
-    outcome = measure_weights(make_card("tiny", url, len(data)), TinyNet(), fast_options(tmp_path, retries=1))
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=url, file_size=len(data)), TinyNet(), fast_fetch_options(tmp_path, retries=1))
     assert not outcome.loaded
     for metric in ("file_size", "weights"):
         m = by_metric(outcome.measurements)[metric]
@@ -82,7 +73,7 @@ def test_unreachable_weights_make_both_measurements_unavailable(server, weights,
 
 
 def test_card_without_weights_url(tmp_path):
-    outcome = measure_weights(make_card("tiny", None), TinyNet(), fast_options(tmp_path))
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=None), TinyNet(), fast_fetch_options(tmp_path))
     assert not outcome.loaded
     assert {m.status for m in outcome.measurements} == {"unavailable"}
     assert all("no weights URL" in (m.reason or "") for m in outcome.measurements)
@@ -98,7 +89,7 @@ def test_unsafe_checkpoint_is_an_error_and_the_model_is_untouched(server, tmp_pa
     url = server.serve(f"/{name}", data)
     model = TinyNet()
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    outcome = measure_weights(make_card("tiny", url, len(data)), model, fast_options(tmp_path))
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=url, file_size=len(data)), model, fast_fetch_options(tmp_path))
     m = by_metric(outcome.measurements)
     assert not outcome.loaded and not (tmp_path / "pwned").exists()
     assert m["file_size"].status == "ok"
@@ -110,7 +101,7 @@ def test_misfit_is_an_error_with_the_key_report(server, tmp_path):
     data = checkpoint_bytes(trained_state(width=8), tmp_path)
     name = hashed_name("wide", data)
     url = server.serve(f"/{name}", data)
-    outcome = measure_weights(make_card("tiny", url, len(data)), TinyNet(width=4), fast_options(tmp_path))
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=url, file_size=len(data)), TinyNet(width=4), fast_fetch_options(tmp_path))
     weights = by_metric(outcome.measurements)["weights"]
     assert not outcome.loaded and weights.status == "error"
     assert "mis-shaped" in (weights.reason or "") and "conv.weight (model [4, 3, 3, 3], checkpoint [8, 3, 3, 3])" in (weights.reason or "")
@@ -119,7 +110,7 @@ def test_misfit_is_an_error_with_the_key_report(server, tmp_path):
 def test_unprovable_file_loads_but_is_not_ok(server, tmp_path):
     data = checkpoint_bytes(trained_state(), tmp_path)
     url = server.serve("/plain.pth", data)  # no hash in the name, no File Size, no lock entry
-    outcome = measure_weights(make_card("tiny", url, None), TinyNet(), fast_options(tmp_path))
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=url, file_size=None), TinyNet(), fast_fetch_options(tmp_path))
     weights = by_metric(outcome.measurements)["weights"]
     assert outcome.loaded and weights.status == "unavailable" and "zoo lock tiny" in (weights.reason or "")
 
@@ -127,7 +118,7 @@ def test_unprovable_file_loads_but_is_not_ok(server, tmp_path):
 def test_a_size_matching_its_own_claim_proves_neither_claim(server, tmp_path):
     data = checkpoint_bytes(trained_state(), tmp_path)
     url = server.serve("/plain-sized.pth", data)  # no hash in the name, no lock entry; File Size matches
-    outcome = measure_weights(make_card("tiny", url, len(data)), TinyNet(), fast_options(tmp_path))
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=url, file_size=len(data)), TinyNet(), fast_fetch_options(tmp_path))
     found = by_metric(outcome.measurements)
     assert outcome.loaded
     assert found["file_size"].status == "unavailable" and found["weights"].status == "unavailable"
@@ -142,8 +133,8 @@ def test_url_mirror_is_tried_before_the_card_url(server, weights, tmp_path):
     name, data, _ = weights
     card_url = server.serve(f"/origin/{name}", data)
     server.serve(f"/mirror/{name}", data)
-    options = fast_options(tmp_path, mirrors=(server.base_url + "/mirror/",))
-    outcome = measure_weights(make_card("tiny", card_url, len(data)), TinyNet(), options)
+    options = fast_fetch_options(tmp_path, mirrors=(server.base_url + "/mirror/",))
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=card_url, file_size=len(data)), TinyNet(), options)
     assert outcome.loaded
     assert by_metric(outcome.measurements)["weights"].conditions["source"] == f"mirror {server.base_url}/mirror/"
     assert server.requests_for(f"/origin/{name}") == []
@@ -158,16 +149,16 @@ def test_folder_mirror_and_wrong_mirror_fallback(server, weights, tmp_path):
     (bad / name).write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))  # a wrong copy
     (good / name).write_bytes(data)
 
-    options = fast_options(tmp_path, mirrors=(str(bad), str(good)))
-    outcome = measure_weights(make_card("tiny", card_url, len(data)), TinyNet(), options)
+    options = fast_fetch_options(tmp_path, mirrors=(str(bad), str(good)))
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=card_url, file_size=len(data)), TinyNet(), options)
     m = by_metric(outcome.measurements)
     assert m["weights"].conditions["source"] == f"mirror {good}"
     assert (bad / name).exists()  # a mirror's file is never deleted
     assert server.requests_for(f"/origin/{name}") == []
 
     shutil.rmtree(options.cache_dir)
-    only_bad = fast_options(tmp_path, mirrors=(str(bad),))
-    outcome = measure_weights(make_card("tiny", card_url, len(data)), TinyNet(), only_bad)
+    only_bad = fast_fetch_options(tmp_path, mirrors=(str(bad),))
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=card_url, file_size=len(data)), TinyNet(), only_bad)
     m = by_metric(outcome.measurements)
     assert m["weights"].conditions["source"] == "url"
     assert any(f"mirror {bad}" in note for note in m["file_size"].notes)
@@ -176,8 +167,8 @@ def test_folder_mirror_and_wrong_mirror_fallback(server, weights, tmp_path):
 def test_offline_uses_cache_and_mirrors_only(server, weights, tmp_path):
     name, data, _ = weights
     card_url = server.serve(f"/origin/{name}", data)
-    offline = fast_options(tmp_path, offline=True)
-    outcome = measure_weights(make_card("tiny", card_url, len(data)), TinyNet(), offline)
+    offline = fast_fetch_options(tmp_path, offline=True)
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=card_url, file_size=len(data)), TinyNet(), offline)
     reason = by_metric(outcome.measurements)["weights"].reason or ""
     assert not outcome.loaded and server.requests_for(f"/origin/{name}") == []
     assert name in reason and "offline" in reason and f"zoo fetch tiny" in reason and "--mirror" in reason
@@ -187,11 +178,11 @@ def test_offline_uses_cache_and_mirrors_only(server, weights, tmp_path):
     folder.mkdir()
     (folder / name).write_bytes(data)
     outcome = measure_weights(
-        make_card("tiny", card_url, len(data)), TinyNet(), fast_options(tmp_path, offline=True, mirrors=(str(folder),))
+        make_card("tiny", collection="Tiny", weights=card_url, file_size=len(data)), TinyNet(), fast_fetch_options(tmp_path, offline=True, mirrors=(str(folder),))
     )
     assert outcome.loaded and server.requests_for(f"/origin/{name}") == []
     # now it is cached: offline alone suffices
-    assert measure_weights(make_card("tiny", card_url, len(data)), TinyNet(), offline).loaded
+    assert measure_weights(make_card("tiny", collection="Tiny", weights=card_url, file_size=len(data)), TinyNet(), offline).loaded
 
 
 # --------------------------------------------------------------------------- local files
@@ -203,8 +194,8 @@ def test_local_file_is_used_in_place(server, weights, tmp_path):
     local = tmp_path / "downloads" / "my-copy.pth"
     local.parent.mkdir()
     local.write_bytes(data)
-    options = fast_options(tmp_path, local_files={"tiny": local})
-    outcome = measure_weights(make_card("tiny", card_url, len(data)), TinyNet(), options)
+    options = fast_fetch_options(tmp_path, local_files={"tiny": local})
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=card_url, file_size=len(data)), TinyNet(), options)
     assert outcome.loaded
     assert by_metric(outcome.measurements)["weights"].conditions["source"] == f"local {local}"
     assert cache_listing(options) == [] and server.requests_for(f"/origin/{name}") == []
@@ -215,8 +206,8 @@ def test_wrong_local_file_is_refused_but_kept(server, weights, tmp_path):
     card_url = server.serve(f"/origin/{name}", data)
     local = tmp_path / "other.pth"
     local.write_bytes(checkpoint_bytes(trained_state(seed=9), tmp_path))
-    options = fast_options(tmp_path, local_files={"tiny": local})
-    outcome = measure_weights(make_card("tiny", card_url, len(data)), TinyNet(), options)
+    options = fast_fetch_options(tmp_path, local_files={"tiny": local})
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=card_url, file_size=len(data)), TinyNet(), options)
     weights_m = by_metric(outcome.measurements)["weights"]
     assert not outcome.loaded and weights_m.status == "unavailable"
     assert "left in place" in (weights_m.reason or "") and local.exists()
@@ -228,17 +219,17 @@ def test_read_only_cache_still_serves_what_it_holds(server, weights, tmp_path, m
 
     name, data, _ = weights
     card_url = server.serve(f"/origin/{name}", data)
-    options = fast_options(tmp_path)
-    assert measure_weights(make_card("tiny", card_url, len(data)), TinyNet(), options).loaded
+    options = fast_fetch_options(tmp_path)
+    assert measure_weights(make_card("tiny", collection="Tiny", weights=card_url, file_size=len(data)), TinyNet(), options).loaded
 
     def read_only(self):
         raise CacheError(f"cannot create the weights cache folder {self.cache_dir}: Read-only file system")
 
     monkeypatch.setattr(cache_module.CacheEntry, "prepare", read_only)
-    outcome = measure_weights(make_card("tiny", card_url, len(data)), TinyNet(), options)
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=card_url, file_size=len(data)), TinyNet(), options)
     assert outcome.loaded and by_metric(outcome.measurements)["weights"].conditions["source"] == "cache"
 
     shutil.rmtree(options.cache_dir / ".zoo")
     (options.cache_dir / name).unlink()
-    outcome = measure_weights(make_card("tiny", card_url, len(data)), TinyNet(), options)
+    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=card_url, file_size=len(data)), TinyNet(), options)
     assert not outcome.loaded and "Read-only" in (by_metric(outcome.measurements)["weights"].reason or "")

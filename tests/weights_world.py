@@ -1,5 +1,5 @@
-"""The weights tests' world: generated checkpoints named with their real hash prefix,
-cards pointing at them, fast FetchOptions, and a loopback HTTP server that injects faults.
+"""The weights tests' world: generated checkpoints named with their real hash prefix and a
+loopback HTTP server that injects faults (the tiny model, cards and fast options: ``conftest.py``).
 
 The server
 ----------
@@ -39,7 +39,7 @@ from typing import Any, Optional
 
 import torch
 
-from zoo.records import Claim, ModelCard, SourceRef
+from conftest import TinyNet
 from zoo.weights.options import FetchOptions
 
 _RANGE = re.compile(r"bytes=(\d+)-(\d*)")
@@ -197,23 +197,10 @@ def _make_handler(server: FaultyServer) -> type[BaseHTTPRequestHandler]:
 # --------------------------------------------------------------------------- checkpoints and cards
 
 
-class TinyNet(torch.nn.Module):
-    """A few kilobytes of weights with the layer kinds that matter (conv, BN, linear)."""
-
-    def __init__(self, width: int = 4) -> None:
-        super().__init__()
-        self.conv = torch.nn.Conv2d(3, width, 3)
-        self.bn = torch.nn.BatchNorm2d(width)
-        self.fc = torch.nn.Linear(width, 2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.bn(self.conv(x)).mean((2, 3)))
-
-
 def trained_state(seed: int = 0, width: int = 4) -> dict[str, torch.Tensor]:
     """A TinyNet state dict with recognisable (seeded random) values."""
     torch.manual_seed(seed)
-    model = TinyNet(width)
+    model = TinyNet(width=width)
     with torch.no_grad():
         for p in model.parameters():
             p.normal_()
@@ -236,37 +223,6 @@ def hashed_name(stem: str, data: bytes, ext: str = ".pth") -> str:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def make_card(name: str, url: Optional[str], file_size: Optional[int] = None) -> ModelCard:
-    """A card with a Weights URL and optionally a File Size claim, as the index would build it."""
-    src = SourceRef("test-index.yml", 1)
-    claims = {}
-    if url is not None:
-        claims["weights"] = Claim(metric="weights", field="Weights", value=url, raw=url, source=src)
-    if file_size is not None:
-        claims["file_size"] = Claim(
-            metric="file_size", field="File Size", value=file_size, raw=str(file_size), source=src,
-            unit="bytes", precision=1,
-        )
-    return ModelCard(name=name, source=src, collection="Tiny", claims=claims)
-
-
-def fast_options(tmp: Path, **overrides: Any) -> FetchOptions:
-    """Options for tests: a private cache and lock path, tiny timeouts and backoff, no bars."""
-    values: dict[str, Any] = dict(
-        cache_dir=tmp / "cache",
-        lock_path=tmp / "weights.lock",
-        progress=False,
-        connect_timeout=2.0,
-        read_timeout=2.0,
-        retries=2,
-        backoff=0.01,
-        max_backoff=0.05,
-        chunk_size=4096,
-    )
-    values.update(overrides)
-    return FetchOptions(**values)
 
 
 def cache_listing(options: FetchOptions) -> list[str]:

@@ -11,7 +11,9 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, Literal, Optional, TypeVar, Union
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Version 2 moved the merge and gate facts out of ``options`` into typed fields and gave
+verdicts their convention; older records are upgraded on read (:mod:`zoo.runs.schema`)."""
 
 Scalar = Union[bool, int, float, str, None]
 """A value that can stand in a JSON record as is (conditions, extras)."""
@@ -120,6 +122,50 @@ class Alternative:
 
 
 @dataclass(frozen=True)
+class ChangedPrediction:
+    """An image whose top-1 prediction differs from a stored baseline's."""
+
+    name: str
+    label: int
+    baseline_top1: int
+    new_top1: int
+    """-1 where the image could not be read in this run."""
+
+
+@dataclass(frozen=True)
+class PairedEstimate:
+    """An accuracy paired with a stored baseline (zoo.judge.paired), or why the baseline was not used.
+
+    When ``used``, ``value`` / ``low`` / ``high`` estimate the full-set accuracy (percent) as
+    the baseline's plus the change over the ``images`` scored by both.
+    """
+
+    baseline: str
+    """The baseline file, as named in ``metadata/baselines/``."""
+    used: bool
+    reason: Optional[str] = None
+    """Why the baseline was not used (checkpoint, transform or dataset differs, ...)."""
+    baseline_run: str = ""
+    baseline_images: int = 0
+    baseline_value: Optional[float] = None
+    """The baseline's accuracy over its whole population, percent."""
+    images: int = 0
+    gained: int = 0
+    """Images wrong in the baseline and right now."""
+    lost: int = 0
+    changed_count: int = 0
+    """Images whose top-1 prediction differs from the baseline's (also wrong -> other wrong)."""
+    changed: list[ChangedPrediction] = field(default_factory=list)
+    """Those images, on the top-1 measurement only."""
+    value: Optional[float] = None
+    low: Optional[float] = None
+    high: Optional[float] = None
+    level: Optional[float] = None
+    population: Optional[int] = None
+    method: str = ""
+
+
+@dataclass(frozen=True)
 class Measurement:
     """One measured quantity for one model, or why it could not be measured."""
 
@@ -136,6 +182,8 @@ class Measurement:
     reason: Optional[str] = None
     """Why it could not be made (status != "ok")."""
     notes: list[str] = field(default_factory=list)
+    paired: Optional[PairedEstimate] = None
+    """Top-1/top-5 judged against a stored baseline (see :class:`PairedEstimate`)."""
 
     @classmethod
     def unavailable(cls, metric: str, reason: str, **kw: Any) -> "Measurement":
@@ -202,6 +250,8 @@ class Verdict:
     waiver: Optional[Waiver] = None
     gating: bool = False
     """Whether this verdict takes part in the gate's exit code."""
+    convention: Optional[str] = None
+    """The counting convention the claim was compared under (FLOPs: the closest one)."""
 
 
 # --------------------------------------------------------------------------- runs
@@ -238,6 +288,32 @@ class ModelResult:
 
 
 @dataclass(frozen=True)
+class MergeInfo:
+    """How a run record was put together from the records of its CI shards."""
+
+    merged_from: list[str]
+    """Run ids of the shard records, in shard order."""
+    shards: list[str]
+    """The shards present, "K/N"."""
+    missing: list[str] = field(default_factory=list)
+    """Shards of the run that no record held, "K/N": their models were not checked."""
+    hosts: list[str] = field(default_factory=list)
+    """The machines the shards ran on, when more than one."""
+    options_differ: list[str] = field(default_factory=list)
+    """Options the shards did not agree on (left out of the merged ``options``)."""
+
+
+@dataclass(frozen=True)
+class GateInfo:
+    """How ``zoo gate`` re-judged a run's stored measurements."""
+
+    gate_metrics: list[str]
+    """The metrics whose drift failed the gate."""
+    judged_on: str
+    """ISO date the waivers were judged against."""
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """One run of zoo: the single source of every view (table, report, gate)."""
 
@@ -249,12 +325,17 @@ class RunRecord:
     """The index paths the cards were read from."""
     measurements_requested: list[str]
     options: dict[str, Scalar] = field(default_factory=dict)
+    """The command-line options of the run, by parameter name."""
     models: list[ModelResult] = field(default_factory=list)
     shard: Optional[str] = None
     """"K/N" when this run covered one shard of the models."""
     artifacts: dict[str, str] = field(default_factory=dict)
     """Files written beside the record (e.g. per-image predictions), by name."""
     schema_version: int = SCHEMA_VERSION
+    merge: Optional[MergeInfo] = None
+    """Set on a record merged from shards (:mod:`zoo.runs.merge`)."""
+    gate: Optional[GateInfo] = None
+    """Set on a record re-judged by the gate (:mod:`zoo.judge.gate`)."""
 
     def verdicts(self) -> list[Verdict]:
         return [v for m in self.models for v in m.verdicts]

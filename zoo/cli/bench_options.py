@@ -1,6 +1,6 @@
 """The benchmark flags every timing command shares: ``@bench_options`` and its parser.
 
-Usage in a command module::
+The flags are declared on :class:`BenchOptions`' fields (:mod:`zoo.flags`). Usage::
 
     @click.command()
     @bench_options
@@ -10,85 +10,19 @@ Usage in a command module::
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from typing import Any
 
-import click
+from zoo.cli.declared import click_options, options_from_cli
+from zoo.flags import flag_names
+from zoo.measure.throughput.options import BenchOptions
 
-from zoo.cli.common import DeviceType
-
-from zoo.measure.throughput.options import COMPILE_MODES, DEFAULT_CPU_BATCH_SIZE, DEFAULT_GPU_BATCH_SIZE, DTYPES, BenchOptions
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-BENCH_OPTION_NAMES = (
-    "device",
-    "dtype",
-    "channels_last",
-    "compile",
-    "compile_mode",
-    "threads",
-    "batch_size",
-    "rounds",
-)
+BENCH_OPTION_NAMES = flag_names(BenchOptions)
 """The keyword arguments ``@bench_options`` adds to a command."""
 
-
-def bench_options(func: F) -> F:
-    """Add --device, --dtype, --channels-last, --compile, --compile-mode, --threads,
-    --batch-size and --rounds. Unset flags fall back to their ZOO_* env vars, then defaults."""
-    decorators = [
-        click.option(
-            "--device",
-            type=DeviceType(),
-            default=None,
-            metavar="[auto|cpu|cuda|cuda:N]",
-            help="Where to time: auto (CUDA if available), cpu, cuda, cuda:N. [env ZOO_DEVICE; default auto]",
-        ),
-        click.option(
-            "--dtype",
-            type=click.Choice(DTYPES),
-            default=None,
-            help="fp32, or bf16/fp16 autocast (AMP). [env ZOO_DTYPE; default fp32]",
-        ),
-        click.option(
-            "--channels-last/--no-channels-last",
-            default=None,
-            help="NHWC memory format for model and input. [env ZOO_CHANNELS_LAST]",
-        ),
-        click.option(
-            "--compile/--no-compile",
-            default=None,
-            help="torch.compile the model (compilation happens in warm-up, outside the figure). [env ZOO_COMPILE]",
-        ),
-        click.option(
-            "--compile-mode",
-            type=click.Choice(COMPILE_MODES),
-            default=None,
-            help="torch.compile mode. [env ZOO_COMPILE_MODE]",
-        ),
-        click.option(
-            "--threads",
-            type=click.IntRange(min=1),
-            default=None,
-            help="CPU threads for torch (restored afterwards). [env ZOO_THREADS; default torch's]",
-        ),
-        click.option(
-            "--batch-size",
-            type=click.IntRange(min=1),
-            default=None,
-            help=f"Throughput batch; halves on out-of-memory and records the batch used. "
-            f"[env ZOO_BATCH_SIZE; default {DEFAULT_GPU_BATCH_SIZE} on GPU, {DEFAULT_CPU_BATCH_SIZE} on CPU]",
-        ),
-        click.option(
-            "--rounds",
-            type=click.IntRange(min=1),
-            default=None,
-            help="Timed rounds; the figure is their median, with IQR and min/max. [env ZOO_BENCH_ROUNDS; default 5]",
-        ),
-    ]
-    for decorate in reversed(decorators):
-        func = decorate(func)
-    return func
+bench_options = click_options(BenchOptions)
+"""Add --device, --dtype, --channels-last, --compile, --compile-mode, --threads, --batch-size,
+--rounds (every flag declared on BenchOptions). Unset flags fall back to their ZOO_* env vars,
+then defaults."""
 
 
 def bench_options_from_cli(**kw: Any) -> BenchOptions:
@@ -97,7 +31,7 @@ def bench_options_from_cli(**kw: Any) -> BenchOptions:
     Keys other than :data:`BENCH_OPTION_NAMES` are ignored, so a command can pass all its
     keyword arguments. Bad env values raise :class:`zoo.errors.InputError` (exit code 2).
     """
-    return BenchOptions.from_env(**{name: kw.get(name) for name in BENCH_OPTION_NAMES})
+    return BenchOptions.from_env(**options_from_cli(BenchOptions, kw))
 
 
 __all__ = ["BENCH_OPTION_NAMES", "bench_options", "bench_options_from_cli"]

@@ -9,16 +9,10 @@ from typing import Any, Callable, TypeVar
 
 import click
 
+from zoo.cli.param_types import DeviceType
 from zoo.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ZooError
+from zoo.judge.exit_codes import EXIT_CODES_HELP
 
-EXIT_CODES_HELP = """\b
-Exit codes:
-  0  every gating claim passes or is waived; every requested measurement was made
-  1  at least one gating claim drifted beyond its tolerance
-  2  bad usage or bad input (unreadable index, unknown model, bad option)
-  3  incomplete: a requested measurement could not be made, nothing drifted
-  4  zoo itself failed (a bug; the traceback says where)
-"""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,18 +46,6 @@ def explained_errors(func: F) -> F:
             sys.exit(EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
-
-
-class DeviceType(click.ParamType):
-    """A device flag's value: auto, cpu, cuda or cuda:N (lower-cased)."""
-
-    name = "auto|cpu|cuda[:N]"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> str:
-        text = str(value).strip().lower()
-        if text in ("auto", "cpu", "cuda") or (text.startswith("cuda:") and text[5:].isdigit()):
-            return text
-        self.fail(f"{value!r} is not a device; use auto, cpu, cuda or cuda:N", param, ctx)
 
 
 def index_option(func: F) -> F:

@@ -9,11 +9,12 @@ import click
 
 from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
 from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
-from zoo.errors import EXIT_OK
 from zoo.index import load_index
+from zoo.judge.exit_codes import worst_code
 from zoo.weights.errors import OfflineMissingError
 from zoo.weights.integrity import human_bytes
-from zoo.weights.sources import FetchAttempt, fetch_cards
+from zoo.weights.select import fetch_cards
+from zoo.weights.sources import FetchAttempt
 
 
 @click.command("fetch", epilog=EXIT_CODES_HELP)
@@ -27,12 +28,15 @@ def command(models: Sequence[str], all_models: bool, index_paths: Sequence[str],
 
     Files already cached are checked, not downloaded again. A machine without network
     can then verify with --offline, given this cache (copy it, or point ZOO_CACHE at it).
+    With --source hub the Hub files go to huggingface_hub's cache (HF_HUB_CACHE).
     """
     cards = load_index(index_paths).select(models, all_models)
     options = fetch_options_from_cli(**kw)
     attempts = fetch_cards(cards, options)
     for attempt in attempts:
         click.echo(_line(attempt))
+        for note in attempt.result.notes if attempt.result is not None and attempt.result.hub is not None else ():
+            click.echo(f"    note: {note}", err=True)
     failed = [a for a in attempts if a.error is not None]
     for attempt in failed:
         text = str(attempt.error)
@@ -47,7 +51,7 @@ def command(models: Sequence[str], all_models: bool, index_paths: Sequence[str],
         )
     ok = len(attempts) - len(failed)
     click.echo(f"{ok} of {len(attempts)} weights file(s) verified in {options.cache_dir}", err=True)
-    sys.exit(max([a.error.exit_code for a in failed if a.error is not None], default=EXIT_OK))
+    sys.exit(worst_code(a.error.exit_code for a in failed if a.error is not None))
 
 
 def _line(attempt: FetchAttempt) -> str:
@@ -55,7 +59,8 @@ def _line(attempt: FetchAttempt) -> str:
         return f"FAILED  {attempt.model}  ({type(attempt.error).__name__})"
     r = attempt.result
     proof = r.verified_by or "unverified: pin it with `zoo lock`"
+    name = r.hub.describe() if r.hub is not None else r.file_name
     return (
-        f"ok      {r.model}  {r.file_name}  {human_bytes(r.size)}  from {r.source}  "
+        f"ok      {r.model}  {name}  {human_bytes(r.size)}  from {r.source}  "
         f"sha256 {r.sha256[:12]}  [{proof}; lock: {r.lock_status}]"
     )

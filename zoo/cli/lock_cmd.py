@@ -10,10 +10,11 @@ import click
 
 from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
 from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
-from zoo.errors import EXIT_OK, InputError
+from zoo.errors import InputError
 from zoo.index import load_index
+from zoo.judge.exit_codes import worst_code
 from zoo.weights.lockfile import load_lock
-from zoo.weights.sources import fetch_cards
+from zoo.weights.select import fetch_cards
 
 
 @click.command("lock", epilog=EXIT_CODES_HELP)
@@ -49,8 +50,15 @@ def command(models: Sequence[str], all_models: bool, update: bool, index_paths: 
             click.echo(f"zoo: {attempt.model}: not pinned: {attempt.error}", err=True)
             continue
         r = attempt.result
-        old = lock.get(r.file_name, r.url)
-        new = lock.pin(r.file_name, r.sha256, r.size, model=r.model, url=r.url or "")
+        if r.hub is not None:  # a Hub file: repo + commit + file + SHA-256 + size
+            key = r.hub.lock_key
+            old = lock.get(key)
+            lock.pin(key, r.sha256, r.size, model=r.model, url=r.url or "", repo=r.hub.repo_id,
+                     commit=r.hub.commit, file=r.hub.filename)
+            new = lock.get(key)
+        else:  # keyed by name, or by URL when another source's file has the name
+            old = lock.get(r.file_name, r.url)
+            new = lock.pin(r.file_name, r.sha256, r.size, model=r.model, url=r.url or "")
         if old == new:
             state = "unchanged"
         elif old is None:
@@ -60,11 +68,14 @@ def command(models: Sequence[str], all_models: bool, update: bool, index_paths: 
         else:
             state = "entry updated"
         changed = changed or old != new
-        click.echo(f"{state:<14}  {r.model}  {r.file_name}  sha256 {r.sha256[:12]}  {r.size} bytes")
+        shown = r.hub.describe() if r.hub is not None else r.file_name
+        click.echo(f"{state:<14}  {r.model}  {shown}  sha256 {r.sha256[:12]}  {r.size} bytes")
+        for note in r.notes:
+            click.echo(f"    note: {note}", err=True)
     if changed:
         lock.save()
         click.echo(f"wrote {options.lock_path}", err=True)
     else:
         click.echo(f"{options.lock_path} unchanged", err=True)
     failed = [a.error for a in attempts if a.error is not None]
-    sys.exit(max([e.exit_code for e in failed], default=EXIT_OK))
+    sys.exit(worst_code(e.exit_code for e in failed))

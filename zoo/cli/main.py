@@ -20,8 +20,9 @@ def cli() -> None:
 def _register() -> None:
     # One line per command module; each module defines one click command.
     from zoo.cli import list_cmd, show_cmd, verify_cmd, bench_cmd, fetch_cmd, lock_cmd, report_cmd, gate_cmd, diff_cmd
+    from zoo.cli import baseline_cmd
 
-    for module in (list_cmd, show_cmd, verify_cmd, bench_cmd, fetch_cmd, lock_cmd, report_cmd, gate_cmd, diff_cmd):
+    for module in (list_cmd, show_cmd, verify_cmd, bench_cmd, fetch_cmd, lock_cmd, report_cmd, gate_cmd, diff_cmd, baseline_cmd):
         cli.add_command(module.command)
 
 

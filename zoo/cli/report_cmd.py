@@ -17,7 +17,7 @@ from zoo.judge.policy import load_policy
 from zoo.records import RunRecord
 from zoo.views.export import render_csv, render_model_index_json
 from zoo.views.markdown import render_markdown
-from zoo.views.output import write_atomic
+from zoo.atomic import write_atomic
 from zoo.views.rows import latest
 
 REPORT_HELP = """\b

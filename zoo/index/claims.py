@@ -18,14 +18,14 @@ class FieldSpec:
     metric: Metric
     unit: str
     kind: str
-    """"integer", "number", "percent" or "text"."""
+    """"integer", "bytes" (a whole number read exactly, trailing zeros too), "number", "percent" or "text"."""
 
 
 # Metadata fields of a model entry, by the name cards use.
 METADATA_FIELDS: dict[str, FieldSpec] = {
     "FLOPs": FieldSpec(Metric.FLOPS, "FLOPs (convention unstated)", "integer"),
     "Parameters": FieldSpec(Metric.PARAMETERS, "parameters", "integer"),
-    "File Size": FieldSpec(Metric.FILE_SIZE, "bytes", "integer"),
+    "File Size": FieldSpec(Metric.FILE_SIZE, "bytes", "bytes"),
     "Image Size": FieldSpec(Metric.IMAGE_SIZE, "pixels", "integer"),
     "Crop Pct": FieldSpec(Metric.CROP_PCT, "fraction", "number"),
     "Interpolation": FieldSpec(Metric.INTERPOLATION, "", "text"),
@@ -35,6 +35,8 @@ RESULT_FIELDS: dict[str, FieldSpec] = {
     "Top 1 Accuracy": FieldSpec(Metric.TOP1, "%", "percent"),
     "Top 5 Accuracy": FieldSpec(Metric.TOP5, "%", "percent"),
 }
+PERCENT_PRECISION_LIMIT = 1.0
+"""The coarsest precision a percentage is read with (one percentage point)."""
 IMAGENET_NAMES = {"imagenet", "imagenet-1k", "imagenet1k", "imagenet 1k", "ilsvrc2012", "imagenet-1k val"}
 
 
@@ -75,11 +77,15 @@ class ClaimReader:
                 percent, precision = number.value * 100, number.precision * 100
             if not 0 <= percent <= 100:
                 raise self._fail(mapping, key, f"{raw!r} is not a percentage between 0 and 100", "write it as '72.95%'")
+            # A percentage is written to the unit at most: "90%" is 90 +/- 0.5, not 90 +/- 5
+            # (the trailing-zero rule of counts would read it as rounded to the tens).
+            precision = min(precision, PERCENT_PRECISION_LIMIT)
             return Claim(spec.metric.value, key, round(percent, 10), raw, source, spec.unit, precision)
-        if spec.kind == "integer":
+        if spec.kind in ("integer", "bytes"):
             if not number.is_integer:
                 raise self._fail(mapping, key, f"{raw!r} is not a whole number", "write a whole count such as 3500000 or 3.5M")
-            return Claim(spec.metric.value, key, int(number.value), raw, source, spec.unit, number.precision)
+            precision = 1.0 if spec.kind == "bytes" else number.precision
+            return Claim(spec.metric.value, key, int(number.value), raw, source, spec.unit, precision)
         return Claim(spec.metric.value, key, number.value, raw, source, spec.unit, number.precision)
 
 

@@ -8,6 +8,9 @@ Rules (documented in metadata/tolerances.yml and the README):
 - a measurement with a confidence interval (accuracy) passes only when the whole interval is
   within claim +/- allowance, drifts when it lies wholly outside, and is otherwise
   ``unverified: inconclusive``;
+- an accuracy paired with a stored baseline (zoo.judge.paired) is judged the same way on the
+  paired full-set interval; a baseline that does not match the run is named with the reason
+  and the unpaired interval decides;
 - FLOPs are judged against the closest of the measured counting conventions, which is named;
 - a live waiver turns ``drift`` into ``waived``; an expired one is mentioned and ignored.
 """
@@ -20,8 +23,9 @@ from dataclasses import replace
 from typing import Optional, Sequence
 from urllib.parse import unquote, urlparse
 
+from zoo.judge.paired import describe as describe_paired
 from zoo.judge.policy import Policy, waiver_is_live
-from zoo.records import Claim, Measurement, Metric, ModelCard, Tolerance, Verdict
+from zoo.records import Claim, Measurement, Metric, ModelCard, PairedEstimate, Tolerance, Verdict
 from zoo.weights.integrity import hash_prefix_from_name
 
 def judge(card: ModelCard, measurements: Sequence[Measurement], policy: Policy, today: Optional[dt.date] = None) -> list[Verdict]:
@@ -60,6 +64,8 @@ def weights_mismatch(card: ModelCard, measurement: Optional[Measurement]) -> Opt
     claim = card.claim(Metric.WEIGHTS)
     if claim is None or measurement is None or measurement.status != "ok" or not isinstance(measurement.value, str):
         return None
+    if str(measurement.conditions.get("source") or "").startswith("hub "):
+        return None  # --source hub: the Hub's file for the model, proven by the Hub's own hash (zoo.weights.hub)
     url = str(claim.value).strip()
     name = unquote(posixpath.basename(urlparse(url).path))
     measured_url = measurement.conditions.get("url")
@@ -105,12 +111,12 @@ def _judge_text(claim: Claim, measurement: Measurement, base: dict) -> Verdict:
 
 def _judge_number(claim: Claim, measurement: Measurement, tolerance: Tolerance, base: dict) -> Verdict:
     claimed = float(claim.value)
-    measured, convention = _closest(claimed, measurement)
+    measured, convention, name = _closest(claimed, measurement)
     difference = measured - claimed
     relative = difference / claimed if claimed else None
     half_digit = (claim.precision or 0.0) / 2
     allowance = max(tolerance.allowed(claimed), half_digit)
-    extra = dict(compared_value=measured, difference=difference, relative_difference=relative)
+    extra = dict(compared_value=measured, difference=difference, relative_difference=relative, convention=name)
     where = f" ({convention})" if convention else ""
     interval = measurement.uncertainty
     if interval is not None and not (interval.low <= interval.high):  # also NaN bounds
@@ -122,9 +128,14 @@ def _judge_number(claim: Claim, measurement: Measurement, tolerance: Tolerance, 
         )
     if measured != measured:  # NaN
         return Verdict(status="error", explanation="the measured value is not a number: measure again", **base, **extra)
+    paired = measurement.paired
+    if paired is not None and paired.used:
+        return _judge_paired(claim, paired, allowance, base)
     if interval is not None and interval.level is not None:
         low, high = claimed - allowance, claimed + allowance
         span = f"{interval.level:.0%} interval [{interval.low:.3f}, {interval.high:.3f}]"
+        if paired is not None:  # a baseline was found but does not describe this run
+            span = f"{describe_paired(paired, claim.metric)}; unpaired {span}"
         if low <= interval.low and interval.high <= high:
             return Verdict(status="pass", explanation=f"{span} lies within {claimed:g} +/- {allowance:g}", **base, **extra)
         if interval.high < low or interval.low > high:
@@ -145,13 +156,34 @@ def _judge_number(claim: Claim, measurement: Measurement, tolerance: Tolerance, 
     )
 
 
-def _closest(claimed: float, measurement: Measurement) -> tuple[float, str]:
-    """The measured value, or, where conventions differ, the alternative closest to the claim."""
+def _judge_paired(claim: Claim, paired: PairedEstimate, allowance: float, base: dict) -> Verdict:
+    """Pass when the paired full-set interval lies within claim +/- allowance, drift when wholly outside."""
+    assert paired.value is not None and paired.low is not None and paired.high is not None
+    claimed = float(claim.value)
+    low, high = claimed - allowance, claimed + allowance
+    extra = dict(compared_value=paired.value, difference=paired.value - claimed,
+                 relative_difference=(paired.value - claimed) / claimed if claimed else None)
+    text = describe_paired(paired, claim.metric)
+    if low <= paired.low and paired.high <= high:
+        return Verdict(status="pass", explanation=f"{text} -> holds ({claimed:g} +/- {allowance:g})", **base, **extra)
+    if paired.high < low or paired.low > high:
+        return Verdict(status="drift", explanation=f"{text} -> outside {claimed:g} +/- {allowance:g}", **base, **extra)
+    return Verdict(
+        status="unverified",
+        explanation=f"inconclusive: {text} overlaps {claimed:g} +/- {allowance:g} (evaluate more images)",
+        **base, **extra,
+    )
+
+
+def _closest(claimed: float, measurement: Measurement) -> tuple[float, str, Optional[str]]:
+    """The measured value, or, where conventions differ, the alternative closest to the claim:
+    (value, how the explanation names it, the convention for ``Verdict.convention``)."""
     assert isinstance(measurement.value, (int, float))
     if not measurement.alternatives:
-        return float(measurement.value), ""
+        return float(measurement.value), "", None
     best = min(measurement.alternatives, key=lambda a: abs(a.value - claimed))
-    return float(best.value), f"closest convention: {best.convention}, ratio claim/measured {claimed / best.value:.4f}" if best.value else best.convention
+    text = f"closest convention: {best.convention}, ratio claim/measured {claimed / best.value:.4f}" if best.value else best.convention
+    return float(best.value), text, best.convention
 
 
 def _others(measurement: Measurement, claimed: float) -> str:

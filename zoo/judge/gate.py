@@ -16,10 +16,10 @@ from typing import Optional, Sequence
 from zoo.judge.compare import judge
 from zoo.errors import EXIT_INCOMPLETE, EXIT_OK, InputError
 from zoo.index import Index
-from zoo.judge.exit_codes import exit_code
+from zoo.judge.exit_codes import exit_code, worst_code
 from zoo.verify.plan import MEASUREMENT_KINDS, metrics_of
 from zoo.judge.policy import Policy
-from zoo.records import Measurement, Metric, ModelResult, RunRecord, Verdict
+from zoo.records import GateInfo, Measurement, Metric, ModelResult, RunRecord, Verdict
 
 CAUSES: dict[str, str] = {
     "drift": "the claim is off: fix the card or waive it",
@@ -38,8 +38,7 @@ def requested_metrics(run: RunRecord) -> set[str]:
 
 def missing_shards(run: RunRecord) -> list[str]:
     """Shards a merged record should hold but does not (see :mod:`zoo.runs.merge`)."""
-    text = run.options.get("shards_missing")
-    return [part for part in str(text).split(",") if part] if text else []
+    return list(run.merge.missing) if run.merge is not None else []
 
 
 def unclaimed_failures(run: RunRecord) -> list[tuple[str, Measurement]]:
@@ -59,10 +58,9 @@ def unclaimed_failures(run: RunRecord) -> list[tuple[str, Measurement]]:
 def run_exit_code(run: RunRecord) -> int:
     """The exit code of the verdicts stored in ``run``, and of requested measurements no claim
     judges; a merge missing shards is incomplete."""
-    code = exit_code(run.verdicts(), requested_metrics(run), [m for _, m in unclaimed_failures(run)])
-    if code == EXIT_OK and missing_shards(run):
-        return EXIT_INCOMPLETE
-    return code
+    missing = EXIT_INCOMPLETE if missing_shards(run) else EXIT_OK
+    unclaimed = [m for _, m in unclaimed_failures(run)]
+    return worst_code([exit_code(run.verdicts(), requested_metrics(run), unclaimed), missing])
 
 
 @dataclass(frozen=True)
@@ -122,10 +120,8 @@ def rejudge(run: RunRecord, policy: Policy, *, index: Optional[Index] = None, to
             f"run {run.run_id}: none of its models ({', '.join(dropped)}) is in the index",
             hint="pass the --index the run was made from, or --stored-claims to judge the claims stored in the run",
         )
-    options = dict(run.options)
-    options["gate_metrics"] = ",".join(sorted(policy.gate_metrics))
-    options["judged_on"] = today.isoformat()
-    rejudged = replace(run, models=models, options=options)
+    gate = GateInfo(gate_metrics=sorted(policy.gate_metrics), judged_on=today.isoformat())
+    rejudged = replace(run, models=models, gate=gate)
     return GateResult(run=rejudged, code=run_exit_code(rejudged), dropped=dropped)
 
 
@@ -134,11 +130,3 @@ def gate_runs(
 ) -> list[GateResult]:
     """:func:`rejudge` for each run; the gate's exit code is the worst by :func:`worst_code`."""
     return [rejudge(run, policy, index=index, today=today) for run in runs]
-
-
-def worst_code(codes: Sequence[int]) -> int:
-    """Drift (1) over bad input (2) over incomplete (3) over pass (0), as for one run."""
-    for code in (1, 2, 3):
-        if code in codes:
-            return code
-    return EXIT_OK

@@ -9,10 +9,18 @@ Two measurements per model:
 - ``weights``: the file's full SHA-256; ``ok`` only when fetched, verified and loaded
   exactly; ``error`` when it is unsafe or does not fit; ``unavailable`` when it
   cannot be had, or nothing proves which bytes are right.
+
+When the Hugging Face Hub served the file (``--weights-source hub``, or ``auto`` after the
+card's file failed), the file is loaded, so accuracy is measured on it, and both measurements
+are ``unavailable``: the card's claims describe the card's own file, which was not the one
+checked. They still carry the Hub file's size, hash, repo and commit. When the card's own file
+is also at hand without downloading (zoo's cache, a mirror, ``--weights``), the two claims are
+measured on it as usual (its fit checked, not loaded), with the Hub file in ``hub_*`` conditions.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -21,9 +29,10 @@ import torch
 
 from zoo.errors import EXIT_BAD_INPUT
 from zoo.records import Measurement, Metric, ModelCard, Scalar
-from zoo.weights.checkpoint import describe_state, load_into, read_state_dict
-from zoo.weights.errors import WeightsError
+from zoo.weights.checkpoint import describe_state, fit_report, load_into, read_state_dict
+from zoo.weights.errors import CheckpointFitError, WeightsError
 from zoo.weights.options import FetchOptions
+from zoo.weights.select import fetch_card
 from zoo.weights.sources import FetchResult, WeightsRequest, fetch_request
 
 FILE_SIZE_METHOD = "byte size of the fetched file after its SHA-256 was verified"
@@ -51,19 +60,24 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
     try:
         request = WeightsRequest.from_card(card, options)
     except WeightsError as err:  # a Weights URL that cannot name a file in the cache: bad input
-        reason = str(err)
-        return WeightsOutcome(
-            [Measurement.failed(Metric.FILE_SIZE.value, reason), Measurement.failed(Metric.WEIGHTS.value, reason)]
-        )
-    if request is None:
+        if options.source == "card":
+            reason = str(err)
+            return WeightsOutcome(
+                [Measurement.failed(Metric.FILE_SIZE.value, reason), Measurement.failed(Metric.WEIGHTS.value, reason)]
+            )
+        request = None  # another source does not use the card's URL
+    if request is None and options.source == "card":
         reason = f"the card names no weights URL (no Weights field at {card.source})"
         return WeightsOutcome(
             [Measurement.unavailable(Metric.FILE_SIZE.value, reason), Measurement.unavailable(Metric.WEIGHTS.value, reason)]
         )
     try:
-        fetched = fetch_request(request, options)
+        fetched = fetch_request(request, options) if request is not None and options.source == "card" else fetch_card(card, options)
     except (WeightsError, OSError) as err:  # OSError: the disk or folders around the cache
-        conditions: dict[str, Scalar] = {"file_name": request.file_name, "url": request.url, "error": type(err).__name__}
+        conditions: dict[str, Scalar] = {
+            "file_name": request.file_name if request else None, "url": request.url if request else None,
+            "source": options.source, "error": type(err).__name__,
+        }
         bad_input = getattr(err, "exit_code", None) == EXIT_BAD_INPUT  # the card's fault, not the network's
         make = Measurement.failed if bad_input else Measurement.unavailable
         reason = str(err) if bad_input else f"weights unavailable: {err}"
@@ -73,7 +87,13 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
                 make(Metric.WEIGHTS.value, reason, conditions=dict(conditions)),
             ]
         )
+    if fetched.hub is not None:
+        return _with_card_file_at_hand(card, model, request, _measure_hub_file(card, model, fetched), options)
+    return _measure_card_file(card, model, fetched)
 
+
+def _measure_card_file(card: ModelCard, model: torch.nn.Module, fetched: FetchResult, *, load: bool = True) -> WeightsOutcome:
+    """Both measurements for the card's own file; ``load=False`` checks the fit without loading."""
     conditions = _conditions(fetched)
     # A size that matched the File Size claim is no proof of identity when judging that very
     # claim: without a hash (file name or lock) both claims stay unverified until pinned.
@@ -97,7 +117,12 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
     method = f"sha256 {fetched.sha256[:12]}… proven by {checked}; torch.load(weights_only=True); exact fit"
     try:
         state = read_state_dict(fetched.path)
-        report = load_into(model, state, model_name=card.name, file_name=fetched.file_name)
+        report = load_into(model, state, model_name=card.name, file_name=fetched.file_name) if load else fit_report(model, state)
+        if not report.fits:
+            raise CheckpointFitError(
+                f"{card.name}: the state dict in {fetched.file_name} does not fit the built architecture: {report.describe()}",
+                todo="check that the card's model name and Weights URL belong together", file_name=fetched.file_name,
+            )
     except WeightsError as err:
         weights = Measurement.failed(
             Metric.WEIGHTS.value, str(err), value=fetched.sha256, unit="sha256", method=method,
@@ -124,6 +149,76 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
             metric=Metric.WEIGHTS.value, status="ok", value=fetched.sha256, unit="sha256", method=method,
             conditions=conditions,
         )
+    return WeightsOutcome([file_size, weights], loaded=load, fetched=fetched)
+
+
+def _with_card_file_at_hand(
+    card: ModelCard, model: torch.nn.Module, request: Optional[WeightsRequest], hub: WeightsOutcome, options: FetchOptions
+) -> WeightsOutcome:
+    """When the card's own file is also at hand (zoo's cache, a mirror, ``--weights``; never downloaded
+    here), its File Size and Weights claims are checked on it; the model keeps the Hub file's weights."""
+    if request is None or not hub.loaded or hub.fetched is None or hub.fetched.hub is None:
+        return hub
+    try:
+        at_hand = fetch_request(request, dataclasses.replace(options, offline=True, source="card"))
+    except (WeightsError, OSError):
+        return hub
+    checked = _measure_card_file(card, model, at_hand, load=False)
+    evaluated = {k: v for k, v in hub.measurements[1].conditions.items() if k.startswith("hub_")}
+    evaluated["hub_sha256"] = hub.fetched.sha256
+    merged = [dataclasses.replace(m, conditions={**m.conditions, **evaluated}) for m in checked.measurements]
+    return WeightsOutcome(merged, loaded=True, fetched=hub.fetched)
+
+
+_HUB_PROOFS = {
+    "lock+hub-lfs-sha256": "the lock file and the Hub's LFS SHA-256",
+    "hub-lfs-sha256": "the Hub's LFS SHA-256",
+    "lock": "the lock file",
+    "hub-cache-name": "its blob name in the Hub cache (the Hub's LFS SHA-256 when it was downloaded)",
+}
+
+
+def _measure_hub_file(card: ModelCard, model: torch.nn.Module, fetched: FetchResult) -> WeightsOutcome:
+    """Both measurements for a Hub file: unavailable for the card's claims, loaded for accuracy."""
+    hub = fetched.hub
+    assert hub is not None
+    conditions: dict[str, Scalar] = {
+        **_conditions(fetched),
+        "hub_repo": hub.repo_id,
+        "hub_revision": hub.revision,
+        "hub_commit": hub.commit,
+        "hub_file": hub.filename,
+        "hub_format": hub.format,
+        "hub_repo_from": hub.origin,
+    }
+    if hub.branch_moved_to:
+        conditions["hub_revision_now_at"] = hub.branch_moved_to
+    proof = _HUB_PROOFS.get(hub.proof, hub.proof)
+    claim = card.claim(Metric.WEIGHTS)
+    card_file = str(claim.value) if claim is not None else "the card names none"
+    reason = (
+        f"the card's own file ({card_file}) was not the one checked: the Hub file {hub.describe()} "
+        f"(sha256 {hub.sha256[:12]}…, {hub.size} bytes, proven by {proof}) was evaluated instead; "
+        f"--weights-source card checks the card's file"
+    )
+    file_size = Measurement.unavailable(
+        Metric.FILE_SIZE.value, reason, value=hub.size, unit="bytes", method=FILE_SIZE_METHOD,
+        conditions=dict(conditions), notes=list(fetched.notes),
+    )
+    method = f"sha256 {hub.sha256[:12]}… proven by {proof}; {hub.format}; exact fit"
+    try:
+        state = read_state_dict(fetched.path)
+        report = load_into(model, state, model_name=card.name, file_name=hub.describe())
+    except WeightsError as err:
+        weights = Measurement.failed(
+            Metric.WEIGHTS.value, str(err), value=hub.sha256, unit="sha256", method=method,
+            conditions={**conditions, "error": type(err).__name__},
+        )
+        return WeightsOutcome([file_size, weights], loaded=False, fetched=fetched)
+    weights = Measurement.unavailable(
+        Metric.WEIGHTS.value, reason, value=hub.sha256, unit="sha256", method=method,
+        conditions={**conditions, "checkpoint": describe_state(state, report)}, notes=list(fetched.notes),
+    )
     return WeightsOutcome([file_size, weights], loaded=True, fetched=fetched)
 
 

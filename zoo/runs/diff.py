@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Mapping
 
-from zoo.runs.predictions import ImagePredictions
+from zoo.errors import InputError
+from zoo.runs.predictions import ARTIFACT_NAME, ImagePredictions, read_predictions
 
 
 @dataclass(frozen=True)
@@ -90,3 +92,27 @@ def _by_name(predictions: ImagePredictions) -> dict[str, tuple[int, int]]:
         name: (int(label), int(top))
         for name, label, top in zip(predictions.names, predictions.labels.tolist(), predictions.topk[:, 0].tolist())
     }
+
+
+def run_predictions(path: str | Path) -> dict[str, ImagePredictions]:
+    """The per-image predictions stored beside a run record (folder or run.json), or a baseline file."""
+    from zoo.runs.baselines import SUFFIX, load_baseline
+    from zoo.runs.store import load_run, run_file
+
+    if Path(path).is_file() and str(path).endswith(SUFFIX):
+        baseline = load_baseline(Path(path))
+        return {baseline.info.model: baseline.predictions}
+    file = run_file(path)
+    record = load_run(file)
+    name = record.artifacts.get(ARTIFACT_NAME)
+    if not name:
+        raise InputError(
+            f"{file}: run {record.run_id} stored no per-image predictions",
+            hint="only runs that measured accuracy on data (zoo verify --data ...) have them",
+        )
+    predictions = file.parent / name
+    if not predictions.is_file():
+        raise InputError(
+            f"{file}: its predictions file {predictions} is missing", hint="was the run folder copied without it?"
+        )
+    return read_predictions(predictions)

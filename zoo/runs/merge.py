@@ -7,9 +7,10 @@ holds the same models and verdicts as the same run made unsharded.
 What the merged record keeps:
 - models from every shard, in index order (source file, then line);
 - ``started`` = the earliest start, ``finished`` = the latest finish;
-- the environment of the lowest shard (the others are named in ``options``);
-- ``options``: those all shards agree on, plus ``merged_from`` (run ids),
-  ``merged_shards`` ("1/4,2/4,...") and, when some are missing, ``shards_missing``;
+- the environment of the lowest shard (the hosts of all are named in ``merge``);
+- ``options``: those all shards agree on;
+- ``merge`` (:class:`~zoo.records.MergeInfo`): the shard run ids, the shards present and
+  missing, the hosts, and the options the shards did not agree on;
 - artifacts, renamed ``<shard run id>/<name>`` and pointing at ``../<shard run id>/<path>``
   (valid when the merged record is saved into the same results folder as the shards).
 """
@@ -21,12 +22,12 @@ from collections import defaultdict
 from typing import Hashable, Sequence
 
 from zoo.errors import InputError
-from zoo.records import ModelResult, RunRecord, Scalar
+from zoo.records import MergeInfo, ModelResult, RunRecord, Scalar
 from zoo.verify.shard import Shard, parse_shard
 
-MERGE_OPTIONS = ("merged_from", "merged_shards", "shards_missing", "merged_hosts", "options_differ", "shard")
-# "run_group" is not among them: shards of one run share it, so the merged record keeps it.
-"""Options the merge sets itself (and ``shard``, which differs between shards by design)."""
+MERGE_OPTIONS = ("shard",)
+"""Options left out of the merged ``options``: ``shard`` differs between shards by design."""
+# "run_group" is not left out: shards of one run share it, so the merged record keeps it.
 
 
 def _shard(record: RunRecord) -> Shard:
@@ -87,16 +88,16 @@ def merge_runs(records: Sequence[RunRecord]) -> RunRecord:
     models.sort(key=_model_order)
 
     present = {_shard(r).k for r in shards}
-    options = _common_options(shards)
+    options, differ = _common_options(shards)
     merged_from = ",".join(r.run_id for r in shards)
-    options["merged_from"] = merged_from
-    options["merged_shards"] = ",".join(str(_shard(r)) for r in shards)
-    missing = [f"{k}/{count}" for k in range(1, count + 1) if k not in present]
-    if missing:
-        options["shards_missing"] = ",".join(missing)
     hosts = sorted({r.environment.hostname for r in shards})
-    if len(hosts) > 1:
-        options["merged_hosts"] = ",".join(hosts)
+    merge = MergeInfo(
+        merged_from=[r.run_id for r in shards],
+        shards=[str(_shard(r)) for r in shards],
+        missing=[f"{k}/{count}" for k in range(1, count + 1) if k not in present],
+        hosts=hosts if len(hosts) > 1 else [],
+        options_differ=differ,
+    )
     artifacts = {
         f"{r.run_id}/{name}": f"../{r.run_id}/{path}" for r in shards for name, path in r.artifacts.items()
     }
@@ -113,6 +114,7 @@ def merge_runs(records: Sequence[RunRecord]) -> RunRecord:
         shard=None,
         artifacts=artifacts,
         schema_version=first.schema_version,
+        merge=merge,
     )
 
 
@@ -166,7 +168,8 @@ def _refuse_mixed_requests(shards: list[RunRecord]) -> None:
             )
 
 
-def _common_options(shards: list[RunRecord]) -> dict[str, Scalar]:
+def _common_options(shards: list[RunRecord]) -> tuple[dict[str, Scalar], list[str]]:
+    """The options every shard agrees on, and the names of those they do not."""
     keys = {key for r in shards for key in r.options if key not in MERGE_OPTIONS}
     common: dict[str, Scalar] = {}
     differ = []
@@ -176,9 +179,7 @@ def _common_options(shards: list[RunRecord]) -> dict[str, Scalar]:
             common[key] = shards[0].options.get(key)
         else:
             differ.append(key)
-    if differ:
-        common["options_differ"] = ",".join(differ)
-    return common
+    return common, differ
 
 
 def _group_key(record: RunRecord) -> Hashable:

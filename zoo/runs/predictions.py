@@ -7,14 +7,13 @@ Columns: ``model``, ``image`` (the image's name), ``label``, ``pred1`` .. ``pred
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from zoo.atomic import atomic_path
 from zoo.errors import InputError
 
 PREDICTIONS_FILE = "predictions.parquet"
@@ -71,15 +70,8 @@ def write_predictions(path: Path, predictions: Sequence[ImagePredictions]) -> Pa
         }
     )
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(handle)
-    try:
+    with atomic_path(path) as temp:
         pq.write_table(table, temp)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -17,9 +17,11 @@ from typing import Iterator, Optional, Union
 
 from pydantic import ValidationError
 
+from zoo.atomic import write_atomic
 from zoo.errors import InputError
 from zoo.paths import inside
 from zoo.records import SCHEMA_VERSION, RunRecord, from_json_dict, to_json_dict
+from zoo.runs.schema import upgrade
 
 RUN_FILE = "run.json"
 DEFAULT_RESULTS_DIR = Path("runs")
@@ -53,9 +55,7 @@ def staging(results: Path, run_id: str) -> Iterator[Path]:
 def publish(record: RunRecord, staged: Path) -> Path:
     """Write ``run.json`` into ``staged`` and move the folder into place; returns the run.json path."""
     payload = json.dumps(to_json_dict(record), indent=2, sort_keys=False)
-    tmp = staged / (RUN_FILE + ".tmp")
-    tmp.write_text(payload + "\n", encoding="utf-8")
-    os.replace(tmp, staged / RUN_FILE)
+    write_atomic(staged / RUN_FILE, payload + "\n")
     final = inside(staged.parent, staged.parent / record.run_id)
     os.replace(staged, final)
     return final / RUN_FILE
@@ -83,7 +83,14 @@ def load_run(path: Union[str, Path]) -> RunRecord:
     except (OSError, json.JSONDecodeError) as exc:
         raise InputError(f"{file}: cannot read run record: {exc}", hint="the file is damaged; re-run `zoo verify`") from None
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if version != SCHEMA_VERSION:
+    try:
+        data = upgrade(data) if isinstance(data, dict) else data
+    except ValueError:
+        raise InputError(
+            f"{file}: run record schema {version!r} is not one this zoo reads (1 to {SCHEMA_VERSION})",
+            hint="re-run `zoo verify` with this zoo version, or read the record with the zoo that wrote it",
+        ) from None
+    if not isinstance(data, dict):
         raise InputError(f"{file}: run record schema {version!r} is not the supported {SCHEMA_VERSION}", hint="re-run `zoo verify` with this zoo version")
     try:
         return from_json_dict(RunRecord, data)

@@ -176,13 +176,19 @@ def _measure_accuracy(works: list[_Work], request: VerifyRequest, folder: Option
         return {}
     say(f"accuracy: {len(ready)} model(s)")
     outcome = measure_accuracy(
-        [AccuracyEntry(card=w.card, model=w.model) for w in ready if w.model is not None],
+        [AccuracyEntry(card=w.card, model=w.model, checkpoint_sha256=_checkpoint_sha256(w)) for w in ready if w.model is not None],
         request.evaluation or EvalOptions.from_env(),
         folder,
     )
     for work in ready:
         work.measurements.extend(outcome.measurements.get(work.card.name, []))
     return dict(outcome.artifacts)
+
+
+def _checkpoint_sha256(work: _Work) -> Optional[str]:
+    """The verified checkpoint's SHA-256 (the weights measurement's value), to match a baseline."""
+    weights = next((m for m in work.measurements if m.metric == "weights" and m.status == "ok"), None)
+    return weights.value if weights is not None and isinstance(weights.value, str) else None
 
 
 def _weights_reason(work: _Work) -> str:

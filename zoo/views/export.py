@@ -16,7 +16,7 @@ from typing import Any, Optional, Union
 
 from zoo.index.claims import METADATA_FIELDS, RESULT_FIELDS
 from zoo.records import Measurement, Metric, ModelResult, RunRecord, Verdict
-from zoo.views.output import write_atomic
+from zoo.atomic import write_atomic
 
 CSV_COLUMNS = (
     "run_id", "model", "metric", "field", "verdict", "gating", "claimed", "claimed_raw", "measured", "unit",
@@ -108,7 +108,7 @@ def _card_value(measurement: Measurement, kind: str, precision: Optional[float])
     value = measurement.value
     if kind == "percent" and isinstance(value, (int, float)):
         return f"{value:.{max(_decimals(precision), 2)}f}%"
-    if kind == "integer" and isinstance(value, (int, float)):
+    if kind in ("integer", "bytes") and isinstance(value, (int, float)):
         return int(round(value))
     return value
 

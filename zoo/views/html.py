@@ -18,8 +18,9 @@ from zoo import __version__
 from zoo.paths import inside
 from zoo.records import Environment, Metric, RunRecord
 from zoo.views import plots as plotting
+from zoo.views.baseline_rows import baseline_changes
 from zoo.views.history_rows import CHANGE_ORDER, performance_changes
-from zoo.views.output import write_atomic
+from zoo.atomic import write_atomic
 from zoo.views.rows import (
     VERDICT_ORDER,
     ClaimRow,
@@ -71,7 +72,7 @@ def _summaries(runs: Sequence[RunRecord]) -> list[RunSummary]:
         result.append(
             RunSummary(
                 run_id=run.run_id, started=run.started, finished=run.finished, models=len(run.models), counts=counts,
-                shard=run.shard or str(run.options.get("merged_shards") or ""),
+                shard=run.shard or (",".join(run.merge.shards) if run.merge is not None else ""),
                 host=run.environment.hostname, commit=(run.environment.git_commit or "")[:10],
             )
         )
@@ -130,6 +131,7 @@ def render_html(
         changes=performance_changes(runs),
         change_order=CHANGE_ORDER,
         accuracy_rows=_accuracy_rows(view),
+        baseline_rows=baseline_changes(current),
         environment=_environment(current.environment),
         generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,

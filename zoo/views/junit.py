@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Sequence, Union
 
 from zoo.records import ModelResult, RunRecord, Verdict
-from zoo.views.output import write_atomic
+from zoo.atomic import write_atomic
 from zoo.views.rows import format_difference, format_uncertainty, format_value, metric_label
 
 SKIPPED = ("unverified", "waived")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Optional, Sequence, Union
 
 from zoo.records import RunRecord
+from zoo.views.baseline_rows import BaselineChanges, baseline_changes
 from zoo.views.history_rows import CHANGE_ORDER, PerformanceChanges, performance_changes
 from zoo.views.rows import VERDICT_ORDER, ClaimRow, RunView, latest, run_view
 
@@ -18,6 +19,8 @@ CHANGE_MARKS = {"regression": "❌", "improvement": "✅", "unchanged": "➖", "
 GATE_MARKS = {"pass": "✅", "drift": "❌", "error": "⛔", "incomplete": "⚠️"}
 MAX_DETAIL_ROWS = 2000
 """Beyond this many claims the full table is cut (a job summary must stay under 1 MiB)."""
+MAX_CHANGED_ROWS = 1000
+"""Changed images listed in all (the HTML report and the run record hold the rest)."""
 
 
 def _cell(text: object) -> str:
@@ -101,6 +104,11 @@ def render_markdown(
                     [[_cell(m.name)] + [str(m.counts.get(s, 0)) for s in VERDICT_ORDER] + [f"{VERDICT_MARKS.get(m.worst, '')} {m.worst}"]
                      for m in view.models],
                     right=tuple(range(1, len(VERDICT_ORDER) + 1)))
+    evaluated = [m for m in view.models if m.evaluated]
+    if evaluated:
+        lines += ["", "### Weights evaluated", ""]
+        lines += _table(["Model", "File (source, repo@commit, name, SHA-256)"],
+                        [[_cell(m.name), _cell(m.evaluated)] for m in evaluated])
     rows = view.rows
     shown = rows[:MAX_DETAIL_ROWS]
     lines += ["", f"<details><summary>All {len(rows)} claims</summary>", ""]
@@ -108,11 +116,38 @@ def render_markdown(
     if len(rows) > len(shown):
         lines += ["", f"_{len(rows) - len(shown)} more claims are in the HTML report and the CSV export._"]
     lines += ["", "</details>"]
+    paired = baseline_changes(view.run)
+    if paired:
+        lines += [""] + _baseline_changes(paired)
     changes = performance_changes(records)
     if changes is not None:
         lines += [""] + _changes(changes)
     lines += ["", _environment_line(view.run), ""]
     return "\n".join(lines)
+
+
+def _baseline_changes(rows: Sequence[BaselineChanges]) -> list[str]:
+    """Per model: the baseline its top-1/top-5 were paired with, and the images whose top-1 changed."""
+    lines = ["### Changed images against the baseline", ""]
+    for row in rows:
+        if not row.used:
+            lines += [f"- **{_cell(row.model)}**: baseline `{_cell(row.baseline)}` not used: {_cell(row.reason)}"]
+            continue
+        lines += [f"- **{_cell(row.model)}**: paired with `{_cell(row.baseline)}` on {row.images:,} images; "
+                  f"{row.changed_count:,} changed top-1 ({row.gained} gained, {row.lost} lost)"]
+    budget = MAX_CHANGED_ROWS
+    for row in [row for row in rows if row.used and row.changed]:
+        shown = row.changed[:budget]
+        budget -= len(shown)
+        lines += ["", f"<details><summary>{_cell(row.model)}: {row.changed_count:,} changed images</summary>", ""]
+        if shown:
+            lines += _table(["Image", "Label", "Baseline top-1", "New top-1"],
+                            [[_cell(c.name), str(c.label), str(c.baseline_top1), str(c.new_top1)] for c in shown],
+                            right=(1, 2, 3))
+        if row.changed_count > len(shown):
+            lines += ["", f"_{row.changed_count - len(shown):,} more are in the HTML report and the run record._"]
+        lines += ["", "</details>"]
+    return lines
 
 
 def _changes(changes: PerformanceChanges) -> list[str]:
@@ -154,7 +189,7 @@ def _header(view: RunView, title: str) -> list[str]:
         f"Gating metrics: {', '.join(view.gating_metrics) or 'none'}.",
         "",
         f"Run {_code(run.run_id)} · {_cell(run.started)} → {_cell(run.finished)}"
-        + (f" · shards {_cell(run.options['merged_shards'])}" if run.options.get("merged_shards") else "")
+        + (f" · shards {_cell(','.join(run.merge.shards))}" if run.merge is not None else "")
         + (f" · shard {_cell(run.shard)}" if run.shard else ""),
     ]
     if view.missing_shards:

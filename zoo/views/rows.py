@@ -290,6 +290,8 @@ class ModelView:
     rows: list[ClaimRow]
     measurements: list[MeasurementRow]
     counts: dict[str, int]
+    evaluated: str = ""
+    """The weights file this run checked and loaded (source, repo@commit, name, SHA-256), "" if none."""
 
     @property
     def worst(self) -> str:
@@ -344,16 +346,14 @@ class RunView:
 
 
 def _judged_alternative(verdict: Verdict) -> Optional[Alternative]:
-    """The alternative reading the verdict was judged by, if it was not the primary value."""
-    claim, measurement = verdict.claim, verdict.measurement
-    if claim is None or measurement is None or not measurement.alternatives or verdict.difference is None:
+    """The alternative reading the verdict was judged by (``Verdict.convention``), if it was
+    not the primary value."""
+    measurement = verdict.measurement
+    if measurement is None or verdict.convention is None:
         return None
-    if not isinstance(claim.value, (int, float)) or isinstance(claim.value, bool):
-        return None
-    judged = float(claim.value) + verdict.difference
-    best = min(measurement.alternatives, key=lambda alt: abs(alt.value - judged))
+    best = next((alt for alt in measurement.alternatives if alt.convention == verdict.convention), None)
     primary = measurement.value
-    if isinstance(primary, (int, float)) and abs(float(primary) - judged) <= abs(best.value - judged):
+    if best is None or (isinstance(primary, (int, float)) and float(primary) == best.value):
         return None
     return best
 
@@ -378,6 +378,15 @@ def _claim_row(verdict: Verdict, link_template: Optional[str], out_dir: Optional
             # show the figure it was judged by, and the primary one beside it.
             measured = format_value(judged.value, unit)
             note = f"primary reading {format_value(measurement.value, unit)}"
+    uncertainty = format_uncertainty(measurement.uncertainty, unit) if measurement else ""
+    paired = measurement.paired if measurement is not None and measurement.status == "ok" else None
+    if paired is not None and paired.used and paired.low is not None and paired.high is not None:
+        # Judged paired with a baseline: show the full-set estimate it was judged by.
+        measured = format_value(paired.value, unit)
+        note = f"paired full-set estimate; this subset alone: {format_value(measurement.value, unit)}"
+        uncertainty = format_uncertainty(
+            Uncertainty(f"tango-{paired.level * 100:g}-paired", paired.low, paired.high, paired.level), unit
+        )
     waiver = ""
     if verdict.waiver is not None:
         waiver = f"{verdict.waiver.reason} (until {verdict.waiver.expires})"
@@ -394,7 +403,7 @@ def _claim_row(verdict: Verdict, link_template: Optional[str], out_dir: Optional
         difference=format_difference(verdict.difference, unit),
         relative=format_relative(verdict.relative_difference),
         tolerance=format_tolerance(verdict.tolerance, claim.value if claim else None, unit),
-        uncertainty=format_uncertainty(measurement.uncertainty, unit) if measurement else "",
+        uncertainty=uncertainty,
         measured_note=note,
         source=claim.source if claim else None,
         source_href=source_href(claim.source, link_template, out_dir) if claim else "",
@@ -424,6 +433,18 @@ def _measurement_row(measurement: Measurement) -> MeasurementRow:
     )
 
 
+def evaluated_file(result: ModelResult) -> str:
+    """Which weights file the run checked: "hub timm/x@<commit> model.safetensors, sha256 ..." ("" if none)."""
+    weights = result.measurement("weights")
+    if weights is None or not isinstance(weights.value, str) or not weights.value:
+        return ""
+    c = weights.conditions
+    if c.get("hub_repo"):  # the Hub file was loaded (its hash is hub_sha256 when the card's file was also checked)
+        where = f"Hugging Face Hub {c.get('hub_repo')}@{c.get('hub_commit')} {c.get('hub_file')}"
+        return f"{where}, sha256 {c.get('hub_sha256') or weights.value}"
+    return f"{c.get('source') or 'file'}: {c.get('file_name') or '?'}, sha256 {weights.value}"
+
+
 def _model_view(result: ModelResult, link_template: Optional[str], out_dir: Optional[Path], requested: set[str]) -> ModelView:
     verdicts = sorted(result.verdicts, key=lambda v: metric_sort_key(v.metric))
     rows = [_claim_row(v, link_template, out_dir, requested) for v in verdicts]
@@ -436,6 +457,7 @@ def _model_view(result: ModelResult, link_template: Optional[str], out_dir: Opti
         rows=rows,
         measurements=[_measurement_row(m) for m in measurements],
         counts=dict(Counter(row.status for row in rows)),
+        evaluated=evaluated_file(result),
     )
 
 
@@ -455,8 +477,11 @@ def run_view(run: RunRecord, *, link_template: Optional[str] = None, out_dir: Op
     counts: Counter[str] = Counter()
     for model in models:
         counts.update(model.counts)
-    configured = run.options.get("gate_metrics")
-    gating_set = {m.strip() for m in str(configured).split(",") if m.strip()} if configured else set()
+    if run.gate is not None:
+        gating_set = set(run.gate.gate_metrics)
+    else:  # the run's own --gate-metrics, as given
+        configured = run.options.get("gate_metrics")
+        gating_set = {m.strip() for m in str(configured).split(",") if m.strip()} if configured else set()
     gating = sorted(gating_set | {v.metric for v in run.verdicts() if v.gating}, key=metric_sort_key)
     return RunView(
         run=run,

@@ -23,13 +23,13 @@ import json
 import logging
 import os
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Optional
 
 import filelock
 
+from zoo.atomic import write_atomic
 from zoo.paths import UnsafePathError, inside, unsafe_name_reason
 from zoo.weights.errors import CacheError, NoSpaceError
 from zoo.weights.integrity import BackgroundHasher, hash_prefix_from_name, hash_stream, human_bytes
@@ -317,17 +317,4 @@ def _open_regular(path: Path, *, truncate: bool) -> BinaryIO:
 _fdopen = os.fdopen  # a seam for tests that simulate a full disk under the buffered file
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a small file via a temporary file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-__all__ = ["CacheEntry", "PartialFile", "STATE_DIR", "no_space_error", "write_atomic"]
+__all__ = ["CacheEntry", "PartialFile", "STATE_DIR", "no_space_error"]

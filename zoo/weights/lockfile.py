@@ -11,22 +11,28 @@ YAML, keyed by weights file name, sorted, so a change reads well in a diff::
         size: 14202571
         models: [mobilenetv2_100]
         url: https://github.com/.../mobilenetv2_100_ra-b33bc2c4.pth
+      timm/mobilenetv2_100.ra_in1k/model.safetensors:     # a Hub file: ORG/NAME/FILE
+        sha256: ...
+        size: 14220608
+        models: [mobilenetv2_100]
+        repo: timm/mobilenetv2_100.ra_in1k
+        commit: 0123...(40 hex)
+        file: model.safetensors
 
 A second file of the same name from another URL (a name with no hash in it, as in
-``.../a/model.pth`` and ``.../b/model.pth``) is keyed by its URL, with ``file:`` giving its name.
+``.../a/model.pth`` and ``.../b/model.pth``) is keyed by its URL, with ``name:`` giving its name.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 import yaml
 
+from zoo.atomic import write_atomic
 from zoo.errors import InputError
 from zoo.index.located_yaml import load_located
 from zoo.records import SourceRef
@@ -34,6 +40,7 @@ from zoo.weights.integrity import hash_prefix_from_name
 
 LOCK_VERSION = 1
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _HEADER = """\
 # zoo weights lock: SHA-256 and size of every verified weights file, by file name.
 # Written by `zoo lock` (trust on first use); every later fetch is checked against it.
@@ -50,6 +57,10 @@ class LockEntry:
     size: int
     models: tuple[str, ...] = ()
     url: str = ""
+    repo: str = ""
+    """Hub files only: the repo, the pinned commit and the file's path in the repo."""
+    commit: str = ""
+    file: str = ""
     key: str = ""
     """The entry's key in the file: the file name, or the URL when another source's file
     of the same name (with no hash in it) holds the name already."""
@@ -81,42 +92,35 @@ class WeightsLock:
             return entry
         return None
 
-    def pin(self, file_name: str, sha256: str, size: int, *, model: str, url: str = "") -> LockEntry:
+    def pin(self, file_name: str, sha256: str, size: int, *, model: str, url: str = "",
+            repo: str = "", commit: str = "", file: str = "") -> LockEntry:
         """Record (or update) a file; the model joins the entry's model list."""
-        old = self.get(file_name, url or None)
+        old = self.get(file_name, None if commit else url or None)  # a Hub entry is keyed by repo/file
         if old is not None:
             key = old.key
-        elif file_name in self.entries and url:
+        elif file_name in self.entries and url and not commit:
             key = url  # the name is another source's file
         else:
             key = file_name
         models = set(old.models) if old else set()
         models.add(model)
-        entry = LockEntry(file_name, sha256, size, tuple(sorted(models)), url or (old.url if old else ""), key)
+        entry = LockEntry(file_name, sha256, size, tuple(sorted(models)), url or (old.url if old else ""),
+                          repo, commit, file, key)
         self.entries[key] = entry
         return entry
 
     def save(self) -> None:
-        """Write the lock file via a temporary file and ``os.replace`` (never half-written)."""
+        """Write the lock file atomically (:func:`zoo.atomic.write_atomic`: never half-written)."""
         files = {
-            key: {**({"file": e.file_name} if key != e.file_name else {}),
-                  "sha256": e.sha256, "size": e.size, "models": list(e.models), "url": e.url}
+            key: {**({"name": e.file_name} if key != e.file_name else {}),
+                  "sha256": e.sha256, "size": e.size, "models": list(e.models), "url": e.url,
+                  **({"repo": e.repo, "commit": e.commit, "file": e.file} if e.commit else {})}
             for key, e in sorted(self.entries.items())
         }
         text = _HEADER + yaml.safe_dump(
             {"version": LOCK_VERSION, "files": files}, sort_keys=False, default_flow_style=None, width=1000
         )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, text)
         self.exists = True
 
 
@@ -176,8 +180,16 @@ def _entry(path: Path, text: str, name: str, raw: Any) -> LockEntry:
     models = raw.get("models") or []
     if isinstance(models, str):
         models = [models]
-    file_name = str(raw.get("file") or name)
-    return LockEntry(file_name, sha, size, tuple(str(m) for m in models), str(raw.get("url") or ""), name)
+    commit = str(raw.get("commit") or "").lower()
+    if commit and not (_COMMIT.match(commit) and raw.get("repo") and raw.get("file")):
+        raise InputError(
+            f"{name}: a Hub entry needs repo, file and a 40-hex commit, got commit {raw.get('commit')!r}",
+            source=where, field="commit", hint=hint,
+        )
+    file_name = str(raw.get("name") or name)
+    return LockEntry(file_name, sha, size, tuple(str(m) for m in models), str(raw.get("url") or ""),
+                     str(raw.get("repo") or "") if commit else "", commit, str(raw.get("file") or "") if commit else "",
+                     name)
 
 
 def _line_of(text: str, key: str) -> int:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Optional
 
+from zoo.flags import option
+
 DEFAULT_LOCK_PATH = Path("metadata") / "weights.lock"
+WEIGHTS_SOURCES = ("card", "hub", "auto")
+"""card: the card's URL (after the cache and mirrors); hub: the Hugging Face Hub; auto: card, then Hub."""
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -83,15 +87,53 @@ class FetchOptions:
         options = FetchOptions.from_env(offline=True, mirrors=("/srv/weights",))
     """
 
-    cache_dir: Path
+    cache_dir: Path = option(
+        flag="--cache-dir",
+        env=("ZOO_CACHE", "TORCH_HOME"),
+        env_text="ZOO_CACHE",
+        kind="dir",
+        default_text="$TORCH_HOME/hub/checkpoints",
+        help="Weights cache folder.",
+    )
     """Where verified files live, by file name."""
-    mirrors: tuple[str, ...] = ()
+    mirrors: tuple[str, ...] = option(
+        (),
+        flag="--mirror",
+        param="mirrors",
+        env="ZOO_MIRROR",
+        env_text="ZOO_MIRROR, comma-separated",
+        kind="mirror",
+        multiple=True,
+        default_text="",
+        help="Base URL or folder holding weights files by name, tried before the card's URL (repeatable).",
+    )
     """Base URLs or local folders tried before the card's URL, looked up by file name."""
-    offline: bool = False
+    offline: bool = option(
+        False,
+        flag="--offline",
+        off="--online",
+        env=("ZOO_OFFLINE", "HF_HUB_OFFLINE"),
+        env_text="ZOO_OFFLINE=1 or HF_HUB_OFFLINE=1",
+        default_text="",
+        help="Use only the cache and mirrors, never the card's URL.",
+    )
     """Use the cache and mirrors only; never the card's URL."""
-    local_files: Mapping[str, Path] = field(default_factory=dict)
+    local_files: Mapping[str, Path] = option(
+        flag="--weights",
+        param="local_weights",
+        kind="model=path",
+        multiple=True,
+        default_factory=dict,
+        help="Use a local checkpoint for one model, checked like a download (repeatable).",
+    )
     """Model name -> a local checkpoint used in place of the card's file (checked the same way)."""
-    lock_path: Optional[Path] = DEFAULT_LOCK_PATH
+    lock_path: Optional[Path] = option(
+        DEFAULT_LOCK_PATH,
+        flag="--lock-file",
+        env="ZOO_LOCK",
+        kind="path",
+        help="Lock file pinning SHA-256 and size per weights file.",
+    )
     """The lock file pinning SHA-256 and size per file; ``None`` ignores it."""
     progress: bool = True
     """Show a byte progress bar on stderr."""
@@ -110,10 +152,40 @@ class FetchOptions:
     """Bytes read from the network per step."""
     lock_timeout: Optional[float] = None
     """Seconds to wait for another process fetching the same file; ``None`` waits for ever."""
-    min_rate: float = 10240.0
+    source: str = option(
+        "card",
+        flag="--weights-source",
+        aliases=("--source",),
+        env="ZOO_WEIGHTS_SOURCE",
+        choices=WEIGHTS_SOURCES,
+        help="card: the card's URL (after cache and mirrors); hub: the Hugging Face Hub file timm "
+        "loads, verified by the Hub's SHA-256; auto: card, then Hub.",
+    )
+    """Where weights come from: one of :data:`WEIGHTS_SOURCES` (zoo.weights.select)."""
+    hub_repos: Mapping[str, str] = option(
+        flag="--hub-repo",
+        param="hub_repos",
+        kind="model=repo",
+        multiple=True,
+        default_factory=dict,
+        help="The Hub repo of one model, over the card's `Weights Hub:` key and timm's pretrained config (repeatable).",
+    )
+    """Model name -> ``ORG/NAME[@REV]`` on the Hub, over the card's key and timm's config."""
+    min_rate: float = option(
+        10240.0,
+        flag="--min-rate",
+        env="ZOO_MIN_RATE",
+        kind="float",
+        minimum=0,
+        metavar="BYTES/S",
+        help="Stall rule: a download slower than this over --stall-seconds is retried (resuming), then given up; 0 turns it off.",
+    )
     """The stall rule: a transfer slower than this many bytes/s over ``stall_seconds`` is
     stalled, and retried (resuming) like a dropped connection. 0 turns the rule off."""
-    stall_seconds: float = 60.0
+    stall_seconds: float = option(
+        60.0, flag="--stall-seconds", env="ZOO_STALL_SECONDS", kind="float", minimum=0, metavar="S",
+        help="The stall rule's window in seconds.",
+    )
     """The window of the stall rule, in seconds."""
     progress_lines: bool = False
     """Print a progress line every ``progress_interval`` seconds (when stderr is no terminal)."""
@@ -128,6 +200,9 @@ class FetchOptions:
             MappingProxyType({k: Path(v) for k, v in dict(self.local_files).items()}),
         )
         object.__setattr__(self, "mirrors", tuple(self.mirrors))
+        object.__setattr__(self, "hub_repos", MappingProxyType(dict(self.hub_repos)))
+        if self.source not in WEIGHTS_SOURCES:
+            raise ValueError(f"weights source {self.source!r} is not one of {', '.join(WEIGHTS_SOURCES)}")
         if self.lock_path is not None:
             object.__setattr__(self, "lock_path", Path(self.lock_path))
 
@@ -137,7 +212,7 @@ class FetchOptions:
 
         ``ZOO_CACHE`` (else ``$TORCH_HOME/hub/checkpoints``), ``ZOO_MIRROR``,
         ``ZOO_OFFLINE=1`` or ``HF_HUB_OFFLINE=1``, ``ZOO_LOCK`` (lock file path),
-        ``ZOO_MIN_RATE`` and ``ZOO_STALL_SECONDS`` (the stall rule).
+        ``ZOO_WEIGHTS_SOURCE`` (card, hub or auto), ``ZOO_MIN_RATE`` and ``ZOO_STALL_SECONDS`` (the stall rule).
         Progress bars are on when stderr is a terminal (``ZOO_PROGRESS=0/1`` decides otherwise);
         piped, a progress line is printed every ``progress_interval`` seconds instead.
         """
@@ -152,12 +227,21 @@ class FetchOptions:
             "lock_path": Path(os.environ["ZOO_LOCK"]) if os.environ.get("ZOO_LOCK") else DEFAULT_LOCK_PATH,
             "progress": env_flag("ZOO_PROGRESS") if os.environ.get("ZOO_PROGRESS") else sys.stderr.isatty(),
             "progress_lines": not os.environ.get("ZOO_PROGRESS") and not sys.stderr.isatty(),
+            "source": os.environ.get("ZOO_WEIGHTS_SOURCE", "").strip().lower() or "card",
         }
         for name, variable in (("min_rate", "ZOO_MIN_RATE"), ("stall_seconds", "ZOO_STALL_SECONDS")):
             if os.environ.get(variable, "").strip():
                 values[name] = env_number(variable)
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if values["source"] not in WEIGHTS_SOURCES:
+            from zoo.errors import InputError
+
+            raise InputError(
+                f"weights source {values['source']!r} (from ZOO_WEIGHTS_SOURCE or --weights-source) is not one of "
+                f"{', '.join(WEIGHTS_SOURCES)}",
+                hint="use card, hub or auto",
+            )
         return cls(**values)
 
 
-__all__ = ["DEFAULT_LOCK_PATH", "FetchOptions", "default_cache_dir", "env_flag", "is_url", "parse_mirrors"]
+__all__ = ["DEFAULT_LOCK_PATH", "WEIGHTS_SOURCES", "FetchOptions", "default_cache_dir", "env_flag", "is_url", "parse_mirrors"]

@@ -13,7 +13,7 @@ import logging
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 from urllib.parse import unquote, urlparse
 
 import requests
@@ -33,6 +33,9 @@ from zoo.weights.errors import (
 from zoo.weights.integrity import Expectation, hash_file
 from zoo.weights.lockfile import WeightsLock, load_lock
 from zoo.weights.options import FetchOptions, is_url, mirror_folder
+
+if TYPE_CHECKING:
+    from zoo.weights.hub import HubFile
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +102,8 @@ class FetchResult:
     """"pinned" (matched the lock file), "unpinned" (not in it), "no lock file", "lock off"."""
     url: Optional[str] = None
     notes: tuple[str, ...] = ()
+    hub: Optional["HubFile"] = None
+    """The Hub file (repo, commit, file, hash) when the Hugging Face Hub served it (zoo.weights.hub)."""
 
 
 def fetch_weights(

@@ -17,7 +17,7 @@ Which problems stop the run and which stay with one model:
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
@@ -42,7 +42,9 @@ from zoo.measure.accuracy.options import NO_DATA_REASON, EvalOptions
 from zoo.runs.predictions import ARTIFACT_NAME, PREDICTIONS_FILE, ImagePredictions, write_predictions
 from zoo.measure.accuracy.stats import proportion_interval
 from zoo.measure.accuracy.transforms import EvalTransform, eval_transform
-from zoo.records import Measurement, Metric, ModelCard, Scalar, Uncertainty
+from zoo.judge.paired import pair_predictions, refused as refused_baseline
+from zoo.records import Measurement, Metric, ModelCard, PairedEstimate, Scalar, Uncertainty
+from zoo.runs.baselines import Baseline, find_baseline, mismatch as baseline_mismatch
 
 METRICS = (Metric.TOP1.value, Metric.TOP5.value)
 
@@ -53,6 +55,8 @@ class AccuracyEntry:
 
     card: ModelCard
     model: torch.nn.Module
+    checkpoint_sha256: Optional[str] = None
+    """The loaded checkpoint's SHA-256, to match a stored baseline."""
 
 
 @dataclass(frozen=True)
@@ -95,11 +99,9 @@ def measure_accuracy(
     for note in report.notes():
         say(f"accuracy data: {note}")
 
-    positions = (
-        stratified_subset(dataset.names, dataset.labels, options.limit, options.seed)
-        if options.limit
-        else np.arange(len(dataset))
-    )
+    prepared = {entry.card.name: _prepare_transform(entry) for entry in entries}
+    pairing = _baselines(entries, prepared, report, options, dataset.names)
+    positions = _positions(dataset, options, [b for b in pairing.values() if not isinstance(b, PairedEstimate)])
     population = _population(options, report, len(positions))
     settings = LoopSettings(
         batch_size=options.batch_size,
@@ -109,17 +111,16 @@ def measure_accuracy(
         channels_last=options.channels_last,
         progress=options.progress and context.is_main,
     )
-    scored = _Scoring(dataset, report, positions, population, options, settings, context)
+    scored = _Scoring(dataset, report, positions, population, options, settings, context, pairing)
 
     measurements: dict[str, list[Measurement]] = {}
     transforms: dict[str, str] = {}
     groups: dict[tuple, list[tuple[AccuracyEntry, EvalTransform]]] = {}
     for entry in entries:
         name = entry.card.name
-        try:
-            transform = eval_transform(entry.card, entry.model)
-        except InputError as exc:
-            measurements[name] = _both(Measurement.failed, str(exc))
+        transform = prepared[name]
+        if isinstance(transform, InputError):
+            measurements[name] = _both(Measurement.failed, str(transform))
             continue
         transforms[name] = transform.description
         problem = class_count_problem(report, model_num_classes(entry.model))
@@ -167,7 +168,9 @@ class _Scoring:
         options: EvalOptions,
         settings: LoopSettings,
         context: distributed.DistContext,
+        pairing: Optional[dict[str, "Baseline | PairedEstimate"]] = None,
     ) -> None:
+        self.pairing = pairing or {}
         self.dataset = dataset
         self.report = report
         self.positions = positions
@@ -267,11 +270,79 @@ class _Scoring:
                     notes=list(notes),
                 )
             )
-        return result
+        return self._paired(prediction, result)
+
+    def _paired(self, prediction: ImagePredictions, result: list[Measurement]) -> list[Measurement]:
+        """Attach the paired estimate (or why the baseline was refused) to top-1 and top-5."""
+        found = self.pairing.get(prediction.model)
+        if found is None:
+            return result
+        if isinstance(found, PairedEstimate):
+            return [replace(m, paired=found) for m in result]
+        top1, top5 = pair_predictions(prediction, found)
+        return [replace(result[0], paired=top1), replace(result[1], paired=top5)]
+
+
+def _prepare_transform(entry: AccuracyEntry) -> "EvalTransform | InputError":
+    try:
+        return eval_transform(entry.card, entry.model)
+    except InputError as exc:
+        return exc
+
+
+def _baselines(
+    entries: Sequence[AccuracyEntry],
+    transforms: dict[str, "EvalTransform | InputError"],
+    report: DatasetReport,
+    options: EvalOptions,
+    dataset_names: tuple[str, ...],
+) -> dict[str, "Baseline | PairedEstimate"]:
+    """Per model: the stored baseline that matches this run, or why the one found does not."""
+    if not options.baselines:
+        return {}
+    folder = Path(options.baselines)
+    found: dict[str, Baseline | PairedEstimate] = {}
+    for entry in entries:
+        name = entry.card.name
+        try:
+            baseline = find_baseline(folder, name)
+        except InputError as exc:
+            found[name] = refused_baseline(f"{name}.parquet", str(exc))
+            continue
+        transform = transforms.get(name)
+        if baseline is None or not isinstance(transform, EvalTransform):
+            continue
+        why = baseline_mismatch(
+            baseline.info, model=name, checkpoint=entry.checkpoint_sha256, transform=transform.description,
+            fingerprint=report.fingerprint,
+        )
+        if why is None and isinstance(options.population, int) and options.population != baseline.info.population:
+            why = f"population differs (baseline {baseline.info.population:,}, --population {options.population:,})"
+        if why is None and baseline.predictions.names == dataset_names:
+            # Share the dataset's names (a zoo holds hundreds of 50,000-name baselines).
+            baseline = replace(baseline, predictions=replace(baseline.predictions, names=dataset_names))
+        found[name] = baseline if why is None else refused_baseline(baseline.name, why)
+    return found
+
+
+def _positions(dataset: EvalDataset, options: EvalOptions, baselines: Sequence[Baseline]) -> np.ndarray:
+    """The images to score: all, or the --limit stratified subset, drawn among the images every
+    matching baseline holds (so each scored image is paired)."""
+    candidates = np.arange(len(dataset))
+    if baselines and any(b.predictions.names is not dataset.names for b in baselines):
+        held = set.intersection(*(set(b.predictions.names) for b in baselines))
+        candidates = np.asarray([i for i, name in enumerate(dataset.names) if name in held], dtype=np.int64)
+    if not options.limit:
+        return candidates
+    names = [dataset.names[i] for i in candidates.tolist()]
+    chosen = stratified_subset(names, np.asarray(dataset.labels)[candidates], options.limit, options.seed)
+    return candidates[chosen]
 
 
 def _population(options: EvalOptions, report: DatasetReport, scored: int) -> Optional[int]:
-    if options.population is not None:
+    if options.population == "all":
+        return report.images
+    if isinstance(options.population, int):
         if options.population < scored:
             raise InputError(
                 f"population {options.population:,} is smaller than the {scored:,} images scored",

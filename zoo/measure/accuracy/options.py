@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields, replace
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import torch
 
 from zoo.errors import InputError
+from zoo.flags import option
+from zoo.runs.baselines import DEFAULT_DIR as DEFAULT_BASELINES
 from zoo.measure.accuracy.stats import METHODS
 
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -29,30 +31,100 @@ def default_workers() -> int:
 class EvalOptions:
     """Options of an accuracy evaluation; :meth:`from_env` fills them from the environment."""
 
-    data: Optional[str] = None
+    data: Optional[str] = option(
+        None,
+        flag="--data",
+        env=ENV_DATA,
+        metavar="FOLDER|FILE|hf:ORG/NAME[:SPLIT]",
+        help="ImageNet validation data: a class-folder or flat folder, a parquet file or "
+        "dataset folder, a Hugging Face Hub dataset (hf:ILSVRC/imagenet-1k, or imagenet-1k).",
+    )
     """--data / $ZOO_IMAGENET: a folder, a parquet file or dataset folder, ``hf:ORG/NAME[:SPLIT]``, ``imagenet-1k``."""
-    labels: Optional[str] = None
+    labels: Optional[str] = option(
+        None,
+        flag="--data-labels",
+        env=ENV_LABELS,
+        kind="file",
+        help="Labels for a flat folder: LOC_val_solution.csv, ILSVRC2012_validation_ground_truth.txt "
+        "(with the devkit's meta.mat beside it) or 'NAME LABEL' lines.",
+    )
     """--data-labels / $ZOO_IMAGENET_LABELS: labels file for a flat image folder."""
-    limit: Optional[int] = None
+    limit: Optional[int] = option(
+        None,
+        flag="--limit",
+        env=ENV_LIMIT,
+        minimum=1,
+        default_text="every image",
+        help="Score a deterministic class-stratified subset of N images.",
+    )
     """--limit / $ZOO_EVAL_LIMIT: score a class-stratified subset of this many images."""
-    seed: int = 0
+    seed: int = option(0, flag="--subset-seed", help="Which stratified subset --limit takes.")
     """Which stratified subset --limit takes (recorded; the same seed gives the same images)."""
-    batch_size: int = DEFAULT_BATCH_SIZE
-    workers: int = -1
+    batch_size: int = option(
+        DEFAULT_BATCH_SIZE,
+        flag="--eval-batch-size",
+        minimum=1,
+        help="Images per forward pass; results do not depend on it.",
+    )
+    workers: int = option(
+        -1,
+        flag="--workers",
+        env=ENV_WORKERS,
+        minimum=0,
+        default_text="cores, at most 8",
+        help="Decoding processes (0: in the main process).",
+    )
     """Decoding processes; -1 means :func:`default_workers`, 0 decodes in the main process."""
-    device: str = "auto"
+    device: str = option(
+        "auto",
+        flag="--eval-device",
+        kind="device",
+        default_text="--device if given, else auto",
+        help="Where to score: auto, cpu, cuda, cuda:N.",
+    )
     """"auto" (CUDA when available), "cpu", "cuda" or "cuda:N"."""
-    amp: Optional[str] = None
+    amp: Optional[str] = option(
+        None,
+        flag="--amp",
+        choices=tuple(sorted(AMP_DTYPES)),
+        default_text="fp32",
+        help="Autocast the forward pass to bf16 or fp16 (fp16 needs CUDA).",
+    )
     """None (fp32), "bf16" or "fp16": autocast for the forward pass."""
-    channels_last: bool = False
+    channels_last: bool = option(
+        False,
+        flag="--eval-channels-last",
+        default_text="--channels-last if given, else off",
+        help="NHWC memory format when scoring.",
+    )
     progress: bool = True
-    interval: str = "wilson"
+    interval: str = option(
+        "wilson", flag="--interval", choices=METHODS, help="Confidence interval for top-1/top-5 (95%)."
+    )
     """"wilson" or "clopper-pearson"."""
     level: float = 0.95
-    population: Optional[int] = None
-    """Images in the population the data samples, for the finite-population correction.
-    None: 50,000 when the dataset is the complete ImageNet validation set, otherwise
-    no correction (the data is treated as a sample of an unbounded population)."""
+    population: Union[int, str, None] = option(
+        None,
+        flag="--population",
+        kind="population",
+        metavar="N|all",
+        default_text="50,000 for the complete ImageNet val, else none",
+        help="Images the accuracy claims are about, for the finite-population correction; 'all': the "
+        "data given is the whole population.",
+    )
+    """--population: images in the population the data samples, for the finite-population
+    correction; "all": the data given is the whole population. None: 50,000 when the
+    dataset is the complete ImageNet validation set, otherwise no correction (the data is
+    treated as a sample of an unbounded population)."""
+    baselines: Optional[str] = option(
+        None,
+        flag="--baselines",
+        metavar="DIR|none",
+        default_text=f"{DEFAULT_BASELINES} when it exists",
+        help="Stored baselines (zoo baseline save) to pair top-1/top-5 with; --limit then draws among their images.",
+    )
+    """--baselines: folder of stored baselines (zoo.runs.baselines) to pair top-1/top-5 with;
+    None: none. With a matching baseline, --limit draws its subset among the baseline's images."""
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 1:
@@ -65,7 +137,9 @@ class EvalOptions:
             raise InputError(f"--interval must be one of {', '.join(METHODS)}, got {self.interval!r}")
         if not 0 < self.level < 1:
             raise InputError(f"confidence level must lie in (0, 1), got {self.level}")
-        if self.population is not None and self.population < 1:
+        if isinstance(self.population, str) and self.population != "all":
+            raise InputError(f"--population must be a number of images or 'all', got {self.population!r}")
+        if isinstance(self.population, int) and self.population < 1:
             raise InputError(f"population must be a positive number of images, got {self.population}")
 
     @classmethod

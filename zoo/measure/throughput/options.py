@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, Mapping, Optional
 
 from zoo.errors import InputError
+from zoo.flags import env_vars, option
 
 DEVICES = ("auto", "cpu", "cuda")
 """Device choices; ``cuda:N`` is accepted too."""
@@ -33,52 +34,73 @@ DEFAULT_CPU_WARMUP_ITERS = 3
 
 _DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
-ENV_VARS: dict[str, str] = {
-    "device": "ZOO_DEVICE",
-    "dtype": "ZOO_DTYPE",
-    "channels_last": "ZOO_CHANNELS_LAST",
-    "compile": "ZOO_COMPILE",
-    "compile_mode": "ZOO_COMPILE_MODE",
-    "compile_backend": "ZOO_COMPILE_BACKEND",
-    "threads": "ZOO_THREADS",
-    "batch_size": "ZOO_BATCH_SIZE",
-    "warmup_iters": "ZOO_BENCH_WARMUP_ITERS",
-    "warmup_seconds": "ZOO_BENCH_WARMUP_SECONDS",
-    "rounds": "ZOO_BENCH_ROUNDS",
-    "round_seconds": "ZOO_BENCH_ROUND_SECONDS",
-}
-"""The environment variable read by :meth:`BenchOptions.from_env` for each option."""
-
 
 @dataclass(frozen=True)
 class BenchOptions:
     """Options of one throughput/latency measurement (see module doc for an example)."""
 
-    device: str = "auto"
+    device: str = option(
+        "auto",
+        flag="--device",
+        env="ZOO_DEVICE",
+        kind="device",
+        metavar="[auto|cpu|cuda|cuda:N]",
+        help="Where to time: auto (CUDA if available), cpu, cuda, cuda:N.",
+    )
     """auto (CUDA when available, else CPU), cpu, cuda or cuda:N."""
-    dtype: str = "fp32"
+    dtype: str = option("fp32", flag="--dtype", env="ZOO_DTYPE", choices=DTYPES, help="fp32, or bf16/fp16 autocast (AMP).")
     """fp32, or bf16/fp16 autocast (AMP)."""
-    channels_last: bool = False
+    channels_last: bool = option(
+        False, flag="--channels-last", env="ZOO_CHANNELS_LAST", help="NHWC memory format for model and input."
+    )
     """Run model and input in NHWC memory format."""
-    compile: bool = False
+    compile: bool = option(
+        False,
+        flag="--compile",
+        env="ZOO_COMPILE",
+        help="torch.compile the model (compilation happens in warm-up, outside the figure).",
+    )
     """Wrap the model in ``torch.compile`` (compilation happens in warm-up)."""
-    compile_mode: Optional[str] = None
+    compile_mode: Optional[str] = option(
+        None, flag="--compile-mode", env="ZOO_COMPILE_MODE", choices=COMPILE_MODES, help="torch.compile mode.",
+        default_text="torch's",
+    )
     """``torch.compile`` mode; None is torch's default."""
-    compile_backend: str = "inductor"
+    compile_backend: str = option("inductor", env="ZOO_COMPILE_BACKEND")
     """``torch.compile`` backend ("eager" compiles the graph capture only; for tests)."""
-    threads: Optional[int] = None
+    threads: Optional[int] = option(
+        None,
+        flag="--threads",
+        env="ZOO_THREADS",
+        minimum=1,
+        default_text="torch's",
+        help="CPU threads for torch (restored afterwards).",
+    )
     """CPU threads for intra-op work (``torch.set_num_threads``); None leaves torch's."""
-    batch_size: Optional[int] = None
+    batch_size: Optional[int] = option(
+        None,
+        flag="--batch-size",
+        env="ZOO_BATCH_SIZE",
+        minimum=1,
+        default_text=f"{DEFAULT_GPU_BATCH_SIZE} on GPU, {DEFAULT_CPU_BATCH_SIZE} on CPU",
+        help="Throughput batch; halves on out-of-memory and records the batch used.",
+    )
     """Throughput batch; None is 256 on GPU, 32 on CPU."""
     latency_batch_size: int = 1
-    warmup_iters: Optional[int] = None
+    warmup_iters: Optional[int] = option(None, env="ZOO_BENCH_WARMUP_ITERS")
     """Minimum warm-up iterations (at least 1: the first call also compiles); None is 10 on
     GPU, 3 on CPU."""
-    warmup_seconds: float = 1.0
+    warmup_seconds: float = option(1.0, env="ZOO_BENCH_WARMUP_SECONDS")
     """Minimum warm-up time (clocks ramp up, allocators grow), on top of warmup_iters."""
-    rounds: int = 5
+    rounds: int = option(
+        5,
+        flag="--rounds",
+        env="ZOO_BENCH_ROUNDS",
+        minimum=1,
+        help="Timed rounds; the figure is their median, with IQR and min/max.",
+    )
     """Timed rounds; the figure is their median, the spread their IQR and min/max."""
-    round_seconds: float = 1.0
+    round_seconds: float = option(1.0, env="ZOO_BENCH_ROUND_SECONDS")
     """Target length of one timed round; the iteration count is set from warm-up."""
     latency_min_iters: int = 10
     """Minimum batch-1 iterations per latency round."""
@@ -165,6 +187,10 @@ class BenchOptions:
     def with_(self, **changes: Any) -> "BenchOptions":
         """A copy with ``changes`` (validated again)."""
         return replace(self, **changes)
+
+
+ENV_VARS: dict[str, str] = env_vars(BenchOptions)
+"""The environment variable read by :meth:`BenchOptions.from_env` for each option (declared on its field)."""
 
 
 def _not_int(value: Any) -> bool:
