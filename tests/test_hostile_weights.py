@@ -387,3 +387,25 @@ def test_failed_requested_measurement_without_a_claim_still_sets_the_exit_code(t
                             fetch=fast_options(tmp_path))
     record, _ = run_verify(offline)
     assert run_exit_code(record) == 3  # weights were asked for and could not be had
+
+
+def test_verify_records_a_hostile_weights_name_as_bad_input_and_touches_nothing(server, tmp_path, home, monkeypatch):
+    from zoo.judge.gate import run_exit_code
+    from zoo.judge.policy import Policy
+    from zoo.verify import pipeline
+    from zoo.verify.pipeline import VerifyRequest, run_verify
+
+    data = b"x" * 200
+    url = server.serve("/ok/..%2F.bashrc_victim", data)
+    monkeypatch.setattr(pipeline, "build_model", lambda card: TinyNet())
+    before = snapshot(tmp_path, [home / "cache", tmp_path / "runs"])
+    request = VerifyRequest(
+        cards=[make_card("evil", url, len(data))], kinds=["weights"], policy=Policy(), results=tmp_path / "runs",
+        fetch=fast_options(tmp_path, cache_dir=home / "cache"),
+    )
+    record, path = run_verify(request)
+    weights = next(v for v in record.verdicts() if v.metric == "weights")
+    assert weights.status == "error" and "evil" in weights.explanation and "metadata/tiny.yml:" in weights.explanation
+    assert run_exit_code(record) == 2 and path is not None
+    assert snapshot(tmp_path, [home / "cache", tmp_path / "runs"]) == before
+    assert server.requests_for("/ok/..%2F.bashrc_victim") == []
