@@ -409,3 +409,33 @@ def test_verify_records_a_hostile_weights_name_as_bad_input_and_touches_nothing(
     assert run_exit_code(record) == 2 and path is not None
     assert snapshot(tmp_path, [home / "cache", tmp_path / "runs"]) == before
     assert server.requests_for("/ok/..%2F.bashrc_victim") == []
+
+
+def test_gate_does_not_pass_weights_whose_bytes_the_lock_file_pins_otherwise(server, tmp_path):
+    from fixtures.runs.world import environment
+
+    from zoo.index.loader import Index
+    from zoo.judge.gate import rejudge
+    from zoo.judge.policy import Policy
+    from zoo.measure.weights import measure_weights
+    from zoo.records import ModelResult, RunRecord
+    from zoo.weights.lockfile import WeightsLock
+
+    measured = checkpoint_bytes(trained_state(seed=9), tmp_path)
+    url = server.serve("/plain/model.pth", measured)  # no hash in the name: only the lock can tell
+    options = fast_options(tmp_path)
+    lock = WeightsLock(path=tmp_path / "weights.lock")
+    first = fetch_weights(make_card("tiny", url, len(measured)), options)
+    lock.pin(first.file_name, first.sha256, first.size, model="tiny", url=url)
+    lock.save()
+    card = make_card("tiny", url, len(measured))
+    outcome = measure_weights(card, TinyNet(), options)
+    assert next(m for m in outcome.measurements if m.metric == "weights").status == "ok"
+    run = RunRecord(run_id="r", started="", finished="", environment=environment(), index=[],
+                    measurements_requested=["weights"], models=[ModelResult(card=card, measurements=outcome.measurements)])
+    same = WeightsLock(path=lock.path, entries=dict(lock.entries), exists=True)
+    assert {v.metric: v.status for v in rejudge(run, Policy(), index=Index(models=[card]), lock=same).run.verdicts()}["weights"] == "pass"
+    other = WeightsLock(path=lock.path, exists=True)
+    other.pin("model.pth", "0" * 64, len(measured), model="tiny", url=url)  # the card's file is another one now
+    verdicts = {v.metric: v for v in rejudge(run, Policy(), index=Index(models=[card]), lock=other).run.verdicts()}
+    assert verdicts["weights"].status == "unverified" and "pins sha256 000000000000" in verdicts["weights"].explanation

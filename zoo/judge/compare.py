@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 from dataclasses import replace
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 from urllib.parse import unquote, urlparse
 
 from zoo.judge.paired import describe as describe_paired
@@ -28,11 +28,18 @@ from zoo.judge.policy import Policy, waiver_is_live
 from zoo.records import Claim, Measurement, Metric, ModelCard, PairedEstimate, Tolerance, Verdict
 from zoo.weights.integrity import hash_prefix_from_name
 
-def judge(card: ModelCard, measurements: Sequence[Measurement], policy: Policy, today: Optional[dt.date] = None) -> list[Verdict]:
-    """One verdict per claim of ``card``, in the card's order."""
+if TYPE_CHECKING:
+    from zoo.weights.lockfile import WeightsLock
+
+def judge(
+    card: ModelCard, measurements: Sequence[Measurement], policy: Policy, today: Optional[dt.date] = None,
+    lock: Optional["WeightsLock"] = None,
+) -> list[Verdict]:
+    """One verdict per claim of ``card``, in the card's order; ``lock`` (the weights lock file)
+    also says which file the card's Weights means."""
     today = today or dt.date.today()
     by_metric = {m.metric: m for m in measurements}
-    other_file = weights_mismatch(card, by_metric.get(Metric.WEIGHTS.value))
+    other_file = weights_mismatch(card, by_metric.get(Metric.WEIGHTS.value), lock)
     verdicts = []
     for claim in card.claims.values():
         measurement = by_metric.get(claim.metric)  # a claim is judged by the measurement of its metric
@@ -52,12 +59,15 @@ CHECKPOINT_METRICS = frozenset({Metric.WEIGHTS.value, Metric.FILE_SIZE.value, Me
 """Claims about the card's checkpoint: judged only when the measured file is that checkpoint."""
 
 
-def weights_mismatch(card: ModelCard, measurement: Optional[Measurement]) -> Optional[str]:
+def weights_mismatch(
+    card: ModelCard, measurement: Optional[Measurement], lock: Optional["WeightsLock"] = None
+) -> Optional[str]:
     """Why the measured weights file is not the one ``card`` names, or ``None`` if it is (or
     nothing was measured).
 
     The file is the card's when it came for the card's Weights URL and, if that URL's file
-    name carries a hash prefix, its SHA-256 starts with it. A record made before the card
+    name carries a hash prefix, its SHA-256 starts with it, and, if ``lock`` pins the file,
+    its SHA-256 is the pinned one. A record made before the card
     changed its Weights (or with another card) fails this, and its file, size and accuracy
     say nothing about the card's checkpoint.
     """
@@ -78,6 +88,10 @@ def weights_mismatch(card: ModelCard, measurement: Optional[Measurement]) -> Opt
         problem = f"it is {measured_name}"
     elif prefix and not measurement.value.lower().startswith(prefix):
         problem = f"its SHA-256 {measurement.value[:12]}... does not start with {prefix}"
+    elif lock is not None:
+        pinned = lock.get(name, url)
+        if pinned is not None and pinned.sha256 != measurement.value.lower():
+            problem = f"the lock file {lock.path} pins sha256 {pinned.sha256[:12]}... for {name}"
     if problem is None:
         return None
     return (
