@@ -186,9 +186,10 @@ def _measure_accuracy(works: list[_Work], request: VerifyRequest, folder: Option
 
 
 def _checkpoint_sha256(work: _Work) -> Optional[str]:
-    """The verified checkpoint's SHA-256 (the weights measurement's value), to match a baseline."""
-    weights = next((m for m in work.measurements if m.metric == "weights" and m.status == "ok"), None)
-    return weights.value if weights is not None and isinstance(weights.value, str) else None
+    """The SHA-256 of the checkpoint the model holds (the Hub file where it was loaded), to match a baseline."""
+    from zoo.runs.baselines import loaded_checkpoint
+
+    return loaded_checkpoint(work.measurements)
 
 
 def _weights_reason(work: _Work) -> str:
