@@ -439,3 +439,11 @@ def test_gate_does_not_pass_weights_whose_bytes_the_lock_file_pins_otherwise(ser
     other.pin("model.pth", "0" * 64, len(measured), model="tiny", url=url)  # the card's file is another one now
     verdicts = {v.metric: v for v in rejudge(run, Policy(), index=Index(models=[card]), lock=other).run.verdicts()}
     assert verdicts["weights"].status == "unverified" and "pins sha256 000000000000" in verdicts["weights"].explanation
+
+
+@pytest.mark.parametrize("url", ["http://&a [*a]127.0.0.1:9/", "http://[::1/x.pth", "https://[nothost]/m.pth"])
+def test_weights_that_are_not_urls_are_bad_input_not_a_crash(tmp_path, home, url):
+    index = write_card(tmp_path, CARD.format(name="odd", size=10, url=url))
+    result = fetch(tmp_path, home, index, "odd")
+    assert result.exit_code == 2, result.output  # found by the property test: urlparse raised ValueError (exit 4)
+    assert "odd" in result.output and "model-index.yml:5" in result.output

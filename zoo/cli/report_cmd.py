@@ -46,7 +46,11 @@ def command(
     runs: Sequence[str], results: Optional[str], html_dir: Optional[str], markdown_file: Optional[str],
     csv_file: Optional[str], json_file: Optional[str], link_template: Optional[str],
 ) -> None:
-    if link_template and urlsplit(link_template).scheme.lower() not in ("http", "https"):
+    try:
+        scheme = urlsplit(link_template).scheme.lower() if link_template else ""
+    except ValueError:
+        scheme = "unparseable"
+    if link_template and scheme not in ("http", "https"):
         raise InputError(
             f"--source-url {link_template!r} is not an http(s) URL",
             hint="give e.g. https://github.com/ORG/REPO/blob/SHA/{path}?plain=1#L{line}, or leave it out for relative links",

@@ -77,7 +77,10 @@ def weights_mismatch(
     if str(measurement.conditions.get("source") or "").startswith("hub "):
         return None  # --source hub: the Hub's file for the model, proven by the Hub's own hash (zoo.weights.hub)
     url = str(claim.value).strip()
-    name = unquote(posixpath.basename(urlparse(url).path))
+    try:
+        name = unquote(posixpath.basename(urlparse(url).path))
+    except ValueError:  # not a URL: no measurement can have been made for it
+        name = ""
     measured_url = measurement.conditions.get("url")
     measured_name = str(measurement.conditions.get("file_name") or "")
     prefix = hash_prefix_from_name(name)

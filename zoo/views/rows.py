@@ -224,7 +224,10 @@ def safe_href(href: str) -> str:
     >>> safe_href("javascript:alert(1)")
     './javascript:alert(1)'
     """
-    scheme = urlsplit(href).scheme.lower()
+    try:
+        scheme = urlsplit(href).scheme.lower()
+    except ValueError:  # unparseable ("http://[x"): a relative path, then
+        scheme = "unparseable"
     if scheme and scheme not in LINK_SCHEMES:
         href = "./" + href
     elif not scheme and href.strip().lower().startswith(("javascript", "data", "vbscript")):

@@ -64,7 +64,14 @@ class WeightsRequest:
         local = options.local_files.get(card.name) if options else None
         where = str(claim.source) if claim is not None else str(card.source)
         if url:
-            name = unquote(posixpath.basename(urlparse(url).path)) or f"{card.name}.pth"
+            try:
+                path = urlparse(url).path
+            except ValueError as exc:  # "http://[x" and the like: not a URL at all
+                raise BadSourceError(
+                    f"{card.name}: the Weights at {where} is not a URL ({exc})",
+                    done="nothing was downloaded or written", todo="fix the Weights URL in the card", url=url,
+                ) from None
+            name = unquote(posixpath.basename(path)) or f"{card.name}.pth"
         elif local is not None:
             name = local.name
         else:
