@@ -54,7 +54,7 @@ def base_url():
 HOSTILE_TEXT = st.one_of(
     st.text(max_size=40),
     st.sampled_from(["..", "../..", "/etc/passwd", "%2e%2e%2f", "..%2F.bashrc", "a\x00b", "$x$", "<img src=x>",
-                     "1e400", "9" * 60, "-0", "nan", "inf", "~", "C:\\x", ".zoo", "x" * 300]),
+                     "1e400", "9" * 60, "-0", "nan", "inf", "~", "C:\\x", ".zoo", "x" * 300, "[/]", "[bold]x[/]", "http://[x"]),
 )
 SEGMENT = st.one_of(HOSTILE_TEXT, HOSTILE_TEXT.map(lambda t: quote(t, safe="")))
 NUMBER = st.one_of(st.integers(min_value=-(10**30), max_value=10**30), st.floats(allow_nan=True), HOSTILE_TEXT)

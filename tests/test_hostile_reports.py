@@ -167,3 +167,25 @@ def test_run_group_defaults_to_the_ci_run_id():
     assert default_run_group({"CI_PIPELINE_ID": "5"}) == "gitlab-5"
     assert default_run_group({"ZOO_RUN_GROUP": "mine", "GITHUB_RUN_ID": "1"}) == "mine"
     assert default_run_group({}) is None
+
+
+def test_rich_markup_in_card_text_prints_as_itself(world, tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from zoo.cli import list_cmd
+    from zoo.views import terminal
+
+    card = tmp_path / "rich" / "model-index.yml"
+    card.parent.mkdir()
+    card.write_text('Models:\n- Name: "[/]"\n  Metadata:\n    Parameters: 10\n', encoding="utf-8")
+    listed = CliRunner().invoke(list_cmd.command, ["--index", str(card)])
+    assert listed.exit_code == 0, listed.output
+    assert "[/]" in listed.output
+    run = _rename(make_run(world, {name: Outcome() for name in CLAIMS}), "mobilenetv2_100", "[/][bold]x")
+    console = terminal.make_console()
+    buffer = io.StringIO()
+    console.file = buffer
+    terminal.print_run(run, console)
+    assert "[/][bold]x" in buffer.getvalue()

@@ -81,9 +81,12 @@ def summary_line(view: RunView) -> Text:
 
 def make_console() -> Console:
     """A console for tables: the terminal's width, or 160 columns when output is not a
-    terminal (CI logs and pipes are wide; folding tables to 80 columns makes them unreadable)."""
-    console = Console()
-    return console if console.is_terminal else Console(width=160)
+    terminal (CI logs and pipes are wide; folding tables to 80 columns makes them unreadable).
+
+    Markup is off: every string printed comes from cards and records ("[/]" in a model name
+    must print as itself, not end a style); styles are set with Text objects."""
+    console = Console(markup=False)
+    return console if console.is_terminal else Console(width=160, markup=False)
 
 
 def print_view(view: RunView, console: Optional[Console] = None) -> None:
