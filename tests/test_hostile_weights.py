@@ -273,15 +273,20 @@ def test_stall_after_1k_names_the_bytes_that_arrived(server, tmp_path):
     assert "after 1.0 KiB" in str(failure.value) and "kept" in str(failure.value)
 
 
-def test_piped_fetch_prints_progress_lines(server, tmp_path, capsys):
+def test_piped_fetch_prints_progress_lines(server, tmp_path, monkeypatch):
+    import io
+
+    from zoo import progress
+
     data = os.urandom(3000)
     name = hashed_name("piped", data)
     url = server.serve("/" + name, data, ["sluggish"])  # 8 pieces, 0.1 s apart
     server.piece_delay = 0.1
-    options = fast_options(tmp_path, progress_lines=True, progress_interval=0.05, chunk_size=256)
-    fetch_weights(make_card("piped", url, len(data)), options)
-    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith(f"zoo: {name}: ")]
-    assert lines and " of 2.9 KiB (" in lines[-1] and "/s" in lines[-1]
+    stream = io.StringIO()
+    monkeypatch.setattr(progress, "_channel", progress.Channel("lines", stream, interval=0.05))
+    fetch_weights(make_card("piped", url, len(data)), fast_options(tmp_path, progress=True, chunk_size=256))
+    lines = [ln for ln in stream.getvalue().splitlines() if ln.startswith(f"download {name}: ")]
+    assert len(lines) >= 2 and "/3.0 KB (" in lines[0] and "B/s" in lines[0]
 
 
 def test_redirect_loop_is_one_models_download_error_and_the_others_go_on(server, tmp_path, home):

@@ -8,10 +8,12 @@ from typing import Any, Sequence
 
 import click
 
+from zoo import progress
 from zoo.cli.bench_options import bench_options, bench_options_from_cli
 from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
 from zoo.cli.eval_options import eval_options, eval_options_from_cli
 from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
+from zoo.cli.output_options import output_options, print_record
 from zoo.index.reference import find_reference_tables
 from zoo.measure.accuracy.data.resolve import check_spec
 from zoo.index import load_index
@@ -25,6 +27,7 @@ from zoo.verify.pipeline import VerifyRequest, is_main_process, run_verify
 
 def verify_options(func: Any) -> Any:
     """Options shared by ``zoo verify`` and ``zoo bench``."""
+    func = output_options(func)
     for decorator in reversed(
         [
             click.argument("models", nargs=-1),
@@ -48,8 +51,18 @@ def verify_options(func: Any) -> Any:
     return func
 
 
+def _plain_option(value: Any) -> Any:
+    """An option as the record keeps it: a scalar, a comma-joined list (None when empty), a path as text."""
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if isinstance(value, (tuple, list)):
+        return ", ".join(str(item) for item in value) or None
+    return str(value)
+
+
 def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     """Build the request from parsed options, run it, print the table, exit with the verdicts' code."""
+    progress.configure(quiet=kw["quiet"])  # notes and progress on stderr: bars, lines when piped, or nothing
     index = load_index(kw["index_paths"])
     cards = index.select(kw["models"], kw["all_models"])
     shard = None
@@ -77,20 +90,18 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
         bench=bench_options_from_cli(**kw) if "throughput" in kinds else None,
         shard=shard,
         reference_tables=find_reference_tables(kw["reference_tables"]) if "throughput" in kinds else (),
-        options={k: (v if isinstance(v, (bool, int, float, str)) or v is None else str(v)) for k, v in kw.items()},
+        options={k: _plain_option(v) for k, v in kw.items()},
         today=dt.date.today(),
     )
-    record, path = run_verify(request, say=lambda line: click.echo(line, err=True))
+    record, path = run_verify(request, say=progress.note)
     code = run_exit_code(record)  # the same rule the table's summary line and `zoo gate` use
     if not is_main_process():
         # Under torchrun only rank 0 reports; a non-zero exit here would make torchrun
         # kill rank 0 before it has written the record.
         sys.exit(0)
-    from zoo.views.terminal import print_run
-
-    print_run(record)
-    if path is not None:
-        click.echo(f"run record: {path}", err=True)
+    print_record(record, kw["fmt"], kw["verbose"], kw["quiet"], kw["color"])
+    if path is not None and not kw["quiet"]:
+        progress.note(f"run record: {path}")
     sys.exit(code)
 
 

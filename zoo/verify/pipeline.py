@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
 import torch
 
+from zoo import progress
 from zoo.verify.build import BuildError, build_model
 from zoo.judge.compare import judge
 from zoo.runs.environment import fingerprint
@@ -69,7 +71,7 @@ def is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-def run_verify(request: VerifyRequest, say: Say = lambda _: None) -> tuple[RunRecord, Optional[Path]]:
+def run_verify(request: VerifyRequest, say: Say = progress.note) -> tuple[RunRecord, Optional[Path]]:
     """Measure and judge every card; returns the record and where it was written."""
     started = _now()
     run_id = new_run_id()
@@ -121,11 +123,15 @@ def _measure_model(card: ModelCard, kinds: list[str], request: VerifyRequest, sa
         say(f"    cannot build: {exc}")
         return _Work(card, None, failed)
     work = _Work(card, model)
+    timings = []
     for kind in kinds:
         if kind == "accuracy":
             continue
-        say(f"    {kind}")
+        started = time.perf_counter()
         work.measurements.extend(_measure_kind(kind, work, request))
+        timings.append(f"{kind} {time.perf_counter() - started:.1f} s")
+    if timings:
+        say(f"    {', '.join(timings)}")
     return work
 
 
@@ -175,6 +181,7 @@ def _measure_accuracy(works: list[_Work], request: VerifyRequest, folder: Option
     if not ready:
         return {}
     say(f"accuracy: {len(ready)} model(s)")
+    started = time.perf_counter()
     outcome = measure_accuracy(
         [AccuracyEntry(card=w.card, model=w.model, checkpoint_sha256=_checkpoint_sha256(w)) for w in ready if w.model is not None],
         request.evaluation or EvalOptions.from_env(),
@@ -182,6 +189,7 @@ def _measure_accuracy(works: list[_Work], request: VerifyRequest, folder: Option
     )
     for work in ready:
         work.measurements.extend(outcome.measurements.get(work.card.name, []))
+    say(f"accuracy: {time.perf_counter() - started:.1f} s")
     return dict(outcome.artifacts)
 
 

@@ -92,9 +92,13 @@ def render_markdown(
     unverified = view.incomplete
     if unverified:
         lines += ["", "### Unverified", ""]
+        # Claims that share a reason sit together and the reason is written once.
+        groups: dict[str, list] = {}
+        for r in unverified:
+            groups.setdefault(r.reason or r.explanation, []).append(r)
         lines += _table(["Model", "Claim", "Claimed", "Reason", "Source"],
-                        [[_cell(r.model), _cell(r.label), _cell(r.claimed), _cell(r.reason or r.explanation), _source(r, linked)]
-                         for r in unverified],
+                        [[_cell(r.model), _cell(r.label), _cell(r.claimed), _cell(reason) if i == 0 else "″ (same reason)", _source(r, linked)]
+                         for reason, members in groups.items() for i, r in enumerate(members)],
                         right=(2,))
     if view.not_requested:
         lines += ["", f"_Not asked for in this run: {len(view.not_requested)} claims "

@@ -20,7 +20,6 @@ import errno
 import glob
 import hashlib
 import json
-import logging
 import os
 import stat
 from dataclasses import dataclass
@@ -29,12 +28,12 @@ from typing import Any, BinaryIO, Iterator, Optional
 
 import filelock
 
+from zoo import progress
 from zoo.atomic import write_atomic
 from zoo.paths import UnsafePathError, inside, unsafe_name_reason
 from zoo.weights.errors import CacheError, NoSpaceError
 from zoo.weights.integrity import BackgroundHasher, hash_prefix_from_name, hash_stream, human_bytes
 
-log = logging.getLogger(__name__)
 
 STATE_DIR = ".zoo"
 SOURCE_KEYED_DIR = "by-source"
@@ -265,7 +264,7 @@ class CacheEntry:
         try:
             lock.acquire(timeout=0)
         except filelock.Timeout:
-            log.warning("waiting for another zoo process fetching %s (lock %s)", self.file_name, lock_file)
+            progress.note(f"zoo: waiting for another zoo process fetching {self.file_name} (lock {lock_file})")
             try:
                 lock.acquire(timeout=-1 if timeout is None else timeout)
             except filelock.Timeout as exc:

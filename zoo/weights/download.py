@@ -13,19 +13,17 @@ body from the byte where it stopped, which a request-level retry cannot do.
 
 from __future__ import annotations
 
-import logging
 import re
 import shutil
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import requests
 import urllib3.exceptions
-from tqdm import tqdm
 
 from zoo import __version__
+from zoo import progress
 from zoo.weights.cache import CacheEntry, PartialFile, no_space_error
 from zoo.weights.errors import (
     BadSourceError,
@@ -40,7 +38,6 @@ from zoo.weights.errors import (
 from zoo.weights.integrity import human_bytes
 from zoo.weights.options import FetchOptions
 
-log = logging.getLogger(__name__)
 
 USER_AGENT = f"zoo/{__version__} (model-zoo checker; python-requests/{requests.__version__})"
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -96,20 +93,9 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
-def progress_bar(options: FetchOptions, name: str, total: Optional[int], initial: int = 0) -> tqdm:
-    """A byte progress bar on stderr (bytes, rate, ETA), off when ``options.progress`` is off."""
-    return tqdm(
-        total=total,
-        initial=initial,
-        desc=name,
-        unit="B",
-        unit_scale=True,
-        unit_divisor=1024,
-        file=sys.stderr,
-        disable=not options.progress,
-        leave=False,
-        dynamic_ncols=True,
-    )
+def progress_bar(options: FetchOptions, name: str, total: Optional[int], initial: int = 0) -> progress.Task:
+    """Byte progress (bytes, rate, ETA) on zoo's progress channel, off when ``options.progress`` is off."""
+    return progress.task(f"download {name}", total=total, unit="B", initial=initial, enabled=options.progress)
 
 
 def download(
@@ -154,10 +140,7 @@ def download(
                 if exc.retry_after is not None:
                     wait = min(max(wait, exc.retry_after), options.max_backoff)
                 then = f"; resuming at {human_bytes(partial.size)} with a Range request" if partial.size else ""
-                log.warning(
-                    "%s: %s; retry %d of %d in %.1f s%s",
-                    entry.file_name, exc.detail, failures, options.retries, wait, then,
-                )
+                progress.note(f"zoo: {entry.file_name}: {exc.detail}; retry {failures} of {options.retries} in {wait:.1f} s{then}")
                 result.notes.append(f"attempt {result.attempts}: {exc.detail}")
                 result.attempts += 1
                 sleep(wait)
@@ -334,14 +317,12 @@ def _stream_body(
     """
     received_at_start = partial.size
     stall = _StallRule(options, partial.size)
-    lines = _ProgressLines(options, name, total)
     with progress_bar(options, name, total, initial=partial.size) as bar:
         try:
             while chunk := response.raw.read1(options.chunk_size, decode_content=False):
                 partial.write(chunk)
                 bar.update(len(chunk))
                 stall.check(partial.size)
-                lines.show(partial.size)
         except urllib3.exceptions.ReadTimeoutError as exc:
             raise _Transient(
                 "timeout", f"the server sent nothing for {options.read_timeout:g} s "
@@ -386,28 +367,6 @@ class _StallRule:
                 f"{human_bytes(self.rate)}/s (after {human_bytes(size)} in all)",
             )
         self.start, self.size = now, size
-
-
-class _ProgressLines:
-    """A progress line on stderr every few seconds when no progress bar is shown (piped output)."""
-
-    def __init__(self, options: FetchOptions, name: str, total: Optional[int]) -> None:
-        self.on = options.progress_lines and not options.progress
-        self.every, self.name, self.total = options.progress_interval, name, total
-        self.last = self.begun = time.monotonic()
-        self.first: Optional[int] = None
-
-    def show(self, size: int) -> None:
-        if not self.on:
-            return
-        now = time.monotonic()
-        self.first = size if self.first is None else self.first
-        if now - self.last < self.every:
-            return
-        self.last = now
-        of = f" of {human_bytes(self.total)} ({size / self.total:.0%})" if self.total else ""
-        rate = (size - self.first) / max(now - self.begun, 1e-9)
-        print(f"zoo: {self.name}: {human_bytes(size)}{of}, {human_bytes(rate)}/s", file=sys.stderr, flush=True)
 
 
 def _expected_total(response: requests.Response, offset: int) -> Optional[int]:

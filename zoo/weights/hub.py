@@ -33,6 +33,7 @@ from typing import Any, Optional
 
 from tqdm import tqdm
 
+from zoo import progress
 from zoo.errors import EXIT_BAD_INPUT
 from zoo.paths import UnsafePathError, inside
 from zoo.records import ModelCard
@@ -573,17 +574,28 @@ def _bounded_bar(limit: int, name: str, show: bool) -> type:
     """
 
     class BoundedBar(tqdm):
+        # huggingface_hub asks for a tqdm class; tqdm itself stays silent and the bytes go to
+        # zoo's one progress channel (bars on a terminal, lines when piped, nothing with -q).
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs.pop("name", None)
-            kwargs.update(file=sys.stderr, disable=not show, leave=False, desc=name)
+            kwargs.update(file=sys.stderr, disable=True, leave=False, desc=name)
             super().__init__(*args, **kwargs)
             self.received = int(kwargs.get("initial") or 0)
+            self._task = progress.task(f"download {name}", total=kwargs.get("total"), unit="B",
+                                       initial=self.received, enabled=show)
 
         def update(self, n: float = 1) -> Optional[bool]:
             self.received += int(n)
             if self.received > limit:
                 raise _Oversize(f"the server sent more than the {limit} bytes the Hub's file list announced for {name}")
+            self._task.update(n)
             return super().update(n)
+
+        def close(self) -> None:
+            task = getattr(self, "_task", None)
+            if task is not None:
+                task.close()
+            super().close()
 
     return BoundedBar
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 from types import MappingProxyType
@@ -187,9 +186,6 @@ class FetchOptions:
         help="The stall rule's window in seconds.",
     )
     """The window of the stall rule, in seconds."""
-    progress_lines: bool = False
-    """Print a progress line every ``progress_interval`` seconds (when stderr is no terminal)."""
-    progress_interval: float = 30.0
 
     def __post_init__(self) -> None:
         # Frozen: freeze the mapping too, so options can be shared between threads safely.
@@ -213,8 +209,7 @@ class FetchOptions:
         ``ZOO_CACHE`` (else ``$TORCH_HOME/hub/checkpoints``), ``ZOO_MIRROR``,
         ``ZOO_OFFLINE=1`` or ``HF_HUB_OFFLINE=1``, ``ZOO_LOCK`` (lock file path),
         ``ZOO_WEIGHTS_SOURCE`` (card, hub or auto), ``ZOO_MIN_RATE`` and ``ZOO_STALL_SECONDS`` (the stall rule).
-        Progress bars are on when stderr is a terminal (``ZOO_PROGRESS=0/1`` decides otherwise);
-        piped, a progress line is printed every ``progress_interval`` seconds instead.
+        Progress goes to zoo's progress channel (bars on a terminal, lines when piped); ``ZOO_PROGRESS=0`` turns it off.
         """
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known
@@ -225,8 +220,7 @@ class FetchOptions:
             "mirrors": parse_mirrors(os.environ.get("ZOO_MIRROR", "")),
             "offline": env_flag("ZOO_OFFLINE") or env_flag("HF_HUB_OFFLINE"),
             "lock_path": Path(os.environ["ZOO_LOCK"]) if os.environ.get("ZOO_LOCK") else DEFAULT_LOCK_PATH,
-            "progress": env_flag("ZOO_PROGRESS") if os.environ.get("ZOO_PROGRESS") else sys.stderr.isatty(),
-            "progress_lines": not os.environ.get("ZOO_PROGRESS") and not sys.stderr.isatty(),
+            "progress": env_flag("ZOO_PROGRESS") if os.environ.get("ZOO_PROGRESS") else True,
             "source": os.environ.get("ZOO_WEIGHTS_SOURCE", "").strip().lower() or "card",
         }
         for name, variable in (("min_rate", "ZOO_MIN_RATE"), ("stall_seconds", "ZOO_STALL_SECONDS")):

@@ -9,7 +9,6 @@ before they are used; bytes that fail are deleted, unless they are the user's ow
 
 from __future__ import annotations
 
-import logging
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from urllib.parse import unquote, urlparse
 
 import requests
 
+from zoo import progress
 from zoo.paths import unsafe_name_reason
 from zoo.records import Metric, ModelCard
 from zoo.weights.cache import CacheEntry, PartialFile
@@ -36,8 +36,6 @@ from zoo.weights.options import FetchOptions, is_url, mirror_folder
 
 if TYPE_CHECKING:
     from zoo.weights.hub import HubFile
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -181,7 +179,8 @@ def fetch_request(
                     return _from_folder(request, mirror, entry, expect, lock_status, options, tried)
                 except WeightsError as err:
                     # A mirror without the file is common; one serving wrong bytes is news.
-                    log.log(logging.INFO if isinstance(err, NotFoundError) else logging.WARNING, "mirror %s: %s", mirror, err)
+                    if not isinstance(err, NotFoundError):  # a file a mirror lacks is ordinary; a broken mirror is worth saying
+                        progress.note(f"zoo: mirror {mirror}: {err}")
                     tried.append(f"mirror {mirror}: {err}")
             if options.offline:
                 raise _offline_error(request, options, tried, entry)
@@ -288,7 +287,7 @@ def _from_cache(
             done = "the cached copy was deleted"
         except OSError as exc:
             done = f"the cached copy could not be deleted ({exc.strerror or exc})"
-        log.warning("%s; %s", err.happened, done)
+        progress.note(f"zoo: {err.happened}; {done}")
         tried.append(f"cache: {err.happened}; {done}")
         return None
     return _result(request, expect, lock_status, entry.path, "cache", sha256, size, [])

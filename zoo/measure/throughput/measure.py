@@ -9,12 +9,12 @@ out of memory: those become "unavailable" Measurements with the reason.
 from __future__ import annotations
 
 import contextlib
-import sys
 from dataclasses import dataclass
 from typing import Callable, ContextManager, Optional, Union
 
 import torch
 
+from zoo import progress
 from zoo.measure.device import DeviceUnavailable, device_name, resolve_device
 from zoo.measure.throughput.memory import (
     Halved,
@@ -353,16 +353,13 @@ class _Run:
 
     def _on_round(self, label: str, unit: str) -> Callable[[int, float], None]:
         def report(index: int, value: float) -> None:
-            self.progress.set_postfix_str(f"{label}: {value:.4g} {unit}", refresh=False)
+            self.progress.describe(f"{label}: {value:.4g} {unit}")
             self.progress.update(1)
 
         return report
 
     def _on_halve(self, old: int, new: int, message: str) -> None:
-        self.progress.write(
-            f"zoo: {self.card.name}: out of memory at batch {old} ({message}); retrying at batch {new}",
-            file=sys.stderr,
-        )
+        progress.note(f"zoo: {self.card.name}: out of memory at batch {old} ({message}); retrying at batch {new}")
 
 
 def _step(model: torch.nn.Module, x: torch.Tensor) -> Step:
@@ -387,17 +384,8 @@ def _requested_conditions(options: BenchOptions) -> dict[str, Scalar]:
     return conditions
 
 
-def _progress_bar(name: str, options: BenchOptions):  # type: ignore[no-untyped-def]
-    from tqdm.auto import tqdm
-
-    return tqdm(
-        total=2 * options.rounds,
-        desc=f"{name} speed",
-        unit="round",
-        file=sys.stderr,
-        leave=False,
-        disable=None if options.progress else True,
-    )
+def _progress_bar(name: str, options: BenchOptions) -> progress.Task:
+    return progress.task(f"{name} speed", total=2 * options.rounds, unit="rounds", enabled=options.progress)
 
 
 def _reset_compiled_graphs() -> None:
