@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import fnmatch
 import glob
-import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional, Sequence, Union
 
+from zoo import progress
 from zoo.errors import InputError, UnknownModelError
 from zoo.index.claims import ClaimReader, collect_claims, plain
 from zoo.index.documents import IndexDocument, display_path, read_documents
@@ -18,7 +18,6 @@ from zoo.records import ModelCard, SourceRef
 
 ROOT_NAMES = ("model-index.yml", "model-index.yaml", "model-index.json")
 DEFAULT_INDEX = Path("metadata")
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -135,10 +134,10 @@ class _IndexLoader:
     def _warn_if_outside(self, path: Path, where: SourceRef) -> None:
         real = Path(os.path.realpath(path))
         if self.root_dirs and not any(real == d or d in real.parents for d in self.root_dirs):
-            log.warning(
-                "%s: Import reads %s, which lies outside the index folder%s %s",
-                where, display_path(path), "s" if len(self.root_dirs) > 1 else "",
-                ", ".join(display_path(d) for d in self.root_dirs),
+            plural = "s" if len(self.root_dirs) > 1 else ""
+            progress.note(
+                f"zoo: warning: {where}: Import reads {display_path(path)}, which lies outside the index "
+                f"folder{plural} {', '.join(display_path(d) for d in self.root_dirs)}"
             )
 
 

@@ -130,8 +130,8 @@ class PartialFile:
         """Close the file whatever happens (its bytes are about to be deleted or kept as they are)."""
         try:
             self.close()
-        except (OSError, NoSpaceError) as exc:
-            log.debug("closing %s: %s", self.path, exc)
+        except (OSError, NoSpaceError):
+            pass  # the file is closed either way; the caller deletes or keeps the bytes
 
     def __enter__(self) -> "PartialFile":
         return self
@@ -259,6 +259,7 @@ class CacheEntry:
         """Hold this entry's inter-process lock; tell the user when waiting for another process."""
         lock_file = self.owned(self.lock_path)
         if lock_file.is_symlink():  # filelock opens with O_TRUNC, which a link would carry outside
+            progress.note(f"zoo: removing {lock_file}: a symlink planted at the lock's name")
             lock_file.unlink()
         lock = filelock.FileLock(lock_file, thread_local=False)
         try:
@@ -292,7 +293,7 @@ def _open_regular(path: Path, *, truncate: bool) -> BinaryIO:
     except FileNotFoundError:
         info = None
     if info is not None and not stat.S_ISREG(info.st_mode):
-        log.warning("removing %s: it is not a regular file (a symlink or device planted in the cache)", path)
+        progress.note(f"zoo: removing {path}: it is not a regular file (a symlink or device planted in the cache)")
         path.unlink()
     flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     if truncate:
