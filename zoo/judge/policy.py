@@ -86,7 +86,7 @@ def load_policy(path: Union[str, Path, None] = None) -> Policy:
 
 def _number(mapping: LocatedMap, key: str, shown: str, owner: str) -> float:
     value = mapping.get(key, 0)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
         raise InputError(f"{key} must be a number >= 0, found {value!r}", source=SourceRef(shown, mapping.line_of(key)), field=f"{owner}.{key}")
     return float(value)
 
