@@ -48,7 +48,12 @@ def test_folder_with_neither_root_nor_cards_is_refused(tmp_path):
 def test_libyaml_loader_is_used_and_keeps_lines():
     import yaml
 
+    text = "a: 1\nb:\n  c: '0.875'\n  d: [1, 2]\n"
     if getattr(yaml, "__with_libyaml__", False):
-        assert issubclass(located_yaml._LocatingLoader, yaml.CSafeLoader)
-    data = located_yaml.load_located("a: 1\nb:\n  c: '0.875'\n", line_offset=10)
+        assert issubclass(located_yaml._FastLocatingLoader, yaml.CSafeLoader)
+        assert located_yaml._plainly_shallow(text)
+    assert not located_yaml._plainly_shallow("a: &x [1]\nb: *x\n")  # aliases: the checking loader
+    assert not located_yaml._plainly_shallow("a: " + "[" * 40 + "]" * 40 + "\n")  # maybe deep: the checking loader
+    data = located_yaml.load_located(text, line_offset=10)
     assert data.line_of("b") == 12 and data["b"].line_of("c") == 13 and data["b"].raw["c"] == "0.875"
+    assert data["b"].line_of("d") == 14

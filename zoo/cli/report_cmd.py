@@ -5,12 +5,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
+from urllib.parse import urlsplit
 
 import click
 
 from zoo.cli.common import explained_errors
 from zoo.cli.output_options import FORMATS, print_record
 from zoo.cli.runs_args import read_runs, runs_argument
+from zoo.errors import InputError
+from zoo.judge.gate import rejudge
+from zoo.judge.policy import load_policy
 from zoo.records import RunRecord
 from zoo.views.export import render_csv, render_model_index_json
 from zoo.views.markdown import render_markdown
@@ -48,6 +52,15 @@ def command(
     csv_file: Optional[str], json_file: Optional[str], link_template: Optional[str],
     fmt: Optional[str] = None, verbose: bool = False, color: Optional[bool] = None,
 ) -> None:
+    try:
+        scheme = urlsplit(link_template).scheme.lower() if link_template else ""
+    except ValueError:
+        scheme = "unparseable"
+    if link_template and scheme not in ("http", "https"):
+        raise InputError(
+            f"--source-url {link_template!r} is not an http(s) URL",
+            hint="give e.g. https://github.com/ORG/REPO/blob/SHA/{path}?plain=1#L{line}, or leave it out for relative links",
+        )
     """Render run records as HTML, Markdown, CSV and model-index JSON.
 
     RUN: run.json files or run folders (default: the latest run in the results folder).
@@ -56,7 +69,10 @@ def command(
     previous run's (a regression only when the change exceeds both runs' spread). Nothing is measured. With no output option,
     the Markdown summary is printed; --format table prints the run's table again.
     """
-    records = read_runs(runs, results)
+    # One rule with `zoo gate`: the verdicts shown (and the gate box) are re-judged from the
+    # stored measurements, as `zoo gate --stored-claims` does, never taken from the record as is.
+    policy = load_policy(None)
+    records = [rejudge(run, policy).run for run in read_runs(runs, results)]
     current = latest(records)
     if fmt is not None:
         print_record(current, fmt, verbose, False, color)

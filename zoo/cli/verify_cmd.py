@@ -21,7 +21,7 @@ from zoo.judge.gate import run_exit_code
 from zoo.verify.plan import MEASUREMENT_KINDS, choose_kinds
 from zoo.judge.policy import load_policy, parse_gate_metrics
 from zoo.runs.store import results_dir
-from zoo.verify.shard import parse_shard, select_shard
+from zoo.verify.shard import default_run_group, parse_shard, select_shard
 from zoo.verify.pipeline import VerifyRequest, is_main_process, run_verify
 
 
@@ -37,6 +37,9 @@ def verify_options(func: Any) -> Any:
             click.option("--tolerances", type=click.Path(dir_okay=False), default=None, help="Tolerances and waivers file (default: metadata/tolerances.yml)."),
             click.option("--gate-metrics", default=None, help="Comma-separated metrics whose drift fails the run, or 'none' (default: from the tolerances file: top1,top5)."),
             click.option("--shard", default=None, metavar="K/N", help="Only the K-th of N deterministic shares of the models (CI matrices)."),
+            click.option("--run-group", default=None, metavar="ID",
+                         help="Identity shared by the shards of one job; shards of different groups are never merged. "
+                         "[env ZOO_RUN_GROUP; default: the CI run id, e.g. GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT]"),
             click.option("--no-record", is_flag=True, help="Do not write a run record."),
             click.option(
                 "--reference-tables", type=click.Path(file_okay=False), default="metadata/benchmarks", show_default=True,
@@ -65,9 +68,13 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
         click.echo(f"zoo: {index.describe_files()}", err=True)
     cards = index.select(kw["models"], kw["all_models"])
     shard = None
+    kw["run_group"] = kw.get("run_group") or default_run_group()
     if kw["shard"]:
         k, n = parse_shard(kw["shard"])
         cards, shard = select_shard(cards, k, n), kw["shard"]
+        if kw["run_group"] is None:
+            click.echo("zoo: warning: --shard without --run-group (and no CI run id such as GITHUB_RUN_ID): "
+                       "shards of different runs can only be told apart by their git commit", err=True)
     policy = load_policy(kw["tolerances"])
     if kw["gate_metrics"] is not None:
         policy = policy.with_gate_metrics(parse_gate_metrics(kw["gate_metrics"]))

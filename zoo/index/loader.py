@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fnmatch
 import glob
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional, Sequence, Union
 
+from zoo import progress
 from zoo.errors import InputError, UnknownModelError
 from zoo.index.claims import ClaimReader, collect_claims, plain
 from zoo.index.documents import IndexDocument, display_path, read_documents
@@ -112,7 +115,8 @@ def folder_cards(folder: Path) -> list[Path]:
 class _IndexLoader:
     """Walks imports depth first, refusing loops, reading each file once."""
 
-    def __init__(self) -> None:
+    def __init__(self, root_dirs: Sequence[Path] = ()) -> None:
+        self.root_dirs = [Path(os.path.realpath(d)) for d in root_dirs]
         self.documents: list[IndexDocument] = []
         self.files: list[str] = []
         self.skipped: list[str] = []
@@ -149,15 +153,68 @@ class _IndexLoader:
         base = document.path.parent
         for pattern in imports:
             where = SourceRef(shown, document.data.line_of("Import"))
-            matches = sorted(glob.glob(str(base / str(pattern)), recursive=True))
-            matches = [m for m in matches if Path(m).is_file()]
+            matches = expand_import(base, str(pattern), where)
             if not matches:
                 raise InputError(
                     f"Import {pattern!r} matches no file (relative to {display_path(base)})",
                     source=where, field="Import", hint="fix the path or glob; it is relative to the importing file",
                 )
             for match in matches:
+                self._warn_if_outside(match, where)
                 self.load(Path(match), imported_from=where)
+
+    def _warn_if_outside(self, path: Path, where: SourceRef) -> None:
+        real = Path(os.path.realpath(path))
+        if self.root_dirs and not any(real == d or d in real.parents for d in self.root_dirs):
+            plural = "s" if len(self.root_dirs) > 1 else ""
+            progress.note(
+                f"zoo: warning: {where}: Import reads {display_path(path)}, which lies outside the index "
+                f"folder{plural} {', '.join(display_path(d) for d in self.root_dirs)}"
+            )
+
+
+MAX_IMPORT_ENTRIES = 20_000
+"""Most files and folders one ``**`` Import pattern may walk through before it is refused."""
+
+
+def expand_import(base: Path, pattern: str, where: Optional[SourceRef] = None) -> list[Path]:
+    """The files an Import ``pattern`` matches, relative to ``base``, sorted.
+
+    ``**`` matches any number of folders but never follows a symlinked folder (so a link
+    loop or a link out of the tree is not walked), and a walk through more than
+    :data:`MAX_IMPORT_ENTRIES` entries is refused. Hand-written: :func:`glob.glob` follows
+    symlinked folders under ``**``, and :meth:`pathlib.Path.glob` takes no absolute pattern
+    and no limit.
+    """
+    full = Path(pattern) if os.path.isabs(pattern) else Path(glob.escape(str(base))) / pattern
+    parts = full.parts
+    if "**" not in parts:  # no recursion: glob's own expansion is finite
+        return sorted(Path(m) for m in glob.glob(str(full)) if Path(m).is_file())
+    cut = parts.index("**")
+    rest = parts[cut:]
+    found: list[Path] = []
+    walked = 0
+    for start in sorted(glob.glob(str(Path(*parts[:cut])))):
+        for folder, dirs, files in os.walk(start, followlinks=False):
+            walked += 1 + len(files) + len(dirs)
+            if walked > MAX_IMPORT_ENTRIES:
+                raise InputError(
+                    f"Import {pattern!r} walks through more than {MAX_IMPORT_ENTRIES:,} files and folders",
+                    source=where, field="Import", hint="narrow the pattern to the folder holding the cards",
+                )
+            dirs.sort()
+            relative = Path(folder).relative_to(start).parts
+            found += [Path(folder) / name for name in sorted(files) if _matches(relative + (name,), rest)]
+    return sorted(p for p in found if p.is_file())
+
+
+def _matches(path: tuple[str, ...], pattern: tuple[str, ...]) -> bool:
+    """Whether path parts match pattern parts, ``**`` standing for any number of parts."""
+    if not pattern:
+        return not path
+    if pattern[0] == "**":
+        return any(_matches(path[skip:], pattern[1:]) for skip in range(len(path) + 1))
+    return bool(path) and fnmatch.fnmatchcase(path[0], pattern[0]) and _matches(path[1:], pattern[1:])
 
 
 def load_index(paths: Iterable[Union[str, Path]] = ()) -> Index:
@@ -166,7 +223,7 @@ def load_index(paths: Iterable[Union[str, Path]] = ()) -> Index:
     roots = resolve_roots(given)
     rootless = [Path(g) for g in given if Path(g).is_dir() and not any((Path(g) / n).is_file() for n in ROOT_NAMES)]
     from_folders = {p.resolve() for folder in rootless for p in folder_cards(folder)}
-    loader = _IndexLoader()
+    loader = _IndexLoader([root.parent for root in roots])
     for root in roots:
         loader.load(root, optional=root.resolve() in from_folders)
     collections = _collections(loader.documents)

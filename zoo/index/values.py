@@ -28,6 +28,12 @@ _NUMBER = re.compile(
 )
 
 
+MAX_DIGITS = 40
+"""Longest number text read (a 5,000-digit figure is not a claim)."""
+MAX_EXPONENT = 30
+"""Largest power of ten a card number may have (the biggest real figures are about 1e11)."""
+
+
 @dataclass(frozen=True)
 class Number:
     """A number read from a card."""
@@ -44,10 +50,14 @@ def read_number(raw: str) -> Optional[Number]:
     if not match:
         return None
     text = match.group("num").replace(",", "")
+    if len(text) > MAX_DIGITS:
+        return None
     try:
         exact = Decimal(text)
     except InvalidOperation:
         return None
+    if exact and not -MAX_EXPONENT <= exact.adjusted() <= MAX_EXPONENT:
+        return None  # 1e400, 1e999999999: no card figure is this big or small
     scale = _SUFFIXES[match.group("suffix").lower()] if match.group("suffix") else 1
     precision = _last_digit_unit(text) * scale
     value = exact * scale

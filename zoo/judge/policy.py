@@ -109,7 +109,7 @@ def _conventions(data: LocatedMap, shown: str) -> dict:
 
 def _number(mapping: LocatedMap, key: str, shown: str, owner: str) -> float:
     value = mapping.get(key, 0)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
         raise InputError(f"{key} must be a number >= 0, found {value!r}", source=SourceRef(shown, mapping.line_of(key)), field=f"{owner}.{key}")
     return float(value)
 

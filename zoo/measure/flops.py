@@ -62,7 +62,6 @@ _DATA_OPS = {
     "_reshape_alias", "unfold", "narrow", "repeat", "where", "masked_fill", "masked_fill_", "split.Tensor", "sym_size",
     "_local_scalar_dense", "dropout", "native_dropout", "bernoulli_", "rsub", "scalar_tensor", "is_nonzero", "item",
 }
-ELEMENTWISE_OPS = _ELEMENTWISE_OPS  # kept for readers of earlier versions of this module
 
 if TYPE_CHECKING:
     import torch

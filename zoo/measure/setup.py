@@ -88,13 +88,18 @@ def card_data_args(card: ModelCard) -> dict[str, Any]:
     return args
 
 
-def resolve_setup(card: ModelCard, pretrained_cfg: Mapping[str, Any], *, alias_path: tuple[str, ...] = (), tag_reason: str = "") -> EvalSetup:
-    """The card's setup over ``pretrained_cfg`` (a timm pretrained config as a dict), via ``resolve_data_config``."""
+def resolve_setup(
+    card: ModelCard, pretrained_cfg: Mapping[str, Any], *, alias_path: tuple[str, ...] = (), tag_reason: str = "", model: Any = None
+) -> EvalSetup:
+    """The card's setup over ``pretrained_cfg`` (a timm pretrained config as a dict), via ``resolve_data_config``.
+
+    ``model`` stands in when neither the card nor the config says anything (timm's defaults then apply).
+    """
     from timm.data import resolve_data_config
 
     cfg = dict(pretrained_cfg)
     args = card_data_args(card)
-    config = resolve_data_config(args, pretrained_cfg=cfg)
+    config = resolve_data_config(args, pretrained_cfg=cfg or None, model=model if not (cfg or args) else None)
     pretrained = f"{cfg.get('architecture') or card.name}" + (f".{cfg['tag']}" if cfg.get("tag") else "")
     keys = {"input_size": Metric.IMAGE_SIZE, "crop_pct": Metric.CROP_PCT, "interpolation": Metric.INTERPOLATION}
     origin = []
@@ -120,7 +125,7 @@ def resolve_setup(card: ModelCard, pretrained_cfg: Mapping[str, Any], *, alias_p
 def setup_for_model(card: ModelCard, model: Any, *, alias_path: tuple[str, ...] = (), tag_reason: str = "") -> EvalSetup:
     """:func:`resolve_setup` with the built model's own ``pretrained_cfg``."""
     cfg = getattr(model, "pretrained_cfg", None) or {}
-    return resolve_setup(card, cfg, alias_path=alias_path, tag_reason=tag_reason)
+    return resolve_setup(card, cfg, alias_path=alias_path, tag_reason=tag_reason, model=model)
 
 
 def _plain(value: Any) -> Any:

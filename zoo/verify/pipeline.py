@@ -106,7 +106,7 @@ def _measure_and_record(request: VerifyRequest, run_id: str, started: str, envir
         [(w.card, w.measurements) for w in works], request.policy.tolerance("flops").relative or 0.02, request.policy.flops_conventions
     )
     for work in works:
-        verdicts = judge(work.card, work.measurements, request.policy, request.today, conventions)
+        verdicts = judge(work.card, work.measurements, request.policy, request.today, conventions=conventions)
         results.append(ModelResult(card=work.card, measurements=work.measurements, verdicts=verdicts))
     return RunRecord(
         run_id=run_id,
@@ -131,20 +131,20 @@ def _measure_model(card: ModelCard, kinds: list[str], request: VerifyRequest, sa
 
     metrics = [metric for kind in kinds for metric in MEASUREMENT_KINDS[kind]]
     try:
-        target = resolve_target(card)
-    except BuildError as exc:
-        say(f"    cannot build: {exc}")
-        return _Work(card, None, [Measurement.failed(metric, str(exc)) for metric in metrics])
-    if target.mismatch:  # the name leads only to another architecture: nothing of it is this card's
+        target: Optional[BuildTarget] = resolve_target(card)
+    except BuildError:
+        target = None  # build_model(card) below says why (or builds what a caller put in its place)
+    if target is not None and target.mismatch:  # the name leads only to another architecture: nothing of it is this card's
         say(f"    not judged: {target.mismatch}")
         return _Work(card, None, [Measurement.unavailable(metric, target.mismatch) for metric in metrics], target=target)
-    meta = set(kinds) <= SHAPE_ONLY_KINDS
+    meta = target is not None and set(kinds) <= SHAPE_ONLY_KINDS
     try:
-        model = build_model(card, target, meta=meta)
+        model = build_model(card, target, meta=meta) if target is not None else build_model(card)
     except BuildError as exc:
         say(f"    cannot build: {exc}")
         return _Work(card, None, [Measurement.failed(metric, str(exc)) for metric in metrics], target=target)
-    setup = setup_for_model(card, model, alias_path=target.alias_path, tag_reason=target.tag_reason)
+    alias_path, tag_reason = (target.alias_path, target.tag_reason) if target is not None else ((), "")
+    setup = setup_for_model(card, model, alias_path=alias_path, tag_reason=tag_reason)
     work = _Work(card, model, target=target, setup=setup)
     timings = []
     for kind in kinds:
@@ -152,10 +152,10 @@ def _measure_model(card: ModelCard, kinds: list[str], request: VerifyRequest, sa
             continue
         started = time.perf_counter()
         measured = _measure_kind(kind, work, request)
-        if kind == "flops" and meta and any(m.status == "error" for m in measured):
+        if kind == "flops" and meta and target is not None and any(m.status == "error" for m in measured):
             work.model = build_model(card, target)  # some models do not run on the meta device: count on the CPU
             measured = _measure_kind(kind, work, request)
-        work.measurements.extend(_with_target(m, target) for m in measured)
+        work.measurements.extend(_with_target(m, target) if target is not None else m for m in measured)
         timings.append(f"{kind} {time.perf_counter() - started:.1f} s")
     if timings:
         say(f"    {', '.join(timings)}")

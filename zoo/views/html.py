@@ -17,6 +17,7 @@ from typing import Optional, Sequence
 import jinja2
 
 from zoo import __version__
+from zoo.paths import inside
 from zoo.records import Environment, Metric, RunRecord
 from zoo.views import plots as plotting
 from zoo.views.baseline_rows import baseline_changes
@@ -245,7 +246,7 @@ def write_html_report(
     html = render_html(runs, out_dir=out_dir, link_template=link_template, plots=plots)
     assets = out_dir / "assets"
     for plot in plots:
-        write_atomic(assets / f"{plot.key}.png", plot.png)
+        write_atomic(inside(out_dir, assets / f"{plot.key}.png"), plot.png)  # keys carry metric names from records
     current = {f"{plot.key}.png" for plot in plots}
     for stale in assets.glob("*.png") if assets.is_dir() else ():
         if stale.name not in current:  # a plot of an earlier report into this folder

@@ -24,14 +24,22 @@ MAX_CHANGED_ROWS = 1000
 
 
 def _cell(text: object) -> str:
-    """Text safe inside a table cell: no pipes or line breaks."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ").strip()
+    """Text safe inside a table cell: no pipes or line breaks, and no HTML or link syntax
+    (card values are untrusted: ``<img onerror=...>`` must show as text)."""
+    text = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ").strip()
+    text = text.replace("<", "&lt;")  # no HTML tag can open ("->" stays readable)
+    return text.replace("](", "]\\(")  # no [text](target) link or image made of card text
+
+
+def _code(text: object) -> str:
+    """Text as a code span: backticks and pipes cannot end it or the cell."""
+    return "`" + str(text).replace("`", "'").replace("|", "/").replace("\r", " ").replace("\n", " ").strip() + "`"
 
 
 def _source(row: ClaimRow, linked: bool) -> str:
     if row.source is None:
         return ""
-    return f"[{_cell(row.source)}](<{row.source_href}>)" if linked else f"`{_cell(row.source)}`"
+    return f"[{_cell(row.source)}](<{row.source_href}>)" if linked else _code(row.source)
 
 
 def _verdict(row: ClaimRow) -> str:
@@ -152,7 +160,7 @@ def _changes(changes: PerformanceChanges) -> list[str]:
     lines = [
         "### Performance changes",
         "",
-        f"Run `{_cell(changes.current.run_id)}` compared with `{_cell(changes.previous.run_id)}` (the run before it): {counts}. "
+        f"Run {_code(changes.current.run_id)} compared with {_code(changes.previous.run_id)} (the run before it): {counts}. "
         "A change counts only when it exceeds the run-to-run spread of both runs.",
         "",
     ]
@@ -184,12 +192,12 @@ def _header(view: RunView, title: str) -> list[str]:
         f"{len(view.models)} models · {view.claims_checked} claims: {counts}. "
         f"Gating metrics: {', '.join(view.gating_metrics) or 'none'}.",
         "",
-        f"Run `{run.run_id}` · {run.started} → {run.finished}"
-        + (f" · shards {','.join(run.merge.shards)}" if run.merge is not None else "")
-        + (f" · shard {run.shard}" if run.shard else ""),
+        f"Run {_code(run.run_id)} · {_cell(run.started)} → {_cell(run.finished)}"
+        + (f" · shards {_cell(','.join(run.merge.shards))}" if run.merge is not None else "")
+        + (f" · shard {_cell(run.shard)}" if run.shard else ""),
     ]
     if view.missing_shards:
-        lines += ["", f"> **Missing shards:** {', '.join(view.missing_shards)}; their models were not checked."]
+        lines += ["", f"> **Missing shards:** {_cell(', '.join(view.missing_shards))}; their models were not checked."]
     return lines
 
 
@@ -197,5 +205,6 @@ def _environment_line(run: RunRecord) -> str:
     env = run.environment
     device = ", ".join(env.gpus) if env.gpus else env.cpu
     packages = " · ".join(f"{k} {v}" for k, v in sorted(env.packages.items()) if v)
-    commit = f" · commit `{env.git_commit[:10]}`{' (dirty)' if env.git_dirty else ''}" if env.git_commit else ""
-    return f"<sub>Python {env.python} · torch {env.torch} · {packages} · {device} · {env.hostname}{commit}</sub>"
+    commit = f" · commit {_code(env.git_commit[:10])}{' (dirty)' if env.git_dirty else ''}" if env.git_commit else ""
+    text = " · ".join(_cell(part) for part in (f"Python {env.python}", f"torch {env.torch}", packages, device, env.hostname))
+    return f"<sub>{text}{commit}</sub>"

@@ -20,6 +20,7 @@ from typing import Optional, Sequence
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import EngFormatter, FuncFormatter
 
 from zoo.records import Metric, RunRecord, Uncertainty, Verdict
@@ -56,6 +57,8 @@ class Plot:
 
 def _render(figure: Figure) -> bytes:
     FigureCanvasAgg(figure)
+    for text in figure.findobj(Text):  # model names come from cards: "$" must not start mathtext
+        text.set_parse_math(False)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     return buffer.getvalue()

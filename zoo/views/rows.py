@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence, Union
+from urllib.parse import quote, urlsplit
 
 from zoo.judge.gate import missing_shards, requested_metrics, run_exit_code
 from zoo.records import (
@@ -242,15 +243,39 @@ def source_href(source: SourceRef, link_template: Optional[str], out_dir: Option
     path = source.path.replace(os.sep, "/")
     if link_template:
         if "{path}" in link_template:
-            return link_template.replace("{path}", path).replace("{line}", str(source.line))
-        return f"{link_template.rstrip('/')}/{path}#L{source.line}"
+            return safe_href(link_template.replace("{path}", path).replace("{line}", str(source.line)))
+        return safe_href(f"{link_template.rstrip('/')}/{path}#L{source.line}")
     target = Path(source.path)
     if out_dir is not None:
         try:
             target = Path(os.path.relpath(target.resolve(), Path(out_dir).resolve()))
         except ValueError:  # another drive on Windows: keep the absolute path
             target = target.resolve()
-    return f"{target.as_posix()}#L{source.line}"
+    return safe_href(f"{target.as_posix()}#L{source.line}")
+
+
+LINK_SCHEMES = ("http", "https")
+
+
+def safe_href(href: str) -> str:
+    """``href`` as a link that can only go to an http(s) page or a relative path.
+
+    Any other scheme (``javascript:``, ``data:``) is made a relative path by a leading
+    ``./``, so it opens nothing; characters that could end the attribute or the Markdown
+    link target are percent-encoded.
+
+    >>> safe_href("javascript:alert(1)")
+    './javascript:alert(1)'
+    """
+    try:
+        scheme = urlsplit(href).scheme.lower()
+    except ValueError:  # unparseable ("http://[x"): a relative path, then
+        scheme = "unparseable"
+    if scheme and scheme not in LINK_SCHEMES:
+        href = "./" + href
+    elif not scheme and href.strip().lower().startswith(("javascript", "data", "vbscript")):
+        href = "./" + href.strip()
+    return quote(href, safe="/:?#[]@!$&'()*+,;=%~-._")
 
 
 # --------------------------------------------------------------------------- rows
