@@ -19,6 +19,8 @@ from zoo.index import load_index
 def command(index_paths: Sequence[str], fmt: str) -> None:
     """List the models in the index with their claims and where each is written."""
     index = load_index(index_paths)
+    if index.from_folder:  # a folder without a root file: say which cards it stood for
+        click.echo(f"zoo: {index.describe_files()}", err=True)
     if fmt == "json":
         click.echo(json.dumps([card_json(card) for card in index.models], indent=2))
         return

@@ -64,6 +64,8 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     """Build the request from parsed options, run it, print the table, exit with the verdicts' code."""
     progress.configure(quiet=kw["quiet"])  # notes and progress on stderr: bars, lines when piped, or nothing
     index = load_index(kw["index_paths"])
+    if index.from_folder:  # a folder without a root file: say which cards it stood for
+        click.echo(f"zoo: {index.describe_files()}", err=True)
     cards = index.select(kw["models"], kw["all_models"])
     shard = None
     kw["run_group"] = kw.get("run_group") or default_run_group()

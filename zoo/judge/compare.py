@@ -11,7 +11,8 @@ Rules (documented in metadata/tolerances.yml and the README):
 - an accuracy paired with a stored baseline (zoo.judge.paired) is judged the same way on the
   paired full-set interval; a baseline that does not match the run is named with the reason
   and the unpaired interval decides;
-- FLOPs are judged against the closest of the measured counting conventions, which is named;
+- FLOPs are judged against the convention fitted for the model's collection (or the zoo), see
+  :mod:`zoo.judge.conventions`; without one, against the closest measured convention, which is named;
 - a live waiver turns ``drift`` into ``waived``; an expired one is mentioned and ignored.
 """
 
@@ -20,9 +21,10 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 from dataclasses import replace
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Mapping, Optional, Sequence
 from urllib.parse import unquote, urlparse
 
+from zoo.judge.conventions import Convention, skipped_layer
 from zoo.judge.paired import describe as describe_paired
 from zoo.judge.policy import Policy, waiver_is_live
 from zoo.records import Claim, Measurement, Metric, ModelCard, PairedEstimate, Tolerance, Verdict
@@ -33,12 +35,14 @@ if TYPE_CHECKING:
 
 def judge(
     card: ModelCard, measurements: Sequence[Measurement], policy: Policy, today: Optional[dt.date] = None,
-    lock: Optional["WeightsLock"] = None,
+    lock: Optional["WeightsLock"] = None, conventions: Optional[Mapping[str, Convention]] = None,
 ) -> list[Verdict]:
     """One verdict per claim of ``card``, in the card's order; ``lock`` (the weights lock file)
-    also says which file the card's Weights means."""
+    also says which file the card's Weights means; ``conventions`` (model -> FLOPs convention,
+    from :func:`zoo.judge.conventions.fit_conventions`) sets what a FLOPs claim is judged against."""
     today = today or dt.date.today()
     by_metric = {m.metric: m for m in measurements}
+    convention = (conventions or {}).get(card.name)
     other_file = weights_mismatch(card, by_metric.get(Metric.WEIGHTS.value), lock)
     verdicts = []
     for claim in card.claims.values():
@@ -50,7 +54,7 @@ def judge(
                 measurement=measurement, tolerance=tolerance, gating=tolerance.gate,
             )
         else:
-            verdict = judge_claim(card.name, claim, measurement, tolerance)
+            verdict = judge_claim(card.name, claim, measurement, tolerance, convention)
         verdicts.append(_apply_waiver(verdict, policy, today))
     return verdicts
 
@@ -104,7 +108,9 @@ def weights_mismatch(
     )
 
 
-def judge_claim(model: str, claim: Claim, measurement: Optional[Measurement], tolerance: Tolerance) -> Verdict:
+def judge_claim(
+    model: str, claim: Claim, measurement: Optional[Measurement], tolerance: Tolerance, convention: Optional[Convention] = None
+) -> Verdict:
     """The verdict for one claim, before waivers."""
     base = dict(model=model, metric=claim.metric, claim=claim, measurement=measurement, tolerance=tolerance, gating=tolerance.gate)
     if measurement is None:
@@ -115,7 +121,32 @@ def judge_claim(model: str, claim: Claim, measurement: Optional[Measurement], to
         return Verdict(status="error", explanation=measurement.reason or "measurement failed", **base)
     if isinstance(claim.value, str) or isinstance(measurement.value, str) or measurement.value is None:
         return _judge_text(claim, measurement, base)
+    if claim.metric == Metric.FLOPS.value and convention is not None and convention.value(measurement):
+        return _judge_flops(claim, measurement, tolerance, convention, base)
     return _judge_number(claim, measurement, tolerance, base)
+
+
+def _judge_flops(claim: Claim, measurement: Measurement, tolerance: Tolerance, convention: Convention, base: dict) -> Verdict:
+    """A FLOPs claim against its collection's convention; a departure says what likely caused it."""
+    claimed = float(claim.value)
+    predicted = float(convention.value(measurement) or 0.0)
+    difference = predicted - claimed
+    relative = difference / claimed if claimed else None
+    allowance = max(tolerance.allowed(claimed), (claim.precision or 0.0) / 2)
+    extra = dict(compared_value=predicted, difference=difference, relative_difference=relative, convention=convention.label())
+    ratio = f"claim/convention {claimed / predicted:.4f}" if predicted else ""
+    if abs(difference) <= allowance:
+        return Verdict(status="pass", explanation=f"matches the convention {convention.describe()}, {ratio}", **base, **extra)
+    reason = f"off by {_signed(difference, relative)} from the convention {convention.describe()}, {ratio}, beyond tolerance {_describe(tolerance)}"
+    skipped = skipped_layer(convention, claimed, measurement, tolerance.relative or 0.02)
+    if skipped is not None:
+        layer, value = skipped
+        reason += f"; with {layer}'s MACs left out the convention gives {value:,.0f} (claim/that {claimed / value:.3f}): the card's counter likely skipped {layer}"
+    elif measurement.alternatives:
+        other = min(measurement.alternatives, key=lambda a: abs(a.value - claimed))
+        if other.value:
+            reason += f"; closest other convention: {other.convention} = {other.value:,.0f} (claim/that {claimed / other.value:.4f})"
+    return Verdict(status="drift", explanation=reason, **base, **extra)
 
 
 def _judge_text(claim: Claim, measurement: Measurement, base: dict) -> Verdict:
@@ -199,6 +230,8 @@ def _closest(claimed: float, measurement: Measurement) -> tuple[float, str, Opti
     if not measurement.alternatives:
         return float(measurement.value), "", None
     best = min(measurement.alternatives, key=lambda a: abs(a.value - claimed))
+    if measurement.metric != Metric.FLOPS.value:  # e.g. a tag's test_input_size: a setting, not a convention
+        return float(best.value), f"matched {best.convention}", None
     text = f"closest convention: {best.convention}, ratio claim/measured {claimed / best.value:.4f}" if best.value else best.convention
     return float(best.value), text, best.convention
 

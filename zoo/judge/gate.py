@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Optional, Sequence
 
 from zoo.judge.compare import judge
+from zoo.judge.conventions import fit_conventions
 from zoo.errors import EXIT_INCOMPLETE, EXIT_OK, InputError
 from zoo.index import Index
 from zoo.judge.exit_codes import exit_code, worst_code
@@ -106,6 +107,7 @@ def rejudge(
     known = {card.name: card for card in index.models} if index is not None else {}
     models: list[ModelResult] = []
     dropped: list[str] = []
+    pairs = []
     for result in run.models:
         card = result.card
         if index is not None:
@@ -119,7 +121,11 @@ def rejudge(
             if stored is not None and fresh.claim(Metric.THROUGHPUT) is None:
                 fresh = replace(fresh, claims={**fresh.claims, Metric.THROUGHPUT.value: stored})
             card = fresh
-        verdicts = judge(card, result.measurements, policy, today, lock=lock)
+        pairs.append((card, result))
+    # FLOPs conventions are fitted over every model judged together, as at measuring time.
+    conventions = fit_conventions([(c, r.measurements) for c, r in pairs], policy.tolerance("flops").relative or 0.02, policy.flops_conventions)
+    for card, result in pairs:
+        verdicts = judge(card, result.measurements, policy, today, lock=lock, conventions=conventions)
         models.append(ModelResult(card=card, measurements=list(result.measurements), verdicts=verdicts))
     if run.models and not models:
         raise InputError(

@@ -57,6 +57,8 @@ class AccuracyEntry:
     model: torch.nn.Module
     checkpoint_sha256: Optional[str] = None
     """The loaded checkpoint's SHA-256, to match a stored baseline."""
+    setup: Any = None
+    """The card's zoo.measure.setup.EvalSetup (resolved from the model when None)."""
 
 
 @dataclass(frozen=True)
@@ -285,7 +287,7 @@ class _Scoring:
 
 def _prepare_transform(entry: AccuracyEntry) -> "EvalTransform | InputError":
     try:
-        return eval_transform(entry.card, entry.model)
+        return eval_transform(entry.card, entry.model, entry.setup)
     except InputError as exc:
         return exc
 

@@ -61,17 +61,19 @@ class InputSize:
         return f"{self.channels}x{self.height}x{self.width}"
 
 
-def resolve_input_size(card: ModelCard, model: torch.nn.Module) -> InputSize:
-    """The card's claimed image size if it states one, else timm's pretrained config for the model."""
-    from timm.data import resolve_model_data_config
+def resolve_input_size(card: ModelCard, model: torch.nn.Module, setup: object = None) -> InputSize:
+    """The input size of the card's resolved evaluation setup (the card's Image Size, else timm's config)."""
+    from zoo.measure.setup import setup_for_model
 
-    channels, height, width = (int(v) for v in resolve_model_data_config(model)["input_size"])
+    resolved = setup or setup_for_model(card, model)
+    channels, height, width = resolved.input_size  # type: ignore[attr-defined]
+    source = dict(resolved.origin).get("input_size", "timm pretrained_cfg input_size")  # type: ignore[attr-defined]
     claim = card.claim(Metric.IMAGE_SIZE)
-    if claim is not None:
-        side = _as_side(claim.value)
-        if side is not None:
-            return InputSize(channels, side, side, f"card {claim.field} ({claim.source})")
-    return InputSize(channels, height, width, "timm pretrained_cfg input_size")
+    if claim is not None and source.startswith("card"):
+        source = f"card {claim.field} ({claim.source})"
+    elif not source.startswith("card"):
+        source = "timm pretrained_cfg input_size"
+    return InputSize(int(channels), int(height), int(width), source)
 
 
 def _as_side(value: object) -> Optional[int]:
@@ -90,6 +92,7 @@ def measure_throughput(
     options: BenchOptions,
     *,
     clock: Optional[Clock] = None,
+    setup: object = None,
 ) -> list[Measurement]:
     """Throughput, latency p50 and latency p90 of ``model`` under ``options``.
 
@@ -105,7 +108,7 @@ def measure_throughput(
     try:
         device = resolve_device(options.device)
         conditions.update(device=str(device), device_name=device_name(device))
-        input_size = resolve_input_size(card, model)
+        input_size = resolve_input_size(card, model, setup)
         conditions.update(input_size=str(input_size), input_size_source=input_size.source)
         autocast_for(device, options.dtype)  # fail early: unusable AMP is "unavailable"
     except (DeviceUnavailable, AmpUnavailable) as exc:
