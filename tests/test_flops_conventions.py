@@ -119,3 +119,22 @@ def test_attention_matmuls_are_counted_on_the_meta_device():
     length, dim = 16, 3
     assert counts.groups["attention"] == length * length * (dim + dim)
     assert counts.groups.get("matrix", 0) == 0  # the matmuls it ran as are not counted twice
+
+
+def test_a_convention_explains_a_model_only_where_its_verdict_passes():
+    """The fit counts a model as explained by the verdict's own rule (|value - claim| <= tolerance x claim).
+
+    As on the seed card's mobilenetv2_100 (claim 401,920,448, a named convention 409,982,976): a claim
+    at 0.9803 of a convention's value has claim/value - 1 = -1.97%, inside 2%, yet the value is 2.01%
+    of the claim away, so its verdict is drift. The fit must not pick a convention that fails its own
+    models; the fixed ratio that explains every model wins instead.
+    """
+    pairs = []
+    for i, width in enumerate([4, 6, 8, 10]):
+        _, [m] = measured(f"s{i}", Net(width))
+        two = next(a.value for a in m.alternatives if a.convention == "2x macs @8px")
+        pairs.append((card(f"s{i}", 0.9803 * two), [m]))
+    conventions, verdicts = judged(pairs)
+    assert {c.label() for c in conventions.values()} != {"2x macs @image"}
+    assert all(v.status == "pass" for v in verdicts.values()), {n: v.explanation for n, v in verdicts.items()}
+    assert all(c.explained == 4 for c in conventions.values())

@@ -113,7 +113,8 @@ class _Sample:
 
 
 def _within(claimed: float, value: Optional[float], tolerance: float) -> bool:
-    return bool(value) and abs(claimed / value - 1) <= tolerance  # type: ignore[operator]
+    """The verdict's own rule (:func:`zoo.judge.compare.judge_claim`): off by at most ``tolerance`` of the claim."""
+    return bool(value) and abs(value - claimed) <= tolerance * abs(claimed)  # type: ignore[operator]
 
 
 def fit(samples: Sequence[_Sample], tolerance: float, scope: str) -> Optional[Convention]:
@@ -131,7 +132,7 @@ def fit(samples: Sequence[_Sample], tolerance: float, scope: str) -> Optional[Co
     if len(ratios) < MIN_MODELS:
         return named
     scale = statistics.median(ratios)
-    explained = sum(abs(r / scale - 1) <= tolerance for r in ratios)
+    explained = sum(_within(r, scale, tolerance) for r in ratios)  # scale x reference vs claim, divided by reference
     if explained <= named.explained:
         return named
     quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
