@@ -17,6 +17,7 @@ from zoo.judge.paired import pair_predictions
 from zoo.runs.baselines import (
     METADATA_KEY, Baseline, BaselineInfo, baseline_path, find_baseline, list_baselines, load_baseline, mismatch, save_baseline,
 )
+from zoo.records import Measurement
 from zoo.runs.predictions import ImagePredictions
 
 INFO = BaselineInfo(
@@ -128,7 +129,7 @@ def test_crafted_metadata_is_refused_naming_the_field(tmp_path):
 
 def test_class_ids_beyond_int16_are_kept(tmp_path):
     predictions = _predictions([40_000, 2, 3, 0, 0, 0])
-    path = save_baseline(tmp_path, Baseline(INFO, predictions, Path("m.parquet")))
+    path = save_baseline(tmp_path, Baseline(replace(INFO, top1=100 * 2 / 6), predictions, Path("m.parquet")))
     assert load_baseline(path).predictions.topk[0, 0] == 40_000
 
 
@@ -138,3 +139,62 @@ def test_columns_that_are_not_class_ids_are_refused(tmp_path):
     pq.write_table(table, tmp_path / "m.parquet")
     with pytest.raises(InputError, match="not class ids"):
         load_baseline(tmp_path / "m.parquet")
+
+
+@pytest.mark.parametrize(
+    "change,field",
+    [({"top1": 75.0}, "top-1"), ({"top5": 90.0}, "top-5"), ({"images": 5, "population": 5, "dataset_images": 5}, "images")],
+)
+def test_a_description_its_predictions_do_not_bear_out_is_refused(tmp_path, change, field):
+    # The paired verdict adds the run's change to the baseline's full-set accuracy, so a
+    # top-1 written in the metadata (an edited file, a hand-made one) must be the one its
+    # per-image predictions give; otherwise a regressed model could be paired to a pass.
+    save_baseline(tmp_path, Baseline(replace(INFO, **change), _predictions([1, 2, 3, 0, 0, 0]), Path("m.parquet")))
+    with pytest.raises(InputError, match=f"m.parquet: .*{field}"):
+        load_baseline(tmp_path / "m.parquet")
+
+
+def _weights(status: str, value: str, **conditions) -> Measurement:
+    return Measurement(metric="weights", status=status, value=value, unit="sha256", conditions=conditions)
+
+
+def test_a_baseline_is_matched_on_the_checkpoint_the_model_was_scored_with():
+    from types import SimpleNamespace
+
+    from zoo.verify.pipeline import _checkpoint_sha256
+
+    card_file, hub_file = "c" * 64, "h" * 64
+    cases = [
+        ([_weights("ok", card_file)], card_file),  # the card's own file, loaded
+        # --weights-source hub with the card's file also in zoo's cache: the claims are judged on
+        # the card's file, but the model holds the Hub file's weights.
+        ([_weights("ok", card_file, hub_sha256=hub_file, hub_commit="0" * 40)], hub_file),
+        ([_weights("unavailable", hub_file, hub_commit="0" * 40)], hub_file),  # the Hub file alone, verified and loaded
+        ([_weights("unavailable", card_file)], None),  # nothing proved the card's file
+        ([_weights("error", hub_file, hub_commit="0" * 40)], None),  # did not load
+        ([], None),
+    ]
+    for measurements, expected in cases:
+        assert _checkpoint_sha256(SimpleNamespace(measurements=measurements)) == expected, measurements
+
+
+def test_a_full_run_with_unreadable_images_cannot_be_saved_as_a_baseline_it_could_never_be_used_as():
+    # mismatch() refuses a baseline that scored fewer images than its population, so saving
+    # one would only leave a file that every later run refuses; say so when saving instead.
+    from zoo.records import Environment, ModelCard, ModelResult, RunRecord, SourceRef
+    from zoo.runs.baselines import baselines_from_run
+
+    predictions = _predictions([1, 2, 3, 0, 0, 0])
+    predictions.topk[5, :] = -1  # img5 could not be read
+    conditions = {"population": 6, "dataset_images": 6, "images": 5, "unreadable": 1, "transform": INFO.transform,
+                  "dataset_fingerprint": "f00d", "dataset": "val"}
+    measurements = [
+        Measurement(metric="top1", status="ok", value=60.0, unit="%", conditions=conditions),
+        Measurement(metric="top5", status="ok", value=100.0, unit="%", conditions=conditions),
+        _weights("ok", "a" * 64),
+    ]
+    env = Environment(python="3.11", platform="linux", hostname="h", cpu="cpu", cpu_threads=2, torch="2")
+    record = RunRecord(run_id="r1", started="s", finished="f", environment=env, index=[], measurements_requested=["accuracy"],
+                       models=[ModelResult(card=ModelCard(name="m", source=SourceRef("c.yml", 1)), measurements=measurements)])
+    with pytest.raises(InputError, match="1 of its images could not be read"):
+        baselines_from_run(record, {"m": predictions})

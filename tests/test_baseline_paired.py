@@ -187,8 +187,9 @@ def test_changed_predictions_are_judged_on_the_changed_images_and_listed(world):
             topk[row, 0] = baseline.predictions.labels[row]
     predictions = ImagePredictions(MODEL, baseline.predictions.names, baseline.predictions.labels, topk)
     top1 = 100.0 * float(predictions.correct_top1().mean())
+    top5 = 100.0 * float(predictions.correct_topk().mean())
     folder = world["root"] / "altered"
-    save_baseline(folder, replace(baseline, info=replace(baseline.info, top1=top1), predictions=predictions))
+    save_baseline(folder, replace(baseline, info=replace(baseline.info, top1=top1, top5=top5), predictions=predictions))
 
     record = _verify(world, "--limit", str(LIMIT), "--baselines", str(folder))
     verdict = _top1(record)

@@ -48,15 +48,17 @@ def test_parameter_count_is_exact_and_excludes_buffers():
 def test_flops_primary_value_and_conventions_at_both_sizes():
     measurement = measure_flops(card(**SMALL), Tiny().eval())
     by_name = {a.convention: a.value for a in measurement.alternatives}
-    assert by_name["conv+linear MACs @8px"] == conv_linear_macs(8)
-    assert by_name["conv+linear MACs @16px (resize before crop)"] == conv_linear_macs(16)
-    assert by_name["2x conv+linear MACs @8px"] == 2 * conv_linear_macs(8)
+    assert by_name["macs @8px"] == conv_linear_macs(8)
+    assert by_name["macs @16px (resize before crop)"] == conv_linear_macs(16)
+    assert by_name["2x macs @8px"] == 2 * conv_linear_macs(8)
+    # norm: BN with an affine transform, two per input element; pool: one per input element
+    assert by_name["macs+norm+pool @8px"] == conv_linear_macs(8) + 2 * 4 * 64 + 4 * 64
     # element-wise: one per output element of the ReLU (4 x side x side)
-    assert by_name["conv+linear+elementwise MACs @8px"] == conv_linear_macs(8) + 4 * 64
-    assert measurement.value == by_name["fvcore MACs @8px"] > conv_linear_macs(8)  # fvcore also counts BN and pooling
+    assert by_name["all-ops @8px"] == by_name["macs+norm+pool @8px"] + 4 * 64
+    assert measurement.value == by_name["macs+norm+pool @8px"]
     assert measurement.conditions["input"] == "1x3x8x8" and measurement.conditions["resize_size"] == 16
-    assert "aten::relu" in measurement.conditions["skipped_ops"]
-    assert measurement.method.startswith("fvcore ")
+    assert measurement.conditions["skipped_ops"] == "none"  # every arithmetic op of Tiny falls in a group
+    assert "FlopCounterMode" in measurement.method
 
 
 def test_convention_search_names_the_match():
@@ -65,17 +67,19 @@ def test_convention_search_names_the_match():
     measurement = measure_flops(c, Tiny().eval())
     verdict = judge_claim("tiny", c.claims["flops"], measurement, Tolerance("flops", relative=0.01))
     assert verdict.status == "pass"
-    assert "2x conv+linear MACs @16px (resize before crop)" in verdict.explanation
+    assert "2x macs @16px (resize before crop)" in verdict.explanation
     assert verdict.difference == 0
 
 
-def test_no_resize_candidates_without_crop_pct():
+def test_without_crop_pct_timms_default_crop_sets_the_resize_size():
+    # Neither the card nor the config gives a crop: timm's resolve_data_config uses its default 0.875,
+    # as the accuracy transform does, so the resize size is floor(8 / 0.875) = 9.
     c = ModelCard(name="tiny", source=SRC, claims={"image_size": Claim("image_size", "Image Size", 8, "8", SRC, precision=1)})
     model = Tiny().eval()
     model.pretrained_cfg = {}
     measurement = measure_flops(c, model)
-    assert all("@8px" in a.convention for a in measurement.alternatives)
-    assert measurement.conditions["resize_size"] is None
+    assert {a.convention.split("@")[1].split("px")[0] for a in measurement.alternatives} == {"8", "9"}
+    assert measurement.conditions["resize_size"] == 9
 
 
 def test_unknown_timm_name_is_a_clear_build_error():

@@ -177,8 +177,28 @@ def test_a_claim_judged_by_another_convention_shows_that_figure(run: RunRecord) 
     row = run_view(dataclasses.replace(run, models=[result])).rows[0]
     assert verdict.status == "pass"
     assert row.measured == "401,500,000" and row.difference == "−420,448"
-    assert row.measured_note == "primary reading 803,000,000"
+    assert row.measured_note == "MACs; primary reading 803,000,000" and row.convention == "MACs"
+    assert verdict.convention == "MACs" and verdict.compared_value == 401_500_000
     same = dataclasses.replace(flops, value=401_500_000)
     plain = judge(card, [same], Policy(tolerances={"flops": Tolerance("flops", relative=0.02)}))
     view = run_view(dataclasses.replace(run, models=[dataclasses.replace(result, measurements=[same], verdicts=plain)]))
     assert next(r for r in view.rows if r.metric == "flops").measured_note == ""
+
+
+def test_csv_and_model_index_json_carry_the_value_the_verdict_judged(run: RunRecord, tmp_path: Path) -> None:
+    """A FLOPs claim matched by doubled MACs: the exports publish that figure, the primary beside it."""
+    from zoo.judge.compare import judge
+    from zoo.judge.policy import Policy
+    from zoo.records import Alternative, Measurement
+    from zoo.views.export import csv_rows
+
+    card = run.models[0].card  # claims 401,920,448 FLOPs
+    flops = Measurement("flops", "ok", 200_000_000, "MACs", "fvcore", alternatives=[
+        Alternative("fvcore MACs @224px", 200_000_000), Alternative("2x fvcore MACs @224px", 400_000_000)])
+    verdicts = judge(card, [flops], Policy(tolerances={"flops": Tolerance("flops", relative=0.02)}))
+    result = dataclasses.replace(run.models[0], measurements=[flops], verdicts=verdicts)
+    judged = dataclasses.replace(run, models=[result])
+    [row] = [r for r in csv_rows(judged) if r["metric"] == "flops"]
+    assert row["verdict"] == "pass" and row["measured"] == 400_000_000 and row["measured_primary"] == 200_000_000
+    assert row["convention"] == "2x fvcore MACs @224px"
+    assert model_index(judged)["Models"][0]["Metadata"]["FLOPs"] == 400_000_000

@@ -99,3 +99,18 @@ def test_upgrade_leaves_its_input_alone_and_refuses_unknown_versions(tmp_path: P
     future.write_text(json.dumps({**data, "schema_version": 3}), encoding="utf-8")
     with pytest.raises(InputError, match="schema 3"):
         load_run(future)
+
+
+@pytest.mark.parametrize("alternatives", [5, True, 1.5, {"value": 1}])
+def test_a_damaged_v1_verdict_is_named_by_validation_not_a_crash(tmp_path: Path, alternatives) -> None:
+    # "Damaged input is passed on unchanged for validation to name the bad field": a v1 record
+    # whose measurement alternatives are not a list must be bad input (exit 2), not a TypeError (4).
+    data = raw("gated.json")
+    verdict = data["models"][0]["verdicts"][0]
+    verdict.pop("convention", None)
+    verdict["compared_value"] = 1.0
+    verdict["measurement"] = {**(verdict.get("measurement") or {}), "alternatives": alternatives}
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(InputError, match="run record field"):
+        load_run(path)

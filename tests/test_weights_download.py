@@ -17,6 +17,7 @@ import zoo.weights.download as download_module
 from conftest import card as make_card, fast_fetch_options
 from weights_world import (
     cache_listing,
+    full_disk,
     checkpoint_bytes,
     FaultyServer,
     hashed_name,
@@ -252,21 +253,7 @@ def test_no_space_before_download(server, checkpoint, tmp_path, monkeypatch):
 def test_disk_full_mid_write_deletes_partial(server, checkpoint, tmp_path, monkeypatch):
     name, data = checkpoint
     url, _ = serve(server, checkpoint, ["ok"])
-    real_open = open
-
-    class FullDisk:
-        def __init__(self, handle):
-            self.handle = handle
-
-        def write(self, chunk):
-            if self.handle.tell() + len(chunk) > 5000:
-                raise OSError(errno.ENOSPC, "No space left on device")
-            return self.handle.write(chunk)
-
-        def __getattr__(self, attr):
-            return getattr(self.handle, attr)
-
-    monkeypatch.setattr(cache_module, "open", lambda *a, **k: FullDisk(real_open(*a, **k)), raising=False)
+    full_disk(monkeypatch, 5000)
     options = fast_fetch_options(tmp_path)
     with pytest.raises(NoSpaceError) as failure:
         fetch_weights(make_card("tiny", collection="Tiny", weights=url, file_size=len(data)), options)

@@ -17,12 +17,18 @@ Behaviours:
   "corrupt"    serve the same number of bytes, with different content
   "slow"       send the headers, then stall longer than any test's read timeout
   "sluggish"   serve the file in 8 pieces, ``piece_delay`` apart (to make fetches overlap)
+  "trickle"    announce the length, then send one byte every ``trickle_delay`` seconds
+  "stall1k"    announce the length, send 1024 bytes, then stall like "slow"
+  "nolength"   no Content-Length; send the whole file and close (a close-delimited body)
+  "loop"       redirect (302) to the same path, for ever
   <number>     answer with that HTTP status and a short body
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
 import re
 import threading
 import time
@@ -59,6 +65,7 @@ class FaultyServer:
         self.routes: dict[str, Route] = {}
         self.stall_seconds = 3.0
         self.piece_delay = 0.05
+        self.trickle_delay = 0.02
         handler = _make_handler(self)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
@@ -104,6 +111,12 @@ def _make_handler(server: FaultyServer) -> type[BaseHTTPRequestHandler]:
             if behaviour.isdigit():
                 self._status(int(behaviour))
                 return
+            if behaviour == "loop":
+                self.send_response(302)
+                self.send_header("Location", self.path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             data = route.data
             start, status = 0, 200
             match = _RANGE.match(self.headers.get("Range", ""))
@@ -123,6 +136,12 @@ def _make_handler(server: FaultyServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Accept-Ranges", "bytes")
             if status == 206:
                 self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            if behaviour == "nolength":
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body)
+                self.close_connection = True
+                return
             if behaviour == "short":
                 self.send_header("Connection", "close")
                 self.end_headers()
@@ -144,6 +163,20 @@ def _make_handler(server: FaultyServer) -> type[BaseHTTPRequestHandler]:
                     self.wfile.write(body[at : at + step])
                     self.wfile.flush()
                     time.sleep(server.piece_delay)
+            elif behaviour == "trickle":
+                try:
+                    for at in range(len(body)):
+                        self.wfile.write(body[at : at + 1])
+                        self.wfile.flush()
+                        time.sleep(server.trickle_delay)
+                except OSError:
+                    pass
+                self.close_connection = True
+            elif behaviour == "stall1k":
+                self.wfile.write(body[:1024])
+                self.wfile.flush()
+                time.sleep(server.stall_seconds)
+                self.close_connection = True
             elif behaviour == "slow":
                 self.wfile.flush()
                 time.sleep(server.stall_seconds)
@@ -193,11 +226,37 @@ def sha256(data: bytes) -> str:
 
 
 def cache_listing(options: FetchOptions) -> list[str]:
-    """Visible (non-hidden) file names in the cache folder."""
+    """Names of the verified files in the cache (outside its hidden state folder), at any depth."""
     folder = options.cache_dir
-    return sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) if folder.exists() else []
+    if not folder.exists():
+        return []
+    return sorted(p.name for p in folder.rglob("*") if p.is_file() and not p.relative_to(folder).parts[0].startswith("."))
 
 
 def partial_files(options: FetchOptions) -> list[Path]:
     folder = options.cache_dir / ".zoo" / "partial"
     return sorted(folder.glob("*.part")) if folder.exists() else []
+
+
+class FullDiskRaw(io.FileIO):
+    """A file on a disk with ``budget`` bytes free: a write past it fails with ENOSPC, as a
+    real full disk does (under the buffered file, so close() fails again flushing)."""
+
+    budget = 5000
+
+    def write(self, data) -> int:  # type: ignore[override]
+        if self.tell() + len(data) > self.budget:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return super().write(data)
+
+
+def full_disk(monkeypatch: Any, budget: int) -> None:
+    """Make the cache's partial files live on a disk with ``budget`` bytes free."""
+    from zoo.weights import cache as cache_module
+
+    def opener(fd: int, mode: str) -> io.BufferedRandom:
+        raw = FullDiskRaw(fd, "r+", closefd=True)
+        raw.budget = budget
+        return io.BufferedRandom(raw)
+
+    monkeypatch.setattr(cache_module, "_fdopen", opener)

@@ -251,7 +251,8 @@ class Verdict:
     gating: bool = False
     """Whether this verdict takes part in the gate's exit code."""
     convention: Optional[str] = None
-    """The counting convention the claim was compared under (FLOPs: the closest one)."""
+    """The counting convention a FLOPs claim was compared under: its collection's fitted one
+    (e.g. "1.283x macs+norm+pool @image"), else the closest measured one."""
 
 
 # --------------------------------------------------------------------------- runs

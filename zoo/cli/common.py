@@ -31,7 +31,11 @@ def explained_errors(func: F) -> F:
             click.echo(f"zoo: error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("zoo: interrupted; nothing half-written was kept.", err=True)
+            click.echo(
+                "zoo: interrupted. No half-written file was left under a final name; a partial download "
+                "is kept aside in the cache's .zoo/partial folder so the next run resumes it.",
+                err=True,
+            )
             sys.exit(130)
         except OSError as exc:  # a path the user gave cannot be read or written
             click.echo(f"zoo: error: {exc}", err=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -16,6 +17,8 @@ from zoo.judge.exit_codes import worst_code
 from zoo.judge.gate import gate_runs
 from zoo.index import DEFAULT_INDEX, Index, load_index
 from zoo.judge.policy import load_policy, parse_gate_metrics
+from zoo.weights.lockfile import load_lock
+from zoo.weights.options import DEFAULT_LOCK_PATH
 from zoo.views.gate_text import gate_lines, gate_summary
 
 
@@ -61,7 +64,9 @@ def command(
     if gate_metrics is not None:
         policy = policy.with_gate_metrics(parse_gate_metrics(gate_metrics))
     index = _index(index_paths, stored_claims)
-    outcomes = gate_runs(records, policy, index=index, today=today.date() if today else None)
+    lock_path = Path(os.environ.get("ZOO_LOCK") or DEFAULT_LOCK_PATH)  # the lock says which file a card means
+    lock = load_lock(lock_path) if lock_path.is_file() else None
+    outcomes = gate_runs(records, policy, index=index, today=today.date() if today else None, lock=lock)
     for result in outcomes:
         for line in gate_lines(result, index, policy):
             click.echo(line)

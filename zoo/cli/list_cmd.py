@@ -19,17 +19,17 @@ from zoo.index import load_index
 def command(index_paths: Sequence[str], fmt: str) -> None:
     """List the models in the index with their claims and where each is written."""
     index = load_index(index_paths)
+    if index.from_folder:  # a folder without a root file: say which cards it stood for
+        click.echo(f"zoo: {index.describe_files()}", err=True)
     if fmt == "json":
         click.echo(json.dumps([card_json(card) for card in index.models], indent=2))
         return
-    from rich.table import Table
+    from zoo.views.rows import short_source
+    from zoo.views.terminal import make_console, print_grid
 
-    from zoo.views.terminal import make_console
-
-    table = Table(title=f"{len(index.models)} models from {', '.join(index.roots)}")
-    for column in ("Model", "Collection", "Params", "FLOPs", "File size", "Top-1", "Top-5", "Source"):
-        table.add_column(column, justify="right" if column in ("Params", "FLOPs", "File size", "Top-1", "Top-5") else "left", no_wrap=True)
+    headers = ("Model", "Collection", "Params", "FLOPs", "File size", "Top-1", "Top-5", "Source")
+    rows = []
     for card in index.models:
         cells = [card.claims[m].raw if m in card.claims else "—" for m in ("parameters", "flops", "file_size", "top1", "top5")]
-        table.add_row(card.name, card.collection or "", *cells, str(card.source))
-    make_console().print(table)
+        rows.append((card.name, card.collection or "", *cells, short_source(card.source)))
+    print_grid(make_console(), f"{len(index.models)} models from {', '.join(index.roots)}", headers, rows, numeric=(2, 3, 4, 5, 6))

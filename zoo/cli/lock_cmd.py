@@ -50,14 +50,15 @@ def command(models: Sequence[str], all_models: bool, update: bool, index_paths: 
             click.echo(f"zoo: {attempt.model}: not pinned: {attempt.error}", err=True)
             continue
         r = attempt.result
-        key = r.hub.lock_key if r.hub is not None else r.file_name
-        old = lock.get(key)
         if r.hub is not None:  # a Hub file: repo + commit + file + SHA-256 + size
+            key = r.hub.lock_key
+            old = lock.get(key)
             lock.pin(key, r.sha256, r.size, model=r.model, url=r.url or "", repo=r.hub.repo_id,
                      commit=r.hub.commit, file=r.hub.filename)
-        else:
-            lock.pin(r.file_name, r.sha256, r.size, model=r.model, url=r.url or "")
-        new = lock.get(key)
+            new = lock.get(key)
+        else:  # keyed by name, or by URL when another source's file has the name
+            old = lock.get(r.file_name, r.url)
+            new = lock.pin(r.file_name, r.sha256, r.size, model=r.model, url=r.url or "")
         if old == new:
             state = "unchanged"
         elif old is None:

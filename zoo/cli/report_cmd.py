@@ -5,11 +5,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
+from urllib.parse import urlsplit
 
 import click
 
 from zoo.cli.common import explained_errors
+from zoo.cli.output_options import FORMATS, print_record
 from zoo.cli.runs_args import read_runs, runs_argument
+from zoo.errors import InputError
+from zoo.judge.gate import rejudge
+from zoo.judge.policy import load_policy
 from zoo.records import RunRecord
 from zoo.views.export import render_csv, render_model_index_json
 from zoo.views.markdown import render_markdown
@@ -37,22 +42,41 @@ Exit codes:
               help="Link claims to their source online: a URL with {path} and {line}, e.g. "
               "https://github.com/ORG/REPO/blob/SHA/{path}?plain=1#L{line} (or $ZOO_SOURCE_URL). "
               "Default: links to the files relative to the HTML report.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Print the latest run on stdout as zoo verify does: its table, or one JSON/CSV row per model.")
+@click.option("-v", "--verbose", is_flag=True, help="With --format table: every claim of every model.")
+@click.option("--color/--no-color", "color", default=None, help="Force styling on or off (default: on for a terminal).")
 @explained_errors
 def command(
     runs: Sequence[str], results: Optional[str], html_dir: Optional[str], markdown_file: Optional[str],
     csv_file: Optional[str], json_file: Optional[str], link_template: Optional[str],
+    fmt: Optional[str] = None, verbose: bool = False, color: Optional[bool] = None,
 ) -> None:
+    try:
+        scheme = urlsplit(link_template).scheme.lower() if link_template else ""
+    except ValueError:
+        scheme = "unparseable"
+    if link_template and scheme not in ("http", "https"):
+        raise InputError(
+            f"--source-url {link_template!r} is not an http(s) URL",
+            hint="give e.g. https://github.com/ORG/REPO/blob/SHA/{path}?plain=1#L{line}, or leave it out for relative links",
+        )
     """Render run records as HTML, Markdown, CSV and model-index JSON.
 
     RUN: run.json files or run folders (default: the latest run in the results folder).
     Shards of one run are merged. With several runs, the latest is shown in full and
     the report adds each metric over time and its throughput and latency beside the
     previous run's (a regression only when the change exceeds both runs' spread). Nothing is measured. With no output option,
-    the Markdown summary is printed.
+    the Markdown summary is printed; --format table prints the run's table again.
     """
-    records = read_runs(runs, results)
+    # One rule with `zoo gate`: the verdicts shown (and the gate box) are re-judged from the
+    # stored measurements, as `zoo gate --stored-claims` does, never taken from the record as is.
+    policy = load_policy(None)
+    records = [rejudge(run, policy).run for run in read_runs(runs, results)]
     current = latest(records)
-    if not any((html_dir, markdown_file, csv_file, json_file)):
+    if fmt is not None:
+        print_record(current, fmt, verbose, False, color)
+    elif not any((html_dir, markdown_file, csv_file, json_file)):
         markdown_file = "-"
     if html_dir:
         from zoo.views.html import write_html_report  # imports matplotlib: only when asked for

@@ -10,10 +10,12 @@ from typing import Any, Sequence
 
 import click
 
+from zoo import progress
 from zoo.cli.bench_options import bench_options, bench_options_from_cli
 from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
 from zoo.cli.eval_options import eval_options, eval_options_from_cli
 from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
+from zoo.cli.output_options import output_options, print_record
 from zoo.index.reference import find_reference_tables
 from zoo.measure.accuracy.data.resolve import check_spec
 from zoo.index import load_index
@@ -21,13 +23,14 @@ from zoo.judge.gate import run_exit_code
 from zoo.verify.plan import MEASUREMENT_KINDS, choose_kinds
 from zoo.judge.policy import load_policy, parse_gate_metrics
 from zoo.runs.store import results_dir
-from zoo.verify.shard import parse_shard, select_shard
+from zoo.verify.shard import default_run_group, parse_shard, select_shard
 from zoo.verify.pipeline import VerifyRequest, is_main_process, run_verify
 from zoo.verify.repeat import CHILD_ENV, write_child_record
 
 
 def verify_options(func: Any) -> Any:
     """Options shared by ``zoo verify`` and ``zoo bench``."""
+    func = output_options(func)
     for decorator in reversed(
         [
             click.argument("models", nargs=-1),
@@ -37,6 +40,9 @@ def verify_options(func: Any) -> Any:
             click.option("--tolerances", type=click.Path(dir_okay=False), default=None, help="Tolerances and waivers file (default: metadata/tolerances.yml)."),
             click.option("--gate-metrics", default=None, help="Comma-separated metrics whose drift fails the run, or 'none' (default: from the tolerances file: top1,top5)."),
             click.option("--shard", default=None, metavar="K/N", help="Only the K-th of N deterministic shares of the models (CI matrices)."),
+            click.option("--run-group", default=None, metavar="ID",
+                         help="Identity shared by the shards of one job; shards of different groups are never merged. "
+                         "[env ZOO_RUN_GROUP; default: the CI run id, e.g. GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT]"),
             click.option("--no-record", is_flag=True, help="Do not write a run record."),
             click.option(
                 "--reference-tables", type=click.Path(file_okay=False), default="metadata/benchmarks", show_default=True,
@@ -48,14 +54,30 @@ def verify_options(func: Any) -> Any:
     return func
 
 
+def _plain_option(value: Any) -> Any:
+    """An option as the record keeps it: a scalar, a comma-joined list (None when empty), a path as text."""
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if isinstance(value, (tuple, list)):
+        return ", ".join(str(item) for item in value) or None
+    return str(value)
+
+
 def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     """Build the request from parsed options, run it, print the table, exit with the verdicts' code."""
+    progress.configure(quiet=kw["quiet"])  # notes and progress on stderr: bars, lines when piped, or nothing
     index = load_index(kw["index_paths"])
+    if index.from_folder:  # a folder without a root file: say which cards it stood for
+        click.echo(f"zoo: {index.describe_files()}", err=True)
     cards = index.select(kw["models"], kw["all_models"])
     shard = None
+    kw["run_group"] = kw.get("run_group") or default_run_group()
     if kw["shard"]:
         k, n = parse_shard(kw["shard"])
         cards, shard = select_shard(cards, k, n), kw["shard"]
+        if kw["run_group"] is None:
+            click.echo("zoo: warning: --shard without --run-group (and no CI run id such as GITHUB_RUN_ID): "
+                       "shards of different runs can only be told apart by their git commit", err=True)
     policy = load_policy(kw["tolerances"])
     if kw["gate_metrics"] is not None:
         policy = policy.with_gate_metrics(parse_gate_metrics(kw["gate_metrics"]))
@@ -74,10 +96,10 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
         bench=bench_options_from_cli(**kw) if "throughput" in kinds else None,
         shard=shard,
         reference_tables=find_reference_tables(kw["reference_tables"]) if "throughput" in kinds else (),
-        options={k: (v if isinstance(v, (bool, int, float, str)) or v is None else str(v)) for k, v in kw.items()},
+        options={k: _plain_option(v) for k, v in kw.items()},
         today=dt.date.today(),
     )
-    record, path = run_verify(request, say=lambda line: click.echo(line, err=True))
+    record, path = run_verify(request, say=progress.note)
     code = run_exit_code(record)  # the same rule the table's summary line and `zoo gate` use
     if record_to:  # the parent process combines, records and prints
         write_child_record(record, Path(record_to))
@@ -86,11 +108,9 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
         # Under torchrun only rank 0 reports; a non-zero exit here would make torchrun
         # kill rank 0 before it has written the record.
         sys.exit(0)
-    from zoo.views.terminal import print_run
-
-    print_run(record)
-    if path is not None:
-        click.echo(f"run record: {path}", err=True)
+    print_record(record, kw["fmt"], kw["verbose"], kw["quiet"], kw["color"])
+    if path is not None and not kw["quiet"]:
+        progress.note(f"run record: {path}")
     sys.exit(code)
 
 

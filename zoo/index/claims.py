@@ -7,7 +7,7 @@ from typing import Any, Callable, Optional
 
 from zoo.errors import InputError
 from zoo.index.located_yaml import LocatedMap
-from zoo.index.values import read_number
+from zoo.index.values import read_number, round_float_artifact
 from zoo.records import Claim, Metric, SourceRef
 
 
@@ -19,15 +19,19 @@ class FieldSpec:
     unit: str
     kind: str
     """"integer", "bytes" (a whole number read exactly, trailing zeros too), "number", "percent" or "text"."""
+    exact: bool = False
+    """Judged exactly (precision 0): settings are not rounded figures."""
+    count: bool = False
+    """A rounded count: the written-precision rule, and float artifacts read as their round figure."""
 
 
 # Metadata fields of a model entry, by the name cards use.
 METADATA_FIELDS: dict[str, FieldSpec] = {
-    "FLOPs": FieldSpec(Metric.FLOPS, "FLOPs (convention unstated)", "integer"),
-    "Parameters": FieldSpec(Metric.PARAMETERS, "parameters", "integer"),
+    "FLOPs": FieldSpec(Metric.FLOPS, "FLOPs (convention unstated)", "integer", count=True),
+    "Parameters": FieldSpec(Metric.PARAMETERS, "parameters", "integer", count=True),
     "File Size": FieldSpec(Metric.FILE_SIZE, "bytes", "bytes"),
-    "Image Size": FieldSpec(Metric.IMAGE_SIZE, "pixels", "integer"),
-    "Crop Pct": FieldSpec(Metric.CROP_PCT, "fraction", "number"),
+    "Image Size": FieldSpec(Metric.IMAGE_SIZE, "pixels", "integer", exact=True),
+    "Crop Pct": FieldSpec(Metric.CROP_PCT, "fraction", "number", exact=True),
     "Interpolation": FieldSpec(Metric.INTERPOLATION, "", "text"),
 }
 # Results -> Metrics fields for ImageNet image classification.
@@ -81,12 +85,17 @@ class ClaimReader:
             # (the trailing-zero rule of counts would read it as rounded to the tens).
             precision = min(precision, PERCENT_PRECISION_LIMIT)
             return Claim(spec.metric.value, key, round(percent, 10), raw, source, spec.unit, precision)
+        precision = 0.0 if spec.exact else number.precision
         if spec.kind in ("integer", "bytes"):
             if not number.is_integer:
                 raise self._fail(mapping, key, f"{raw!r} is not a whole number", "write a whole count such as 3500000 or 3.5M")
-            precision = 1.0 if spec.kind == "bytes" else number.precision
+            if spec.kind == "bytes":
+                precision = 1.0
+            elif spec.count:
+                number = round_float_artifact(raw) or number
+                precision = number.precision
             return Claim(spec.metric.value, key, int(number.value), raw, source, spec.unit, precision)
-        return Claim(spec.metric.value, key, number.value, raw, source, spec.unit, number.precision)
+        return Claim(spec.metric.value, key, number.value, raw, source, spec.unit, precision)
 
 
 def collect_claims(entry: LocatedMap, metadata: LocatedMap, reader: ClaimReader) -> dict[str, Claim]:

@@ -60,8 +60,8 @@ def _is_index(data: Any) -> bool:
     )
 
 
-def read_documents(path: Path) -> list[IndexDocument]:
-    """Every model-index document in ``path``; a text file with none is an error."""
+def read_documents(path: Path, required: bool = True) -> list[IndexDocument]:
+    """Every model-index document in ``path``; a text file with none is an error if ``required``."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -96,7 +96,7 @@ def read_documents(path: Path) -> list[IndexDocument]:
         data = _parse(path, body, offset)
         if _is_index(data):
             documents.append(IndexDocument(path, data))
-    if not documents:
+    if not documents and required:
         raise InputError(
             "no model-index data found (looked for YAML front matter and "
             "<!-- Type: model-index ... --> comments)",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fnmatch
 import glob
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional, Sequence, Union
 
+from zoo import progress
 from zoo.errors import InputError, UnknownModelError
 from zoo.index.claims import ClaimReader, collect_claims, plain
 from zoo.index.documents import IndexDocument, display_path, read_documents
@@ -15,6 +18,8 @@ from zoo.records import ModelCard, SourceRef
 
 ROOT_NAMES = ("model-index.yml", "model-index.yaml", "model-index.json")
 DEFAULT_INDEX = Path("metadata")
+CARD_SUFFIXES = (".yml", ".yaml", ".json", ".md", ".mdx")
+"""Files read from an index folder that has no root model-index file."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,17 @@ class Index:
     models: list[ModelCard] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     roots: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """Files of a root-less index folder that hold no model-index data (a README, say)."""
+    from_folder: bool = False
+    """Whether a folder without a root file was read card by card."""
+
+    def describe_files(self) -> str:
+        """Which files were read (and skipped), for a note on stderr."""
+        text = f"read {len(self.files)} file(s): {', '.join(self.files)}"
+        if self.skipped:
+            text += f"; skipped {len(self.skipped)} without model-index data: {', '.join(self.skipped)}"
+        return text
 
     def names(self) -> list[str]:
         return [card.name for card in self.models]
@@ -61,17 +77,25 @@ class Index:
 
 
 def resolve_roots(paths: Iterable[Union[str, Path]]) -> list[Path]:
-    """Index files to start from: each path, or the model-index file inside a folder."""
+    """Index files to start from: each path, or the model-index file inside a folder.
+
+    A folder without a root model-index file stands for every card in it: each
+    ``.yml/.yaml/.json/.md/.mdx`` file directly inside, in name order.
+    """
     roots = []
     for raw in list(paths) or [DEFAULT_INDEX]:
         path = Path(raw)
         if path.is_dir():
             found = next((path / n for n in ROOT_NAMES if (path / n).is_file()), None)
             if found is None:
-                raise InputError(
-                    f"folder {display_path(path)} has no {' / '.join(ROOT_NAMES)}",
-                    hint="pass a model-index file or card with --index, or add a root model-index.yml",
-                )
+                cards = folder_cards(path)
+                if not cards:
+                    raise InputError(
+                        f"folder {display_path(path)} has no {' / '.join(ROOT_NAMES)} and no card ({', '.join(CARD_SUFFIXES)} file)",
+                        hint="pass a model-index file or card with --index, or add a root model-index.yml",
+                    )
+                roots.extend(cards)
+                continue
             roots.append(found)
         elif path.is_file():
             roots.append(path)
@@ -83,16 +107,24 @@ def resolve_roots(paths: Iterable[Union[str, Path]]) -> list[Path]:
     return roots
 
 
+def folder_cards(folder: Path) -> list[Path]:
+    """The card files directly inside ``folder`` (no root file), in name order."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in CARD_SUFFIXES and p.is_file())
+
+
 class _IndexLoader:
     """Walks imports depth first, refusing loops, reading each file once."""
 
-    def __init__(self) -> None:
+    def __init__(self, root_dirs: Sequence[Path] = ()) -> None:
+        self.root_dirs = [Path(os.path.realpath(d)) for d in root_dirs]
         self.documents: list[IndexDocument] = []
         self.files: list[str] = []
+        self.skipped: list[str] = []
         self._seen: set[Path] = set()
         self._stack: list[Path] = []
 
-    def load(self, path: Path, imported_from: Optional[SourceRef] = None) -> None:
+    def load(self, path: Path, imported_from: Optional[SourceRef] = None, optional: bool = False) -> None:
+        """Read ``path`` and its imports; ``optional``: a text file without index data is skipped."""
         real = path.resolve()
         if real in self._stack:
             chain = " -> ".join(display_path(p) for p in self._stack + [real])
@@ -100,9 +132,13 @@ class _IndexLoader:
         if real in self._seen:
             return
         self._seen.add(real)
+        documents = read_documents(path, required=not optional)
+        if not documents and optional:
+            self.skipped.append(display_path(path))
+            return
         self._stack.append(real)
         self.files.append(display_path(path))
-        for document in read_documents(path):
+        for document in documents:
             self.documents.append(document)
             self._follow_imports(document)
         self._stack.pop()
@@ -117,23 +153,79 @@ class _IndexLoader:
         base = document.path.parent
         for pattern in imports:
             where = SourceRef(shown, document.data.line_of("Import"))
-            matches = sorted(glob.glob(str(base / str(pattern)), recursive=True))
-            matches = [m for m in matches if Path(m).is_file()]
+            matches = expand_import(base, str(pattern), where)
             if not matches:
                 raise InputError(
                     f"Import {pattern!r} matches no file (relative to {display_path(base)})",
                     source=where, field="Import", hint="fix the path or glob; it is relative to the importing file",
                 )
             for match in matches:
+                self._warn_if_outside(match, where)
                 self.load(Path(match), imported_from=where)
+
+    def _warn_if_outside(self, path: Path, where: SourceRef) -> None:
+        real = Path(os.path.realpath(path))
+        if self.root_dirs and not any(real == d or d in real.parents for d in self.root_dirs):
+            plural = "s" if len(self.root_dirs) > 1 else ""
+            progress.note(
+                f"zoo: warning: {where}: Import reads {display_path(path)}, which lies outside the index "
+                f"folder{plural} {', '.join(display_path(d) for d in self.root_dirs)}"
+            )
+
+
+MAX_IMPORT_ENTRIES = 20_000
+"""Most files and folders one ``**`` Import pattern may walk through before it is refused."""
+
+
+def expand_import(base: Path, pattern: str, where: Optional[SourceRef] = None) -> list[Path]:
+    """The files an Import ``pattern`` matches, relative to ``base``, sorted.
+
+    ``**`` matches any number of folders but never follows a symlinked folder (so a link
+    loop or a link out of the tree is not walked), and a walk through more than
+    :data:`MAX_IMPORT_ENTRIES` entries is refused. Hand-written: :func:`glob.glob` follows
+    symlinked folders under ``**``, and :meth:`pathlib.Path.glob` takes no absolute pattern
+    and no limit.
+    """
+    full = Path(pattern) if os.path.isabs(pattern) else Path(glob.escape(str(base))) / pattern
+    parts = full.parts
+    if "**" not in parts:  # no recursion: glob's own expansion is finite
+        return sorted(Path(m) for m in glob.glob(str(full)) if Path(m).is_file())
+    cut = parts.index("**")
+    rest = parts[cut:]
+    found: list[Path] = []
+    walked = 0
+    for start in sorted(glob.glob(str(Path(*parts[:cut])))):
+        for folder, dirs, files in os.walk(start, followlinks=False):
+            walked += 1 + len(files) + len(dirs)
+            if walked > MAX_IMPORT_ENTRIES:
+                raise InputError(
+                    f"Import {pattern!r} walks through more than {MAX_IMPORT_ENTRIES:,} files and folders",
+                    source=where, field="Import", hint="narrow the pattern to the folder holding the cards",
+                )
+            dirs.sort()
+            relative = Path(folder).relative_to(start).parts
+            found += [Path(folder) / name for name in sorted(files) if _matches(relative + (name,), rest)]
+    return sorted(p for p in found if p.is_file())
+
+
+def _matches(path: tuple[str, ...], pattern: tuple[str, ...]) -> bool:
+    """Whether path parts match pattern parts, ``**`` standing for any number of parts."""
+    if not pattern:
+        return not path
+    if pattern[0] == "**":
+        return any(_matches(path[skip:], pattern[1:]) for skip in range(len(path) + 1))
+    return bool(path) and fnmatch.fnmatchcase(path[0], pattern[0]) and _matches(path[1:], pattern[1:])
 
 
 def load_index(paths: Iterable[Union[str, Path]] = ()) -> Index:
     """Read every model card reachable from ``paths`` (files or folders; default ``metadata/``)."""
-    roots = resolve_roots(paths)
-    loader = _IndexLoader()
+    given = list(paths) or [DEFAULT_INDEX]
+    roots = resolve_roots(given)
+    rootless = [Path(g) for g in given if Path(g).is_dir() and not any((Path(g) / n).is_file() for n in ROOT_NAMES)]
+    from_folders = {p.resolve() for folder in rootless for p in folder_cards(folder)}
+    loader = _IndexLoader([root.parent for root in roots])
     for root in roots:
-        loader.load(root)
+        loader.load(root, optional=root.resolve() in from_folders)
     collections = _collections(loader.documents)
     models: list[ModelCard] = []
     first_seen: dict[str, SourceRef] = {}
@@ -147,7 +239,9 @@ def load_index(paths: Iterable[Union[str, Path]] = ()) -> Index:
                 )
             first_seen[card.name] = card.source
             models.append(card)
-    return Index(models=models, files=loader.files, roots=[display_path(r) for r in roots])
+    shown = [display_path(r) for r in roots if r.resolve() not in from_folders]
+    shown += [display_path(folder) + "/" for folder in rootless]
+    return Index(models=models, files=loader.files, roots=shown, skipped=loader.skipped, from_folder=bool(rootless))
 
 
 def _collections(documents: list[IndexDocument]) -> dict[str, Collection]:

@@ -11,33 +11,106 @@ Rules (documented in metadata/tolerances.yml and the README):
 - an accuracy paired with a stored baseline (zoo.judge.paired) is judged the same way on the
   paired full-set interval; a baseline that does not match the run is named with the reason
   and the unpaired interval decides;
-- FLOPs are judged against the closest of the measured counting conventions, which is named;
+- FLOPs are judged against the convention fitted for the model's collection (or the zoo), see
+  :mod:`zoo.judge.conventions`; without one, against the closest measured convention, which is named;
 - a live waiver turns ``drift`` into ``waived``; an expired one is mentioned and ignored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 from dataclasses import replace
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Mapping, Optional, Sequence
+from urllib.parse import unquote, urlparse
 
+from zoo.judge.conventions import Convention, skipped_layer
 from zoo.judge.paired import describe as describe_paired
 from zoo.judge.policy import Policy, waiver_is_live
 from zoo.records import Claim, Measurement, Metric, ModelCard, PairedEstimate, Tolerance, Verdict
+from zoo.weights.integrity import hash_prefix_from_name
 
-def judge(card: ModelCard, measurements: Sequence[Measurement], policy: Policy, today: Optional[dt.date] = None) -> list[Verdict]:
-    """One verdict per claim of ``card``, in the card's order."""
+if TYPE_CHECKING:
+    from zoo.weights.lockfile import WeightsLock
+
+def judge(
+    card: ModelCard, measurements: Sequence[Measurement], policy: Policy, today: Optional[dt.date] = None,
+    lock: Optional["WeightsLock"] = None, conventions: Optional[Mapping[str, Convention]] = None,
+) -> list[Verdict]:
+    """One verdict per claim of ``card``, in the card's order; ``lock`` (the weights lock file)
+    also says which file the card's Weights means; ``conventions`` (model -> FLOPs convention,
+    from :func:`zoo.judge.conventions.fit_conventions`) sets what a FLOPs claim is judged against."""
     today = today or dt.date.today()
     by_metric = {m.metric: m for m in measurements}
+    convention = (conventions or {}).get(card.name)
+    other_file = weights_mismatch(card, by_metric.get(Metric.WEIGHTS.value), lock)
     verdicts = []
     for claim in card.claims.values():
         measurement = by_metric.get(claim.metric)  # a claim is judged by the measurement of its metric
-        verdict = judge_claim(card.name, claim, measurement, policy.tolerance(claim.metric))
+        tolerance = policy.tolerance(claim.metric)
+        if other_file is not None and claim.metric in CHECKPOINT_METRICS:
+            verdict = Verdict(
+                model=card.name, metric=claim.metric, status="unverified", explanation=other_file, claim=claim,
+                measurement=measurement, tolerance=tolerance, gating=tolerance.gate,
+            )
+        else:
+            verdict = judge_claim(card.name, claim, measurement, tolerance, convention)
         verdicts.append(_apply_waiver(verdict, policy, today))
     return verdicts
 
 
-def judge_claim(model: str, claim: Claim, measurement: Optional[Measurement], tolerance: Tolerance) -> Verdict:
+CHECKPOINT_METRICS = frozenset({Metric.WEIGHTS.value, Metric.FILE_SIZE.value, Metric.TOP1.value, Metric.TOP5.value})
+"""Claims about the card's checkpoint: judged only when the measured file is that checkpoint."""
+
+
+def weights_mismatch(
+    card: ModelCard, measurement: Optional[Measurement], lock: Optional["WeightsLock"] = None
+) -> Optional[str]:
+    """Why the measured weights file is not the one ``card`` names, or ``None`` if it is (or
+    nothing was measured).
+
+    The file is the card's when it came for the card's Weights URL and, if that URL's file
+    name carries a hash prefix, its SHA-256 starts with it, and, if ``lock`` pins the file,
+    its SHA-256 is the pinned one. A record made before the card
+    changed its Weights (or with another card) fails this, and its file, size and accuracy
+    say nothing about the card's checkpoint.
+    """
+    claim = card.claim(Metric.WEIGHTS)
+    if claim is None or measurement is None or measurement.status != "ok" or not isinstance(measurement.value, str):
+        return None
+    if str(measurement.conditions.get("source") or "").startswith("hub "):
+        return None  # --source hub: the Hub's file for the model, proven by the Hub's own hash (zoo.weights.hub)
+    url = str(claim.value).strip()
+    try:
+        name = unquote(posixpath.basename(urlparse(url).path))
+    except ValueError:  # not a URL: no measurement can have been made for it
+        name = ""
+    measured_url = measurement.conditions.get("url")
+    measured_name = str(measurement.conditions.get("file_name") or "")
+    prefix = hash_prefix_from_name(name)
+    problem = None
+    if measured_url is not None and str(measured_url).strip() != url:
+        problem = f"it was fetched for {measured_url}"
+    elif measured_url is None and measured_name and measured_name != name:
+        problem = f"it is {measured_name}"
+    elif prefix and not measurement.value.lower().startswith(prefix):
+        problem = f"its SHA-256 {measurement.value[:12]}... does not start with {prefix}"
+    elif lock is not None:
+        pinned = lock.get(name, url)
+        if pinned is not None and pinned.sha256 != measurement.value.lower():
+            problem = f"the lock file {lock.path} pins sha256 {pinned.sha256[:12]}... for {name}"
+    if problem is None:
+        return None
+    return (
+        f"measured with another checkpoint: the card's Weights ({claim.source}) is {url}, but the file this run "
+        f"measured ({measured_name or 'unnamed'}, sha256 {measurement.value[:12]}) is not that file: {problem}; "
+        f"run `zoo verify {card.name}` again"
+    )
+
+
+def judge_claim(
+    model: str, claim: Claim, measurement: Optional[Measurement], tolerance: Tolerance, convention: Optional[Convention] = None
+) -> Verdict:
     """The verdict for one claim, before waivers."""
     base = dict(model=model, metric=claim.metric, claim=claim, measurement=measurement, tolerance=tolerance, gating=tolerance.gate)
     if measurement is None:
@@ -48,7 +121,32 @@ def judge_claim(model: str, claim: Claim, measurement: Optional[Measurement], to
         return Verdict(status="error", explanation=measurement.reason or "measurement failed", **base)
     if isinstance(claim.value, str) or isinstance(measurement.value, str) or measurement.value is None:
         return _judge_text(claim, measurement, base)
+    if claim.metric == Metric.FLOPS.value and convention is not None and convention.value(measurement):
+        return _judge_flops(claim, measurement, tolerance, convention, base)
     return _judge_number(claim, measurement, tolerance, base)
+
+
+def _judge_flops(claim: Claim, measurement: Measurement, tolerance: Tolerance, convention: Convention, base: dict) -> Verdict:
+    """A FLOPs claim against its collection's convention; a departure says what likely caused it."""
+    claimed = float(claim.value)
+    predicted = float(convention.value(measurement) or 0.0)
+    difference = predicted - claimed
+    relative = difference / claimed if claimed else None
+    allowance = max(tolerance.allowed(claimed), (claim.precision or 0.0) / 2)
+    extra = dict(compared_value=predicted, difference=difference, relative_difference=relative, convention=convention.label())
+    ratio = f"claim/convention {claimed / predicted:.4f}" if predicted else ""
+    if abs(difference) <= allowance:
+        return Verdict(status="pass", explanation=f"matches the convention {convention.describe()}, {ratio}", **base, **extra)
+    reason = f"off by {_signed(difference, relative)} from the convention {convention.describe()}, {ratio}, beyond tolerance {_describe(tolerance)}"
+    skipped = skipped_layer(convention, claimed, measurement, tolerance.relative or 0.02)
+    if skipped is not None:
+        layer, value = skipped
+        reason += f"; with {layer}'s MACs left out the convention gives {value:,.0f} (claim/that {claimed / value:.3f}): the card's counter likely skipped {layer}"
+    elif measurement.alternatives:
+        other = min(measurement.alternatives, key=lambda a: abs(a.value - claimed))
+        if other.value:
+            reason += f"; closest other convention: {other.convention} = {other.value:,.0f} (claim/that {claimed / other.value:.4f})"
+    return Verdict(status="drift", explanation=reason, **base, **extra)
 
 
 def _judge_text(claim: Claim, measurement: Measurement, base: dict) -> Verdict:
@@ -69,6 +167,15 @@ def _judge_number(claim: Claim, measurement: Measurement, tolerance: Tolerance, 
     extra = dict(compared_value=measured, difference=difference, relative_difference=relative, convention=name)
     where = f" ({convention})" if convention else ""
     interval = measurement.uncertainty
+    if interval is not None and not (interval.low <= interval.high):  # also NaN bounds
+        return Verdict(
+            status="error",
+            explanation=f"invalid {interval.kind} interval [{interval.low}, {interval.high}] in the measurement "
+            "(low above high, or not a number): the record is damaged; measure again",
+            **base, **extra,
+        )
+    if measured != measured:  # NaN
+        return Verdict(status="error", explanation="the measured value is not a number: measure again", **base, **extra)
     paired = measurement.paired
     if paired is not None and paired.used:
         return _judge_paired(claim, paired, allowance, base)
@@ -123,6 +230,8 @@ def _closest(claimed: float, measurement: Measurement) -> tuple[float, str, Opti
     if not measurement.alternatives:
         return float(measurement.value), "", None
     best = min(measurement.alternatives, key=lambda a: abs(a.value - claimed))
+    if measurement.metric != Metric.FLOPS.value:  # e.g. a tag's test_input_size: a setting, not a convention
+        return float(best.value), f"matched {best.convention}", None
     text = f"closest convention: {best.convention}, ratio claim/measured {claimed / best.value:.4f}" if best.value else best.convention
     return float(best.value), text, best.convention
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from zoo.errors import EXIT_BAD_INPUT, EXIT_DRIFT, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK
-from zoo.records import Verdict
+from zoo.records import Measurement, Verdict
 
 MEANINGS: dict[int, str] = {
     EXIT_OK: "every gating claim passes or is waived; every requested measurement was made",
@@ -53,15 +53,23 @@ def verdict_code(verdict: Verdict, requested: set[str] | None = None) -> int:
     return EXIT_OK
 
 
-def exit_code(verdicts: Iterable[Verdict], requested_metrics: Iterable[str] | None = None) -> int:
+def exit_code(
+    verdicts: Iterable[Verdict],
+    requested_metrics: Iterable[str] | None = None,
+    unclaimed: Iterable[Measurement] = (),
+) -> int:
     """1 if a gating claim drifted; else 2 if a claim errored on bad input; else 3 if a
     measurement that was asked for could not be made; else 0.
 
     ``requested_metrics`` limits "incomplete" to measurements the run asked for (a claim left
     unmeasured by ``--only``/``--skip`` does not make the run incomplete); ``None`` counts all.
+    ``unclaimed`` are requested measurements no claim judges: one that failed on bad input
+    counts as an error, one that could not be made as incomplete, claim or not.
     """
     requested = None if requested_metrics is None else set(requested_metrics)
-    return worst_code(verdict_code(v, requested) for v in verdicts)
+    codes = [verdict_code(v, requested) for v in verdicts]
+    codes += [EXIT_BAD_INPUT if m.status == "error" else EXIT_INCOMPLETE for m in unclaimed if m.status != "ok"]
+    return worst_code(codes)
 
 
 __all__ = ["EXIT_CODES_HELP", "MEANINGS", "PRECEDENCE", "exit_code", "verdict_code", "worst_code"]

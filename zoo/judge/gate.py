@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from zoo.judge.compare import judge
+from zoo.judge.conventions import fit_conventions
 from zoo.errors import EXIT_INCOMPLETE, EXIT_OK, InputError
 from zoo.index import Index
 from zoo.judge.exit_codes import exit_code, worst_code
 from zoo.verify.plan import MEASUREMENT_KINDS, metrics_of
 from zoo.judge.policy import Policy
-from zoo.records import GateInfo, Metric, ModelResult, RunRecord, Verdict
+from zoo.records import GateInfo, Measurement, Metric, ModelResult, RunRecord, Verdict
+
+if TYPE_CHECKING:
+    from zoo.weights.lockfile import WeightsLock
 
 CAUSES: dict[str, str] = {
     "drift": "the claim is off: fix the card or waive it",
@@ -41,10 +45,26 @@ def missing_shards(run: RunRecord) -> list[str]:
     return list(run.merge.missing) if run.merge is not None else []
 
 
+def unclaimed_failures(run: RunRecord) -> list[tuple[str, Measurement]]:
+    """(model, measurement) for each requested measurement that failed or could not be made
+    and that no claim of the model judges (a failed download on a card with no File Size)."""
+    requested = requested_metrics(run)
+    found = []
+    for result in run.models:
+        judged = {v.metric for v in result.verdicts}
+        found += [
+            (result.card.name, m) for m in result.measurements
+            if m.status != "ok" and m.metric in requested and m.metric not in judged
+        ]
+    return found
+
+
 def run_exit_code(run: RunRecord) -> int:
-    """The exit code of the verdicts stored in ``run``; a merge missing shards is incomplete."""
+    """The exit code of the verdicts stored in ``run``, and of requested measurements no claim
+    judges; a merge missing shards is incomplete."""
     missing = EXIT_INCOMPLETE if missing_shards(run) else EXIT_OK
-    return worst_code([exit_code(run.verdicts(), requested_metrics(run)), missing])
+    unclaimed = [m for _, m in unclaimed_failures(run)]
+    return worst_code([exit_code(run.verdicts(), requested_metrics(run), unclaimed), missing])
 
 
 @dataclass(frozen=True)
@@ -75,7 +95,10 @@ class GateResult:
         return [v for v in self.run.verdicts() if v.status == "drift" and not v.gating]
 
 
-def rejudge(run: RunRecord, policy: Policy, *, index: Optional[Index] = None, today: Optional[dt.date] = None) -> GateResult:
+def rejudge(
+    run: RunRecord, policy: Policy, *, index: Optional[Index] = None, today: Optional[dt.date] = None,
+    lock: Optional["WeightsLock"] = None,
+) -> GateResult:
     """Judge the stored measurements of ``run`` again under ``policy`` and ``index``.
 
     With ``index=None`` the cards stored in the run are used (the claims as they were).
@@ -84,6 +107,7 @@ def rejudge(run: RunRecord, policy: Policy, *, index: Optional[Index] = None, to
     known = {card.name: card for card in index.models} if index is not None else {}
     models: list[ModelResult] = []
     dropped: list[str] = []
+    pairs = []
     for result in run.models:
         card = result.card
         if index is not None:
@@ -97,7 +121,11 @@ def rejudge(run: RunRecord, policy: Policy, *, index: Optional[Index] = None, to
             if stored is not None and fresh.claim(Metric.THROUGHPUT) is None:
                 fresh = replace(fresh, claims={**fresh.claims, Metric.THROUGHPUT.value: stored})
             card = fresh
-        verdicts = judge(card, result.measurements, policy, today)
+        pairs.append((card, result))
+    # FLOPs conventions are fitted over every model judged together, as at measuring time.
+    conventions = fit_conventions([(c, r.measurements) for c, r in pairs], policy.tolerance("flops").relative or 0.02, policy.flops_conventions)
+    for card, result in pairs:
+        verdicts = judge(card, result.measurements, policy, today, lock=lock, conventions=conventions)
         models.append(ModelResult(card=card, measurements=list(result.measurements), verdicts=verdicts))
     if run.models and not models:
         raise InputError(
@@ -110,7 +138,8 @@ def rejudge(run: RunRecord, policy: Policy, *, index: Optional[Index] = None, to
 
 
 def gate_runs(
-    runs: Sequence[RunRecord], policy: Policy, *, index: Optional[Index] = None, today: Optional[dt.date] = None
+    runs: Sequence[RunRecord], policy: Policy, *, index: Optional[Index] = None, today: Optional[dt.date] = None,
+    lock: Optional["WeightsLock"] = None,
 ) -> list[GateResult]:
     """:func:`rejudge` for each run; the gate's exit code is the worst by :func:`worst_code`."""
-    return [rejudge(run, policy, index=index, today=today) for run in runs]
+    return [rejudge(run, policy, index=index, today=today, lock=lock) for run in runs]

@@ -36,8 +36,9 @@ if TYPE_CHECKING:
 
 PAIRED_LEVEL = 0.90
 """Two-sided level of the paired interval. ``pass`` (the interval inside claim +/- tolerance)
-and ``drift`` (wholly outside) are each decided by one bound, so each is a one-sided test at
-5% (Schuirmann's two one-sided tests); a 95% two-sided interval would test each at 2.5%."""
+needs both bounds inside: two one-sided tests at 5% each (Schuirmann's equivalence test, size
+5%). ``drift`` (wholly outside) is decided by the bound nearer the claim: a one-sided test at
+5%. A 95% two-sided interval would test each at 2.5%, as the unpaired verdict does."""
 
 
 @dataclass(frozen=True)

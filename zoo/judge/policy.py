@@ -37,6 +37,8 @@ class Policy:
     gate_metrics: frozenset[str] = frozenset(DEFAULT_GATE)
     waivers: tuple[Waiver, ...] = ()
     source: Optional[str] = None
+    flops_conventions: dict = field(default_factory=dict)
+    """Declared FLOPs conventions: "*" (the zoo) or a collection name -> zoo.judge.conventions.Convention."""
 
     def tolerance(self, metric: str) -> Tolerance:
         """The tolerance for ``metric`` (zero if none is configured), with its gate flag."""
@@ -81,12 +83,33 @@ def load_policy(path: Union[str, Path, None] = None) -> Policy:
         gate_metrics=frozenset(_gate(data, shown)),
         waivers=tuple(_waivers(data, shown)),
         source=shown,
+        flops_conventions=_conventions(data, shown),
     )
+
+
+def _conventions(data: LocatedMap, shown: str) -> dict:
+    """``flops_conventions: {"*": "macs+norm+pool @image", COLLECTION: "2x macs @resize"}``."""
+    from dataclasses import replace as with_fields
+
+    from zoo.judge.conventions import parse_convention
+
+    section = data.get("flops_conventions") or {}
+    if not isinstance(section, dict):
+        raise InputError("flops_conventions must map a collection name (or \"*\") to a convention", source=SourceRef(shown, data.line_of("flops_conventions")), field="flops_conventions")
+    found = {}
+    for scope, text in section.items():
+        where = SourceRef(shown, section.line_of(scope) if isinstance(section, LocatedMap) else 1)
+        try:
+            convention = parse_convention(str(text))
+        except ValueError as exc:
+            raise InputError(str(exc), source=where, field=f"flops_conventions.{scope}", hint="write e.g. '1.283x macs+norm+pool @image' or '2x macs @resize'") from None
+        found[str(scope)] = with_fields(convention, scope=f"declared in {shown}:{where.line}")
+    return found
 
 
 def _number(mapping: LocatedMap, key: str, shown: str, owner: str) -> float:
     value = mapping.get(key, 0)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
         raise InputError(f"{key} must be a number >= 0, found {value!r}", source=SourceRef(shown, mapping.line_of(key)), field=f"{owner}.{key}")
     return float(value)
 

@@ -1,30 +1,59 @@
-"""What timm's own pretrained config says about evaluation (image size, crop, interpolation).
+"""What timm's pretrained config of the matched tag says about evaluation (image size, crop, interpolation).
 
-Cards state the evaluation conditions; timm's config for the same model is the other source
-users rely on, so a disagreement between the two is worth a verdict.
+Cards state the evaluation conditions; timm's config for the same weights is the other source
+users rely on, so a disagreement between the two is worth a verdict. The config compared is
+the one of the tag the card means (:mod:`zoo.verify.build`), not timm's default tag; a tag's
+``test_input_size`` / ``test_crop_pct`` (timm evaluates some weights larger than they were
+trained) are offered as alternatives, so a card that documents the test setting matches it.
 """
 
 from __future__ import annotations
 
-import torch
+from typing import Any
 
-from zoo.records import Measurement, Metric
+from zoo.records import Alternative, Measurement, Metric
 
 
-def measure_config(model: torch.nn.Module) -> list[Measurement]:
-    """Image size, crop pct and interpolation from ``model.pretrained_cfg``."""
+def measure_config(setup: Any) -> list[Measurement]:
+    """Image size, crop pct and interpolation from the matched tag's config in ``setup`` (an EvalSetup).
+
+    For backward compatibility a built model is accepted too (its own ``pretrained_cfg`` is read).
+    """
     import timm
 
-    cfg = getattr(model, "pretrained_cfg", None) or {}
-    method = f"timm {timm.__version__} pretrained_cfg ({cfg.get('architecture', '?')}.{cfg.get('tag') or 'default'})"
-    values = {
-        Metric.IMAGE_SIZE: (cfg.get("input_size") or (None,))[-1],
-        Metric.CROP_PCT: cfg.get("crop_pct"),
-        Metric.INTERPOLATION: cfg.get("interpolation"),
+    if not hasattr(setup, "timm_value"):
+        from zoo.measure.setup import resolve_setup
+        from zoo.records import ModelCard, SourceRef
+
+        cfg = getattr(setup, "pretrained_cfg", None) or {}
+        setup = resolve_setup(ModelCard(name=str(cfg.get("architecture", "?")), source=SourceRef("?", 0)), cfg)
+    method = f"timm {timm.__version__} pretrained_cfg of {setup.pretrained}"
+    conditions = {**setup.conditions(), "tag_reason": setup.tag_reason or None}
+    size = setup.timm_value("input_size")
+    test_size = setup.timm_value("test_input_size")
+    crop = setup.timm_value("crop_pct")
+    test_crop = setup.timm_value("test_crop_pct")
+    values: dict[Metric, tuple[Any, list[Alternative]]] = {
+        Metric.IMAGE_SIZE: (
+            size[-1] if size else None,
+            _alternatives("input_size", size[-1] if size else None, "test_input_size", test_size[-1] if test_size else None, setup.pretrained),
+        ),
+        Metric.CROP_PCT: (crop, _alternatives("crop_pct", crop, "test_crop_pct", test_crop, setup.pretrained)),
+        Metric.INTERPOLATION: (setup.timm_value("interpolation"), []),
     }
     return [
-        Measurement(metric=m.value, status="ok", value=v, method=method)
+        Measurement(metric=m.value, status="ok", value=v, method=method, conditions=dict(conditions), alternatives=alts)
         if v is not None
-        else Measurement.unavailable(m.value, "timm's pretrained config does not say", method=method)
-        for m, v in values.items()
+        else Measurement.unavailable(m.value, f"timm's pretrained config of {setup.pretrained} does not say", method=method, conditions=dict(conditions))
+        for m, (v, alts) in values.items()
+    ]
+
+
+def _alternatives(key: str, value: Any, test_key: str, test_value: Any, pretrained: str) -> list[Alternative]:
+    """Both settings as alternatives when the tag has a distinct test setting, else none."""
+    if value is None or test_value is None or test_value == value:
+        return []
+    return [
+        Alternative(f"{key} of {pretrained}", float(value), "the tag's training/eval setting"),
+        Alternative(f"{test_key} of {pretrained}", float(test_value), "the tag's test-time setting (timm validates at it)"),
     ]

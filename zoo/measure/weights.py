@@ -57,7 +57,15 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
     with a reason. Only a broken lock file (bad input) raises
     :class:`zoo.errors.InputError`.
     """
-    request = WeightsRequest.from_card(card, options)
+    try:
+        request = WeightsRequest.from_card(card, options)
+    except WeightsError as err:  # a Weights URL that cannot name a file in the cache: bad input
+        if options.source == "card":
+            reason = str(err)
+            return WeightsOutcome(
+                [Measurement.failed(Metric.FILE_SIZE.value, reason), Measurement.failed(Metric.WEIGHTS.value, reason)]
+            )
+        request = None  # another source does not use the card's URL
     if request is None and options.source == "card":
         reason = f"the card names no weights URL (no Weights field at {card.source})"
         return WeightsOutcome(
@@ -70,8 +78,9 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
             "file_name": request.file_name if request else None, "url": request.url if request else None,
             "source": options.source, "error": type(err).__name__,
         }
-        reason = f"weights unavailable: {err}"
-        make = Measurement.failed if getattr(err, "exit_code", None) == EXIT_BAD_INPUT else Measurement.unavailable
+        bad_input = getattr(err, "exit_code", None) == EXIT_BAD_INPUT  # the card's fault, not the network's
+        make = Measurement.failed if bad_input else Measurement.unavailable
+        reason = str(err) if bad_input else f"weights unavailable: {err}"
         return WeightsOutcome(
             [
                 make(Metric.FILE_SIZE.value, reason, conditions=dict(conditions)),
@@ -217,6 +226,7 @@ def _conditions(fetched: FetchResult) -> dict[str, Scalar]:
     return {
         "source": fetched.source,
         "file_name": fetched.file_name,
+        "url": fetched.url,
         "sha256": fetched.sha256,
         "lock": fetched.lock_status,
         "verified_by": fetched.verified_by,

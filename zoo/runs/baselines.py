@@ -31,7 +31,7 @@ from zoo.atomic import atomic_path
 from zoo.errors import InputError
 from pydantic import ValidationError
 
-from zoo.records import Metric, RunRecord, from_json_dict
+from zoo.records import Measurement, Metric, RunRecord, from_json_dict
 from zoo.runs.predictions import TOP_K, UNREADABLE, ImagePredictions
 
 DEFAULT_DIR = Path("metadata/baselines")
@@ -85,6 +85,25 @@ def baseline_path(folder: Path, model: str) -> Path:
     return Path(folder) / f"{model}{SUFFIX}"
 
 
+def loaded_checkpoint(measurements: Sequence[Measurement]) -> Optional[str]:
+    """The verified SHA-256 of the checkpoint the model was scored with, or None.
+
+    The ``weights`` measurement judges the card's own file. When the Hugging Face Hub file was
+    loaded instead (zoo.measure.weights), that file is the one the predictions come from: its
+    hash is ``hub_sha256`` where the card's file was also checked, else the measurement's value.
+    """
+    weights = next((m for m in measurements if m.metric == Metric.WEIGHTS.value), None)
+    if weights is None:
+        return None
+    hub = weights.conditions.get("hub_sha256")
+    if isinstance(hub, str):
+        return hub
+    hub_file = bool(weights.conditions.get("hub_commit"))
+    if isinstance(weights.value, str) and (weights.status == "ok" or (hub_file and weights.status == "unavailable")):
+        return weights.value
+    return None
+
+
 def baselines_from_run(record: RunRecord, predictions: dict[str, ImagePredictions], models: Sequence[str] = ()) -> list[Baseline]:
     """One baseline per model of ``record`` (or of ``models``); errors say why a model cannot be one."""
     chosen = list(models) or [m.card.name for m in record.models if m.card.name in predictions]
@@ -99,11 +118,12 @@ def baselines_from_run(record: RunRecord, predictions: dict[str, ImagePrediction
         result = results.get(model)
         if result is None or model not in predictions:
             raise InputError(f"run {record.run_id} has no accuracy predictions for {model}", model=model)
-        top1, top5, weights = (result.measurement(m.value) for m in (Metric.TOP1, Metric.TOP5, Metric.WEIGHTS))
+        top1, top5 = (result.measurement(m.value) for m in (Metric.TOP1, Metric.TOP5))
         if top1 is None or top1.status != "ok" or top5 is None or top5.status != "ok":
             reason = top1.reason if top1 is not None else "not measured"
             raise InputError(f"run {record.run_id}: top-1 of {model} was not measured ({reason})", model=model)
-        if weights is None or weights.status != "ok" or not isinstance(weights.value, str):
+        checkpoint = loaded_checkpoint(result.measurements)
+        if checkpoint is None:
             raise InputError(
                 f"run {record.run_id}: the checkpoint of {model} was not verified, so a baseline could not be matched to it",
                 model=model, hint="save baselines from a run that measured weights and accuracy (the default)",
@@ -119,11 +139,19 @@ def baselines_from_run(record: RunRecord, predictions: dict[str, ImagePrediction
                 hint="a baseline must cover its whole population: run without --limit on the whole set "
                 "(for data that is not ImageNet val, add --population all)",
             )
+        unreadable = int(c.get("unreadable") or 0)
+        if unreadable:
+            raise InputError(
+                f"run {record.run_id}: {unreadable:,} of its images could not be read for {model}, so it did not score "
+                f"its whole population of {population:,}",
+                model=model,
+                hint="the run's notes name the unreadable images: fix or remove them, then run the whole set again",
+            )
         info = BaselineInfo(
             model=model,
             run_id=record.run_id,
             created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            checkpoint_sha256=weights.value,
+            checkpoint_sha256=checkpoint,
             transform=str(c.get("transform", "")),
             dataset_fingerprint=str(c.get("dataset_fingerprint", "")),
             dataset=str(c.get("dataset", "")),
@@ -192,7 +220,27 @@ def load_baseline(path: Path) -> Baseline:
         topk = np.stack([table.column(f"pred{i + 1}").to_numpy() for i in range(TOP_K)], axis=1).astype(np.int32)
     except (TypeError, ValueError, pa.ArrowException) as exc:
         raise InputError(f"{path}: baseline columns are not class ids ({exc})", hint="re-create it with `zoo baseline save`") from None
-    return Baseline(info, ImagePredictions(info.model, names, labels, topk), path)
+    predictions = ImagePredictions(info.model, names, labels, topk)
+    problem = _unsupported(info, predictions)
+    if problem:
+        raise InputError(f"{path}: {problem}", hint="re-create it with `zoo baseline save`")
+    return Baseline(info, predictions, path)
+
+
+def _unsupported(info: BaselineInfo, predictions: ImagePredictions) -> Optional[str]:
+    """Where the description disagrees with the per-image predictions it came with.
+
+    The paired verdict adds a run's change to ``info.top1``/``info.top5``, so those must be
+    what the stored predictions give, not numbers written into the metadata by hand.
+    """
+    scored = int(predictions.readable.sum())
+    if scored != info.images:
+        return f"the metadata says {info.images:,} images were scored, its predictions hold {scored:,} readable ones"
+    for name, stated, correct in (("top-1", info.top1, predictions.correct_top1()), ("top-5", info.top5, predictions.correct_topk())):
+        actual = 100.0 * int(correct.sum()) / scored if scored else 0.0
+        if abs(actual - stated) > 1e-6:
+            return f"the metadata gives {name} {stated:.4f}%, its predictions give {actual:.4f}%"
+    return None
 
 
 def find_baseline(folder: Optional[Path], model: str) -> Optional[Baseline]:

@@ -27,6 +27,7 @@ from zoo.verify.shard import Shard, parse_shard
 
 MERGE_OPTIONS = ("shard",)
 """Options left out of the merged ``options``: ``shard`` differs between shards by design."""
+# "run_group" is not left out: shards of one run share it, so the merged record keeps it.
 
 
 def _shard(record: RunRecord) -> Shard:
@@ -69,6 +70,7 @@ def merge_runs(records: Sequence[RunRecord]) -> RunRecord:
             hint="pass the shards of one CI run; each shard's run.json names its K/N",
         )
     count = counts.pop()
+    _refuse_mixed_groups(shards)
     _refuse_duplicates(shards)
     _refuse_mixed_requests(shards)
 
@@ -116,6 +118,32 @@ def merge_runs(records: Sequence[RunRecord]) -> RunRecord:
     )
 
 
+def _differing_options(shards: list[RunRecord]) -> str:
+    """"key (run: value, run: value)" for each option whose value differs between the shards."""
+    keys = sorted({key for r in shards for key in r.options if key not in MERGE_OPTIONS})
+    parts = []
+    for key in keys:
+        values = {r.run_id: r.options.get(key) for r in shards}
+        if len({repr(v) for v in values.values()}) > 1:
+            parts.append(f"{key} (" + ", ".join(f"{run}: {value!r}" for run, value in values.items()) + ")")
+    return "; ".join(parts)
+
+
+def _refuse_mixed_groups(shards: list[RunRecord]) -> None:
+    """Shards of different run groups, or with no identity at all (no group, no git commit)
+    and different options, are not one run."""
+    groups = {r.options.get("run_group") for r in shards}
+    anonymous = groups == {None} and all(r.environment.git_commit is None for r in shards)
+    differ = _differing_options(shards)
+    if len(groups) > 1 or (anonymous and differ):
+        listing = ", ".join(f"{r.run_id} ({r.shard}): {r.options.get('run_group') or 'no run group'}" for r in shards)
+        raise InputError(
+            f"these shard runs are not one run: {listing}" + (f"; options that differ: {differ}" if differ else ""),
+            hint="pass the shards of one job; give each job's shards the same --run-group (or $ZOO_RUN_GROUP; CI run "
+            "ids such as GITHUB_RUN_ID are used by default)",
+        )
+
+
 def _refuse_duplicates(shards: list[RunRecord]) -> None:
     seen: dict[int, str] = {}
     for record in shards:
@@ -155,9 +183,10 @@ def _common_options(shards: list[RunRecord]) -> tuple[dict[str, Scalar], list[st
 
 
 def _group_key(record: RunRecord) -> Hashable:
-    """Shards that belong together: same shard count, commit, index and measurements."""
+    """Shards that belong together: same shard count, run group, commit, index and measurements."""
     return (
         _shard(record).n,
+        record.options.get("run_group"),
         record.environment.git_commit,
         tuple(record.index),
         tuple(sorted(record.measurements_requested)),

@@ -68,8 +68,11 @@ def _v1_verdict(verdict: Any) -> Any:
     compared = verdict.get("compared_value")
     if not isinstance(measurement, dict) or not isinstance(compared, (int, float)):
         return verdict
+    listed = measurement.get("alternatives")
+    if not isinstance(listed, list):
+        return verdict
     alternatives = [
-        a for a in measurement.get("alternatives") or ()
+        a for a in listed
         if isinstance(a, dict) and isinstance(a.get("value"), (int, float)) and isinstance(a.get("convention"), str)
     ]
     if not alternatives:

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from zoo.atomic import write_atomic
 from zoo.errors import InputError
+from zoo.paths import inside
 from zoo.records import SCHEMA_VERSION, RunRecord, from_json_dict, to_json_dict
 from zoo.runs.schema import upgrade
 
@@ -42,7 +43,7 @@ def new_run_id(now: Optional[dt.datetime] = None) -> str:
 def staging(results: Path, run_id: str) -> Iterator[Path]:
     """A private folder to write a run into; removed if the block does not complete."""
     results.mkdir(parents=True, exist_ok=True)
-    folder = results / f".staging-{run_id}"
+    folder = inside(results, results / f".staging-{run_id}")  # a run id read from a record is untrusted
     folder.mkdir()
     try:
         yield folder
@@ -55,7 +56,7 @@ def publish(record: RunRecord, staged: Path) -> Path:
     """Write ``run.json`` into ``staged`` and move the folder into place; returns the run.json path."""
     payload = json.dumps(to_json_dict(record), indent=2, sort_keys=False)
     write_atomic(staged / RUN_FILE, payload + "\n")
-    final = staged.parent / record.run_id
+    final = inside(staged.parent, staged.parent / record.run_id)
     os.replace(staged, final)
     return final / RUN_FILE
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
 import torch
 
-from zoo.verify.build import BuildError, build_model
+from zoo import progress
+from zoo.verify.build import BuildError, BuildTarget, build_model, resolve_target
 from zoo.judge.compare import judge
+from zoo.judge.conventions import fit_conventions
 from zoo.runs.environment import fingerprint
 from zoo.verify.plan import MEASUREMENT_KINDS
 from zoo.judge.policy import Policy
@@ -62,6 +65,9 @@ class _Work:
     model: Optional[torch.nn.Module]
     measurements: list[Measurement] = field(default_factory=list)
     weights_loaded: bool = False
+    target: Optional[BuildTarget] = None
+    setup: Any = None
+    """The card's zoo.measure.setup.EvalSetup, resolved once and passed to every measurement."""
 
 
 def is_main_process() -> bool:
@@ -69,7 +75,7 @@ def is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-def run_verify(request: VerifyRequest, say: Say = lambda _: None) -> tuple[RunRecord, Optional[Path]]:
+def run_verify(request: VerifyRequest, say: Say = progress.note) -> tuple[RunRecord, Optional[Path]]:
     """Measure and judge every card; returns the record and where it was written."""
     started = _now()
     run_id = new_run_id()
@@ -96,8 +102,11 @@ def _measure_and_record(request: VerifyRequest, run_id: str, started: str, envir
     if "accuracy" in kinds:
         artifacts.update(_measure_accuracy(works, request, folder, say))
     results = []
+    conventions = fit_conventions(
+        [(w.card, w.measurements) for w in works], request.policy.tolerance("flops").relative or 0.02, request.policy.flops_conventions
+    )
     for work in works:
-        verdicts = judge(work.card, work.measurements, request.policy, request.today)
+        verdicts = judge(work.card, work.measurements, request.policy, request.today, conventions=conventions)
         results.append(ModelResult(card=work.card, measurements=work.measurements, verdicts=verdicts))
     return RunRecord(
         run_id=run_id,
@@ -113,20 +122,57 @@ def _measure_and_record(request: VerifyRequest, run_id: str, started: str, envir
     )
 
 
+SHAPE_ONLY_KINDS = frozenset({"config", "params", "flops"})
+"""Kinds that need only the model's shapes: with nothing else asked, the model is built on the meta device."""
+
+
 def _measure_model(card: ModelCard, kinds: list[str], request: VerifyRequest, say: Say) -> _Work:
+    from zoo.measure.setup import setup_for_model
+
+    metrics = [metric for kind in kinds for metric in MEASUREMENT_KINDS[kind]]
     try:
-        model = build_model(card)
+        target: Optional[BuildTarget] = resolve_target(card)
+    except BuildError:
+        target = None  # build_model(card) below says why (or builds what a caller put in its place)
+    if target is not None and target.mismatch:  # the name leads only to another architecture: nothing of it is this card's
+        say(f"    not judged: {target.mismatch}")
+        return _Work(card, None, [Measurement.unavailable(metric, target.mismatch) for metric in metrics], target=target)
+    meta = target is not None and set(kinds) <= SHAPE_ONLY_KINDS
+    try:
+        model = build_model(card, target, meta=meta) if target is not None else build_model(card)
     except BuildError as exc:
-        failed = [Measurement.failed(metric, str(exc)) for kind in kinds for metric in MEASUREMENT_KINDS[kind]]
         say(f"    cannot build: {exc}")
-        return _Work(card, None, failed)
-    work = _Work(card, model)
+        return _Work(card, None, [Measurement.failed(metric, str(exc)) for metric in metrics], target=target)
+    alias_path, tag_reason = (target.alias_path, target.tag_reason) if target is not None else ((), "")
+    setup = setup_for_model(card, model, alias_path=alias_path, tag_reason=tag_reason)
+    work = _Work(card, model, target=target, setup=setup)
+    timings = []
     for kind in kinds:
         if kind == "accuracy":
             continue
-        say(f"    {kind}")
-        work.measurements.extend(_measure_kind(kind, work, request))
+        started = time.perf_counter()
+        measured = _measure_kind(kind, work, request)
+        if kind == "flops" and meta and target is not None and any(m.status == "error" for m in measured):
+            work.model = build_model(card, target)  # some models do not run on the meta device: count on the CPU
+            measured = _measure_kind(kind, work, request)
+        work.measurements.extend(_with_target(m, target) if target is not None else m for m in measured)
+        timings.append(f"{kind} {time.perf_counter() - started:.1f} s")
+    if timings:
+        say(f"    {', '.join(timings)}")
+    if "accuracy" not in kinds:
+        work.model = None  # nothing later runs it: free its memory now, not at the end of the run
     return work
+
+
+def _with_target(measurement: Measurement, target: BuildTarget) -> Measurement:
+    """The measurement with what was built for the card (architecture, tag, alias path) in its conditions."""
+    from dataclasses import replace
+
+    conditions = {"built": target.pretrained_name, "tag_reason": target.tag_reason, **measurement.conditions}
+    if len(target.alias_path) > 1:
+        conditions["alias_path"] = " -> ".join(target.alias_path)
+    notes = list(measurement.notes) + [n for n in target.notes if n not in measurement.notes]
+    return replace(measurement, conditions=conditions, notes=notes)
 
 
 def _measure_kind(kind: str, work: _Work, request: VerifyRequest) -> list[Measurement]:
@@ -134,7 +180,7 @@ def _measure_kind(kind: str, work: _Work, request: VerifyRequest) -> list[Measur
     if kind == "config":
         from zoo.measure.config import measure_config
 
-        return measure_config(work.model)
+        return measure_config(work.setup)
     if kind == "params":
         from zoo.measure.params import measure_params
 
@@ -142,7 +188,7 @@ def _measure_kind(kind: str, work: _Work, request: VerifyRequest) -> list[Measur
     if kind == "flops":
         from zoo.measure.flops import measure_flops
 
-        return [measure_flops(work.card, work.model)]
+        return [measure_flops(work.card, work.model, work.setup)]
     if kind == "weights":
         from zoo.measure.weights import measure_weights
         from zoo.weights.options import FetchOptions
@@ -155,7 +201,7 @@ def _measure_kind(kind: str, work: _Work, request: VerifyRequest) -> list[Measur
         from zoo.index.reference import attach_reference
         from zoo.measure.throughput.measure import measure_throughput
 
-        measured = measure_throughput(work.card, work.model, request.bench or BenchOptions.from_env())
+        measured = measure_throughput(work.card, work.model, request.bench or BenchOptions.from_env(), setup=work.setup)
         throughput = next((m for m in measured if m.metric == "throughput" and m.status == "ok"), None)
         if throughput is not None:  # a published figure for this device becomes a claim
             work.card = attach_reference(work.card, throughput, request.reference_tables)
@@ -175,20 +221,23 @@ def _measure_accuracy(works: list[_Work], request: VerifyRequest, folder: Option
     if not ready:
         return {}
     say(f"accuracy: {len(ready)} model(s)")
+    started = time.perf_counter()
     outcome = measure_accuracy(
-        [AccuracyEntry(card=w.card, model=w.model, checkpoint_sha256=_checkpoint_sha256(w)) for w in ready if w.model is not None],
+        [AccuracyEntry(card=w.card, model=w.model, checkpoint_sha256=_checkpoint_sha256(w), setup=w.setup) for w in ready if w.model is not None],
         request.evaluation or EvalOptions.from_env(),
         folder,
     )
     for work in ready:
         work.measurements.extend(outcome.measurements.get(work.card.name, []))
+    say(f"accuracy: {time.perf_counter() - started:.1f} s")
     return dict(outcome.artifacts)
 
 
 def _checkpoint_sha256(work: _Work) -> Optional[str]:
-    """The verified checkpoint's SHA-256 (the weights measurement's value), to match a baseline."""
-    weights = next((m for m in work.measurements if m.metric == "weights" and m.status == "ok"), None)
-    return weights.value if weights is not None and isinstance(weights.value, str) else None
+    """The SHA-256 of the checkpoint the model holds (the Hub file where it was loaded), to match a baseline."""
+    from zoo.runs.baselines import loaded_checkpoint
+
+    return loaded_checkpoint(work.measurements)
 
 
 def _weights_reason(work: _Work) -> str:

@@ -12,8 +12,9 @@ Shard(k=2, n=4)
 
 from __future__ import annotations
 
+import os
 import re
-from typing import NamedTuple, Sequence
+from typing import Mapping, NamedTuple, Optional, Sequence
 
 from zoo.errors import InputError
 from zoo.records import ModelCard
@@ -61,3 +62,31 @@ def select_shard(cards: Sequence[ModelCard], k: int, n: int) -> list[ModelCard]:
     ranked = sorted({card.name for card in cards})
     chosen = {name for i, name in enumerate(ranked) if i % shard.n == shard.k - 1}
     return [card for card in cards if card.name in chosen]
+
+
+CI_RUN_IDS = (
+    ("GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT", "github"),
+    ("CI_PIPELINE_ID", None, "gitlab"),
+    ("BUILDKITE_BUILD_ID", None, "buildkite"),
+    ("CIRCLE_WORKFLOW_ID", None, "circleci"),
+    ("BUILD_TAG", None, "jenkins"),
+)
+"""CI variables naming one run of a whole job (every shard of a matrix sees the same value),
+with the variable telling re-runs apart, and a prefix."""
+
+
+def default_run_group(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    """The identity shards of one job share: ``$ZOO_RUN_GROUP``, else the CI run's id.
+
+    >>> default_run_group({"GITHUB_RUN_ID": "123", "GITHUB_RUN_ATTEMPT": "2"})
+    'github-123-2'
+    """
+    env = os.environ if environ is None else environ
+    if env.get("ZOO_RUN_GROUP", "").strip():
+        return env["ZOO_RUN_GROUP"].strip()
+    for variable, attempt, prefix in CI_RUN_IDS:
+        value = env.get(variable, "").strip()
+        if value:
+            again = env.get(attempt, "").strip() if attempt else ""
+            return f"{prefix}-{value}" + (f"-{again}" if again else "")
+    return None

@@ -17,9 +17,11 @@ from typing import Any, Optional, Union
 from zoo.index.claims import METADATA_FIELDS, RESULT_FIELDS
 from zoo.records import Measurement, Metric, ModelResult, RunRecord, Verdict
 from zoo.atomic import write_atomic
+from zoo.views.rows import judged_reading, judged_value
 
 CSV_COLUMNS = (
-    "run_id", "model", "metric", "field", "verdict", "gating", "claimed", "claimed_raw", "measured", "unit",
+    "run_id", "model", "metric", "field", "verdict", "gating", "claimed", "claimed_raw", "measured", "measured_primary",
+    "convention", "unit",
     "difference", "relative_difference", "tolerance_relative", "tolerance_absolute", "allowed",
     "interval_low", "interval_high", "interval_kind", "measurement_status", "method", "conditions",
     "reason", "explanation", "source", "waiver_expires",
@@ -33,6 +35,9 @@ def _scalar(value: Any) -> Any:
 def _verdict_row(run: RunRecord, verdict: Verdict) -> dict[str, Any]:
     claim, measurement, tolerance = verdict.claim, verdict.measurement, verdict.tolerance
     row = _measurement_part(measurement)
+    judged = judged_reading(verdict)
+    if judged is not None:  # the value the verdict judged (a FLOPs convention, a paired estimate); the primary beside it
+        row.update(measured=judged[0], convention=judged[1])
     allowed: Any = ""
     if tolerance is not None and claim is not None and isinstance(claim.value, (int, float)) and not isinstance(claim.value, bool):
         allowed = tolerance.allowed(float(claim.value))
@@ -54,7 +59,7 @@ def _measurement_part(measurement: Optional[Measurement]) -> dict[str, Any]:
         return {"measurement_status": "missing"}
     interval = measurement.uncertainty
     return {
-        "measured": _scalar(measurement.value), "unit": measurement.unit,
+        "measured": _scalar(measurement.value), "measured_primary": _scalar(measurement.value), "unit": measurement.unit,
         "interval_low": _scalar(interval.low if interval else None), "interval_high": _scalar(interval.high if interval else None),
         "interval_kind": interval.kind if interval else "", "measurement_status": measurement.status,
         "method": measurement.method, "conditions": json.dumps(measurement.conditions, sort_keys=True) if measurement.conditions else "",
@@ -104,8 +109,7 @@ def _decimals(precision: Optional[float], default: int = 2) -> int:
     return max(0, -math.floor(math.log10(precision) + 1e-9))
 
 
-def _card_value(measurement: Measurement, kind: str, precision: Optional[float]) -> Any:
-    value = measurement.value
+def _card_value(measurement: Measurement, kind: str, precision: Optional[float], value: Any) -> Any:
     if kind == "percent" and isinstance(value, (int, float)):
         return f"{value:.{max(_decimals(precision), 2)}f}%"
     if kind in ("integer", "bytes") and isinstance(value, (int, float)):
@@ -139,7 +143,8 @@ def model_index_entry(result: ModelResult) -> dict[str, Any]:
         section, name, kind = known if known is not None else ("Metadata", "", "number")
         if claim is not None and claim.field:
             name = claim.field
-        value = _card_value(measurement, kind, claim.precision if claim else None)
+        # The value the verdict judged (a FLOPs card gets back the convention it matched).
+        value = _card_value(measurement, kind, claim.precision if claim else None, judged_value(result, measurement.metric))
         (metrics if section == "Metrics" else metadata)[name] = value
     entry: dict[str, Any] = {"Name": result.card.name}
     if result.card.collection:

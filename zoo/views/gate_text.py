@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from zoo.judge.gate import CAUSES, GateResult
+from zoo.judge.gate import CAUSES, GateResult, unclaimed_failures
 from zoo.judge.policy import Policy
 from zoo.records import Verdict
 from zoo.views.rows import GATE_OUTCOMES, VERDICT_ORDER, format_value, metric_label
@@ -44,6 +44,10 @@ def gate_lines(result: GateResult, index: Optional["Index"], policy: Policy) -> 
         if found:
             lines.append(f"{cause}: {CAUSES[cause]}")
             lines += [f"  {_claim_line(v)}" for v in found]
+    unclaimed = unclaimed_failures(run)
+    if unclaimed:
+        lines.append("requested measurements that no claim judges, and that failed or could not be made:")
+        lines += [f"  {model} {m.metric}: {m.status}: {m.reason or 'no reason recorded'}" for model, m in unclaimed]
     reported = result.reported_drifts()
     if reported:
         lines.append("drift in metrics that do not gate (reported only):")

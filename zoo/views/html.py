@@ -8,6 +8,8 @@ The plots are also written as PNG files under ``assets/`` for reuse elsewhere.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
@@ -15,6 +17,7 @@ from typing import Optional, Sequence
 import jinja2
 
 from zoo import __version__
+from zoo.paths import inside
 from zoo.records import Environment, Metric, RunRecord
 from zoo.views import plots as plotting
 from zoo.views.baseline_rows import baseline_changes
@@ -23,10 +26,12 @@ from zoo.atomic import write_atomic
 from zoo.views.rows import (
     VERDICT_ORDER,
     ClaimRow,
+    ModelView,
     RunView,
     format_condition,
     latest,
     run_view,
+    short_source,
 )
 
 ACCURACY_METRICS = (Metric.TOP1.value, Metric.TOP5.value)
@@ -63,6 +68,65 @@ def _environment(env: Environment) -> list[tuple[str, str]]:
     return rows
 
 
+_REPR = re.compile(r"^(?:PosixPath|WindowsPath|Path)\('(.*)'\)$")
+
+
+def _readable(value: object) -> str:
+    """An option value as a person writes it: records made before options were stored as
+    plain values hold Python reprs ("()", "PosixPath('x')", "('a', 'b')")."""
+    text = str(value)
+    found = _REPR.match(text)
+    if found:
+        return found.group(1)
+    if text.startswith(("(", "[")) and text.endswith((")", "]")):
+        items = [item.strip().strip("'\"") for item in text[1:-1].split(",") if item.strip()]
+        return ", ".join(items)
+    return text
+
+
+def _options(options: dict[str, object]) -> list[tuple[str, str]]:
+    """The options a run was given, leaving out those that were not set."""
+    rows = []
+    for key, value in options.items():
+        text = _readable(value) if value is not None else ""
+        if text in ("", "False", "None"):
+            continue
+        rows.append((key.replace("_", "-"), "yes" if text == "True" else text))
+    return rows
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """A model's measurement conditions, each said once: those several figures share,
+    and each figure's own."""
+
+    shared: list[tuple[str, str]]
+    own: dict[str, list[tuple[str, str]]]
+
+
+def _conditions(model: ModelView) -> Conditions:
+    pairs = {m.metric: list(m.conditions) for m in model.measurements}
+    counts = Counter(pair for found in pairs.values() for pair in found)
+    shared = [pair for pair, count in counts.items() if count > 1]
+    common = set(shared)
+    return Conditions(shared=shared, own={metric: [p for p in found if p not in common] for metric, found in pairs.items()})
+
+
+@dataclass(frozen=True)
+class ReasonGroup:
+    """Unverified claims that share one reason, said once."""
+
+    reason: str
+    rows: list[ClaimRow]
+
+
+def _reason_groups(rows: Sequence[ClaimRow]) -> list[ReasonGroup]:
+    groups: dict[str, list[ClaimRow]] = {}
+    for row in rows:
+        groups.setdefault(row.reason or row.explanation, []).append(row)
+    return [ReasonGroup(reason, members) for reason, members in groups.items()]
+
+
 def _summaries(runs: Sequence[RunRecord]) -> list[RunSummary]:
     result = []
     for run in sorted(runs, key=lambda r: (r.started, r.run_id)):
@@ -79,23 +143,33 @@ def _summaries(runs: Sequence[RunRecord]) -> list[RunSummary]:
     return result
 
 
-def _accuracy_rows(view: RunView) -> list[tuple[ClaimRow, list[tuple[str, str]]]]:
-    rows = []
+def _accuracy_rows(view: RunView) -> list[tuple[ClaimRow, list[tuple[str, str]], int]]:
+    """(row, conditions, rows the conditions cell spans): a model's conditions are shown
+    once, beside its first accuracy row, when its rows share them (span 0: no cell)."""
+    rows: list[tuple[ClaimRow, list[tuple[str, str]], int]] = []
     for row in view.rows:
         measurement = row.verdict.measurement
         if row.metric in ACCURACY_METRICS and measurement is not None and measurement.status == "ok":
-            rows.append((row, [(k, format_condition(v)) for k, v in measurement.conditions.items()]))
+            conditions = [(k, format_condition(v)) for k, v in measurement.conditions.items()]
+            first = next((i for i, (r, c, span) in enumerate(rows) if r.model == row.model and span), None)
+            if first is not None and rows[first][1] == conditions:
+                head, head_conditions, span = rows[first]
+                rows[first] = (head, head_conditions, span + 1)
+                rows.append((row, conditions, 0))
+            else:
+                rows.append((row, conditions, 1))
     return rows
 
 
 def _template_environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("zoo.views", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    return environment
 
 
 def render_html(
@@ -119,7 +193,9 @@ def render_html(
     view = run_view(current, link_template=link_template, out_dir=out_dir)
     if plots is None:
         plots = report_plots(runs)
-    template = _template_environment().get_template("report.html.j2")
+    environment = _template_environment()
+    environment.filters["short_source"] = lambda source: short_source(source, current.index)
+    template = environment.get_template("report.html.j2")
     return template.render(
         view=view,
         run=current,
@@ -133,6 +209,9 @@ def render_html(
         accuracy_rows=_accuracy_rows(view),
         baseline_rows=baseline_changes(current),
         environment=_environment(current.environment),
+        options=_options(dict(current.options)),
+        conditions={model.name: _conditions(model) for model in view.models},
+        reason_groups=_reason_groups(view.incomplete),
         generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
     )
@@ -168,7 +247,7 @@ def write_html_report(
     html = render_html(runs, out_dir=out_dir, link_template=link_template, plots=plots)
     assets = out_dir / "assets"
     for plot in plots:
-        write_atomic(assets / f"{plot.key}.png", plot.png)
+        write_atomic(inside(out_dir, assets / f"{plot.key}.png"), plot.png)  # keys carry metric names from records
     current = {f"{plot.key}.png" for plot in plots}
     for stale in assets.glob("*.png") if assets.is_dir() else ():
         if stale.name not in current:  # a plot of an earlier report into this folder

@@ -24,14 +24,22 @@ MAX_CHANGED_ROWS = 1000
 
 
 def _cell(text: object) -> str:
-    """Text safe inside a table cell: no pipes or line breaks."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ").strip()
+    """Text safe inside a table cell: no pipes or line breaks, and no HTML or link syntax
+    (card values are untrusted: ``<img onerror=...>`` must show as text)."""
+    text = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ").strip()
+    text = text.replace("<", "&lt;")  # no HTML tag can open ("->" stays readable)
+    return text.replace("](", "]\\(")  # no [text](target) link or image made of card text
+
+
+def _code(text: object) -> str:
+    """Text as a code span: backticks and pipes cannot end it or the cell."""
+    return "`" + str(text).replace("`", "'").replace("|", "/").replace("\r", " ").replace("\n", " ").strip() + "`"
 
 
 def _source(row: ClaimRow, linked: bool) -> str:
     if row.source is None:
         return ""
-    return f"[{_cell(row.source)}](<{row.source_href}>)" if linked else f"`{_cell(row.source)}`"
+    return f"[{_cell(row.source)}](<{row.source_href}>)" if linked else _code(row.source)
 
 
 def _verdict(row: ClaimRow) -> str:
@@ -84,9 +92,13 @@ def render_markdown(
     unverified = view.incomplete
     if unverified:
         lines += ["", "### Unverified", ""]
+        # Claims that share a reason sit together and the reason is written once.
+        groups: dict[str, list] = {}
+        for r in unverified:
+            groups.setdefault(r.reason or r.explanation, []).append(r)
         lines += _table(["Model", "Claim", "Claimed", "Reason", "Source"],
-                        [[_cell(r.model), _cell(r.label), _cell(r.claimed), _cell(r.reason or r.explanation), _source(r, linked)]
-                         for r in unverified],
+                        [[_cell(r.model), _cell(r.label), _cell(r.claimed), _cell(reason) if i == 0 else "″ (same reason)", _source(r, linked)]
+                         for reason, members in groups.items() for i, r in enumerate(members)],
                         right=(2,))
     if view.not_requested:
         lines += ["", f"_Not asked for in this run: {len(view.not_requested)} claims "
@@ -148,7 +160,7 @@ def _changes(changes: PerformanceChanges) -> list[str]:
     lines = [
         "### Performance changes",
         "",
-        f"Run `{_cell(changes.current.run_id)}` compared with `{_cell(changes.previous.run_id)}` (the run before it): {counts}. "
+        f"Run {_code(changes.current.run_id)} compared with {_code(changes.previous.run_id)} (the run before it): {counts}. "
         "A change counts only when it exceeds the between-process spread of both runs (`zoo bench --repeat N`) "
         "and 5%; with only within-run spreads it is inconclusive.",
         "",
@@ -181,12 +193,12 @@ def _header(view: RunView, title: str) -> list[str]:
         f"{len(view.models)} models · {view.claims_checked} claims: {counts}. "
         f"Gating metrics: {', '.join(view.gating_metrics) or 'none'}.",
         "",
-        f"Run `{run.run_id}` · {run.started} → {run.finished}"
-        + (f" · shards {','.join(run.merge.shards)}" if run.merge is not None else "")
-        + (f" · shard {run.shard}" if run.shard else ""),
+        f"Run {_code(run.run_id)} · {_cell(run.started)} → {_cell(run.finished)}"
+        + (f" · shards {_cell(','.join(run.merge.shards))}" if run.merge is not None else "")
+        + (f" · shard {_cell(run.shard)}" if run.shard else ""),
     ]
     if view.missing_shards:
-        lines += ["", f"> **Missing shards:** {', '.join(view.missing_shards)}; their models were not checked."]
+        lines += ["", f"> **Missing shards:** {_cell(', '.join(view.missing_shards))}; their models were not checked."]
     return lines
 
 
@@ -194,6 +206,8 @@ def _environment_line(run: RunRecord) -> str:
     env = run.environment
     device = ", ".join(env.gpus) if env.gpus else env.cpu
     packages = " · ".join(f"{k} {v}" for k, v in sorted(env.packages.items()) if v)
-    commit = f" · commit `{env.git_commit[:10]}`{' (dirty)' if env.git_dirty else ''}" if env.git_commit else ""
-    allocator = f" · malloc: {env.allocator}" if env.allocator else ""
-    return f"<sub>Python {env.python} · torch {env.torch} · {packages} · {device}{allocator} · {env.hostname}{commit}</sub>"
+    commit = f" · commit {_code(env.git_commit[:10])}{' (dirty)' if env.git_dirty else ''}" if env.git_commit else ""
+    malloc = f"malloc: {env.allocator}" if env.allocator else ""
+    parts = (f"Python {env.python}", f"torch {env.torch}", packages, device, malloc, env.hostname)
+    text = " · ".join(_cell(part) for part in parts if part)
+    return f"<sub>{text}{commit}</sub>"

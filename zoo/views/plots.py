@@ -20,10 +20,11 @@ from typing import Optional, Sequence
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import EngFormatter, FuncFormatter
 
 from zoo.records import Metric, RunRecord, Uncertainty, Verdict
-from zoo.views.rows import is_percent, metric_label, metric_sort_key
+from zoo.views.rows import is_percent, judged_value, metric_label, metric_sort_key, unit_suffix
 
 VERDICT_COLOURS: dict[str, str] = {
     "pass": "#1a7f37",
@@ -56,6 +57,8 @@ class Plot:
 
 def _render(figure: Figure) -> bytes:
     FigureCanvasAgg(figure)
+    for text in figure.findobj(Text):  # model names come from cards: "$" must not start mathtext
+        text.set_parse_math(False)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     return buffer.getvalue()
@@ -88,6 +91,43 @@ def _unit_of(verdict: Verdict) -> str:
     if verdict.measurement is not None and verdict.measurement.unit:
         return verdict.measurement.unit
     return verdict.claim.unit if verdict.claim is not None else ""
+
+
+def _axis_unit(metric: str, unit: str) -> str:
+    """The unit an axis label ends with: " (%)", " (B)", " (img/s)", " (count)"."""
+    if metric == Metric.PARAMETERS.value:
+        return " (count)"
+    if unit.startswith(("MACs", "FLOPs")):
+        return f" ({unit.split()[0]})"
+    suffix = "B" if unit == "bytes" else unit_suffix(unit)
+    return f" ({suffix})" if suffix else ""
+
+
+def _limits(values: Sequence[float], percent: bool, floor_pad: float = 0.0) -> tuple[float, float]:
+    """Axis limits around ``values`` with a margin, never below 0 nor (for percentages)
+    beyond 100: every plotted quantity is non-negative."""
+    low, high = min(values), max(values)
+    pad = max((high - low) * 0.1, floor_pad, abs(high) * 0.01, 1e-9)
+    lo, hi = low - pad, high + pad
+    if low >= 0:
+        lo = max(lo, 0.0)
+    if percent and high <= 100:
+        hi = min(hi, 100.0 + pad * 0.25)
+    return lo, hi
+
+
+def _label_groups(points: Sequence[tuple[str, float, float]], x_span: float, y_span: float) -> list[tuple[float, float, list[str]]]:
+    """Names of points that would print on top of each other, gathered into one label each
+    (one line per name), so no two labels overlap at the same spot."""
+    groups: list[tuple[float, float, list[str]]] = []
+    for name, x, y in points:
+        for gx, gy, names in groups:
+            if abs(gx - x) <= x_span * 0.04 and abs(gy - y) <= y_span * 0.04:
+                names.append(name)
+                break
+        else:
+            groups.append((x, y, [name]))
+    return groups
 
 
 MAX_NAMES = 20
@@ -154,9 +194,7 @@ def _claim_plot(metric: str, verdicts: list[Verdict]) -> Plot:
     allowed = [v.tolerance.allowed(c) if v.tolerance else 0.0 for c, v in zip(claimed, verdicts)]
 
     values = claimed + measured
-    low, high = min(values), max(values)
-    pad = max((high - low) * 0.12, max(allowed) * 2.5, max(abs(m - c) for c, m in zip(claimed, measured)) * 1.5, abs(high) * 0.01, 1e-9)
-    lo, hi = low - pad, high + pad
+    lo, hi = _limits(values, is_percent(unit), floor_pad=max(allowed) * 1.5)
     ax.plot([lo, hi], [lo, hi], color="#57606a", linewidth=1, linestyle="--", label="measured = claimed", zorder=1)
     tolerance = verdicts[0].tolerance
     if tolerance is not None and (tolerance.relative or tolerance.absolute):
@@ -182,20 +220,19 @@ def _claim_plot(metric: str, verdicts: list[Verdict]) -> Plot:
         else:
             ax.scatter(xs, ys, color=colour, s=40 if not crowded else 14, label=status, zorder=3, edgecolors="white", linewidths=0.6)
     named = _names_to_show(verdicts)
-    for verdict, x, y in zip(verdicts, claimed, measured):
-        if verdict.model not in named:
-            continue
-        right_side = x > lo + (hi - lo) * 0.6  # put the name where it stays inside the figure
-        ax.annotate(verdict.model, (x, y), textcoords="offset points", xytext=(-7, 3) if right_side else (6, -10),
-                    ha="right" if right_side else "left", fontsize=7.5, color="#24292f")
+    shown = [(v.model, x, y) for v, x, y in zip(verdicts, claimed, measured) if v.model in named]
+    for x, y, names in _label_groups(shown, hi - lo, hi - lo):
+        right_side = x > lo + (hi - lo) * 0.6  # put the names where they stay inside the figure
+        ax.annotate("\n".join(names), (x, y), textcoords="offset points", xytext=(-7, 3) if right_side else (6, -10),
+                    ha="right" if right_side else "left", va="bottom" if right_side else "top", fontsize=7.5, color="#24292f")
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)
     formatter = _value_formatter(unit)
     ax.xaxis.set_major_formatter(formatter)  # type: ignore[arg-type]
     ax.yaxis.set_major_formatter(formatter)  # type: ignore[arg-type]
     label = metric_label(metric)
-    ax.set_xlabel(f"claimed {_lower_first(label)}")
-    ax.set_ylabel(f"measured {_lower_first(label)}")
+    ax.set_xlabel(f"claimed {_lower_first(label)}{_axis_unit(metric, unit)}")
+    ax.set_ylabel(f"measured {_lower_first(label)}{_axis_unit(metric, unit)}")
     ax.set_title(f"{label}: measured vs claimed", fontsize=11)
     ax.set_aspect("equal", adjustable="box")
     _style(ax)
@@ -255,17 +292,22 @@ def accuracy_throughput_plot(run: RunRecord) -> Optional[Plot]:
         ax.errorbar([t for t, *_ in measured_points], [m for _, m, _, _ in measured_points], yerr=[below, above],
                     fmt="o", color="#0969da", capsize=0 if crowded else 3, markersize=3.5 if crowded else 6, zorder=3,
                     label="measured top-1")
+    xs = [p[1] for p in points]
+    ys = [v for p in points for v in (p[2], p[3]) if v is not None]
+    ys += [b for p in points if p[4] is not None for b in (p[4].low, p[4].high)]
     if len(points) <= MAX_NAMES:
-        for name, throughput, measured, claimed, _ in points:
-            y = measured if measured is not None else claimed
-            ax.annotate(name, (throughput, y), textcoords="offset points", xytext=(6, 4), fontsize=7.5, color="#24292f")
+        placed = [(name, t, measured if measured is not None else claimed) for name, t, measured, claimed, _ in points]
+        span_x = max(max(xs) - min(xs), max(xs) * 0.1, 1e-9)
+        span_y = max(max(ys) - min(ys), 0.5)
+        for x, y, names in _label_groups(placed, span_x, span_y):  # type: ignore[arg-type]
+            ax.annotate("\n".join(names), (x, y), textcoords="offset points", xytext=(6, 4), va="bottom", fontsize=7.5, color="#24292f")
     device = _throughput_device(run)
     ax.set_xlabel("measured throughput (images/s" + (f", {device}" if device else "") + ")")
-    ax.set_ylabel("top-1 accuracy")
+    ax.set_ylabel("top-1 accuracy (%)")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g} %"))
     ax.xaxis.set_major_formatter(EngFormatter())
-    ax.margins(y=0.15)
-    xs = [p[1] for p in points]
+    low, high = _limits(ys, percent=True, floor_pad=0.25)
+    ax.set_ylim(low, high + (high - low) * 0.15)  # room above the top point for its name
     span = max(max(xs) - min(xs), max(xs) * 0.1)
     ax.set_xlim(min(xs) - span * 0.12, max(xs) + span * 0.3)  # room on the right for the names
     ax.set_title("Accuracy vs throughput", fontsize=11)
@@ -317,7 +359,9 @@ def history_plots(runs: Sequence[RunRecord]) -> list[Plot]:
         when = _when(run)
         for result in run.models:
             for measurement in result.measurements:
-                value = _number(measurement)
+                # The value the verdict judged (the matched FLOPs convention), as every view shows.
+                judged = judged_value(result, measurement.metric)
+                value = float(judged) if isinstance(judged, (int, float)) and not isinstance(judged, bool) else None
                 if value is None or measurement.metric not in PLOTTED_METRICS:
                     continue
                 series.setdefault(measurement.metric, {}).setdefault(result.card.name, []).append((when, value))
@@ -361,7 +405,7 @@ def _history_plot(metric: str, every_model: dict[str, list[tuple[dt.datetime, fl
     label = metric_label(metric)
     shown = "" if len(per_model) == len(every_model) else f" ({len(per_model)} of {len(every_model)} models: the most changed)"
     ax.set_title(f"{label} over time{shown}", fontsize=11 if not shown else 9)
-    ax.set_ylabel(_lower_first(label))
+    ax.set_ylabel(_lower_first(label) + _axis_unit(metric, unit))
     ax.yaxis.set_major_formatter(_value_formatter(unit))  # type: ignore[arg-type]
     locator = AutoDateLocator(maxticks=6)
     ax.xaxis.set_major_locator(locator)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence, Union
+from urllib.parse import quote, urlsplit
 
 from zoo.judge.gate import missing_shards, requested_metrics, run_exit_code
 from zoo.records import (
@@ -111,14 +113,56 @@ def _plain_number(value: float, percent: bool) -> str:
     return f"{value:.4g}"
 
 
+_HASH = re.compile(r"^(?:sha256:)?[0-9a-fA-F]{32,}$")
+
+
+def short_text(text: str) -> str:
+    """A long text value as tables show it; the whole value stays in the record and exports.
+
+    A hash keeps its first 8 digits (``b33bc2c4…``), a URL its file name (``…/w.pth``), an
+    absolute path under the working directory becomes relative to it.
+    """
+    if _HASH.match(text):
+        return text.split(":", 1)[-1][:8] + "…"
+    if text.startswith(("http://", "https://")):
+        return "…/" + text.rstrip("/").rsplit("/", 1)[-1]
+    return short_path(text) if os.path.isabs(text) else text
+
+
+def short_path(path: str) -> str:
+    """``path`` relative to the working directory when it lies inside it, else as given."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+    return path if relative.startswith("..") else relative
+
+
+def short_source(source: Optional[SourceRef], roots: Sequence[str] = ()) -> str:
+    """``file:line`` with the file relative to the working directory where it lies inside it,
+    else to the folder holding one of the index ``roots`` (``metadata/zoo.yml:8``)."""
+    if source is None:
+        return ""
+    shown = short_path(source.path)
+    if os.path.isabs(shown):
+        for root in roots:
+            base = Path(root).parent if Path(root).suffix else Path(root)
+            try:
+                shown = Path(source.path).relative_to(base.parent).as_posix()
+                break
+            except ValueError:
+                continue
+    return f"{shown}:{source.line}"
+
+
 def format_value(value: Union[int, float, str, bool, None], unit: str = "") -> str:
-    """A value with its short unit: 3504872 -> "3,504,872", 72.951 % -> "72.95 %"."""
+    """A value with its short unit: 3504872 -> "3,504,872", 72.951 % -> "72.95 %"; long
+    texts shortened by :func:`short_text`."""
     if value is None:
         return "—"
-    if isinstance(value, str) and value.startswith(("http://", "https://")):
-        # A URL is shown by its file name; the full text stays in the record and exports.
-        return "…/" + value.rstrip("/").rsplit("/", 1)[-1]
-    if isinstance(value, bool) or isinstance(value, str):
+    if isinstance(value, str):
+        return short_text(value)
+    if isinstance(value, bool):
         return str(value)
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
@@ -199,15 +243,39 @@ def source_href(source: SourceRef, link_template: Optional[str], out_dir: Option
     path = source.path.replace(os.sep, "/")
     if link_template:
         if "{path}" in link_template:
-            return link_template.replace("{path}", path).replace("{line}", str(source.line))
-        return f"{link_template.rstrip('/')}/{path}#L{source.line}"
+            return safe_href(link_template.replace("{path}", path).replace("{line}", str(source.line)))
+        return safe_href(f"{link_template.rstrip('/')}/{path}#L{source.line}")
     target = Path(source.path)
     if out_dir is not None:
         try:
             target = Path(os.path.relpath(target.resolve(), Path(out_dir).resolve()))
         except ValueError:  # another drive on Windows: keep the absolute path
             target = target.resolve()
-    return f"{target.as_posix()}#L{source.line}"
+    return safe_href(f"{target.as_posix()}#L{source.line}")
+
+
+LINK_SCHEMES = ("http", "https")
+
+
+def safe_href(href: str) -> str:
+    """``href`` as a link that can only go to an http(s) page or a relative path.
+
+    Any other scheme (``javascript:``, ``data:``) is made a relative path by a leading
+    ``./``, so it opens nothing; characters that could end the attribute or the Markdown
+    link target are percent-encoded.
+
+    >>> safe_href("javascript:alert(1)")
+    './javascript:alert(1)'
+    """
+    try:
+        scheme = urlsplit(href).scheme.lower()
+    except ValueError:  # unparseable ("http://[x"): a relative path, then
+        scheme = "unparseable"
+    if scheme and scheme not in LINK_SCHEMES:
+        href = "./" + href
+    elif not scheme and href.strip().lower().startswith(("javascript", "data", "vbscript")):
+        href = "./" + href.strip()
+    return quote(href, safe="/:?#[]@!$&'()*+,;=%~-._")
 
 
 # --------------------------------------------------------------------------- rows
@@ -232,6 +300,10 @@ class ClaimRow:
     uncertainty: str
     measured_note: str
     """Set when the measured figure shown is another convention than the primary value."""
+    measured_full: str
+    """The measured value unshortened where the table shortens it (a SHA-256, a URL), else ""."""
+    convention: str
+    """The counting convention the verdict judged by, where it is not the primary reading."""
     source: Optional[SourceRef]
     source_href: str
     waiver: str
@@ -323,7 +395,7 @@ class RunView:
         return sum(self.counts.values())
 
 
-def _judged_alternative(verdict: Verdict) -> Optional[Alternative]:
+def judged_alternative(verdict: Verdict) -> Optional[Alternative]:
     """The alternative reading the verdict was judged by (``Verdict.convention``), if it was
     not the primary value."""
     measurement = verdict.measurement
@@ -334,6 +406,40 @@ def _judged_alternative(verdict: Verdict) -> Optional[Alternative]:
     if best is None or (isinstance(primary, (int, float)) and float(primary) == best.value):
         return None
     return best
+
+
+PAIRED_READING = "paired full-set estimate"
+
+
+def judged_reading(verdict: Verdict) -> Optional[tuple[float, str]]:
+    """(value, what it is) when the verdict judged another figure than the measurement's own:
+    the matched FLOPs convention, or the paired full-set accuracy estimate; else None."""
+    judged = judged_alternative(verdict)
+    if judged is not None:
+        return judged.value, judged.convention
+    measurement = verdict.measurement
+    paired = measurement.paired if measurement is not None and measurement.status == "ok" else None
+    if paired is not None and paired.used and paired.value is not None:
+        return paired.value, PAIRED_READING
+    return None
+
+
+def judged_value(result: ModelResult, metric: str) -> Union[int, float, str, None]:
+    """The value every view shows for ``metric``: the one its verdict judged (the matched
+    FLOPs convention, a paired estimate), else the measurement's own; None when nothing was measured."""
+    measurement = result.measurement(metric)
+    if measurement is None or measurement.status != "ok":
+        return None
+    verdict = next((v for v in result.verdicts if v.metric == metric), None)
+    reading = judged_reading(verdict) if verdict is not None else None
+    return reading[0] if reading is not None else measurement.value
+
+
+def judged_convention(result: ModelResult, metric: str) -> Optional[str]:
+    """What :func:`judged_value` is (a convention's name), where it is not the primary reading."""
+    verdict = next((v for v in result.verdicts if v.metric == metric), None)
+    reading = judged_reading(verdict) if verdict is not None else None
+    return reading[1] if reading is not None else None
 
 
 def _claimed_text(raw: str, value: Union[int, float, str], unit: str) -> str:
@@ -347,15 +453,18 @@ def _claim_row(verdict: Verdict, link_template: Optional[str], out_dir: Optional
     claim, measurement = verdict.claim, verdict.measurement
     unit = (measurement.unit if measurement and measurement.unit else "") or (claim.unit if claim else "")
     claimed_unit = claim.unit if claim and claim.unit else unit
-    measured, note = "", ""
+    measured, note, full, convention = "", "", "", ""
     if measurement is not None and measurement.status == "ok":
         measured = format_value(measurement.value, unit)
-        judged = _judged_alternative(verdict)
+        if isinstance(measurement.value, str) and short_text(measurement.value) != measurement.value:
+            full = measurement.value  # shortened for the table; hover and copy get it whole
+        judged = judged_alternative(verdict)
         if judged is not None:
             # The verdict compared the claim with another counting convention (FLOPs):
             # show the figure it was judged by, and the primary one beside it.
             measured = format_value(judged.value, unit)
-            note = f"primary reading {format_value(measurement.value, unit)}"
+            convention = judged.convention
+            note = f"{judged.convention}; primary reading {format_value(measurement.value, unit)}"
     uncertainty = format_uncertainty(measurement.uncertainty, unit) if measurement else ""
     paired = measurement.paired if measurement is not None and measurement.status == "ok" else None
     if paired is not None and paired.used and paired.low is not None and paired.high is not None:
@@ -383,6 +492,8 @@ def _claim_row(verdict: Verdict, link_template: Optional[str], out_dir: Optional
         tolerance=format_tolerance(verdict.tolerance, claim.value if claim else None, unit),
         uncertainty=uncertainty,
         measured_note=note,
+        measured_full=full,
+        convention=convention,
         source=claim.source if claim else None,
         source_href=source_href(claim.source, link_template, out_dir) if claim else "",
         waiver=waiver,

@@ -109,7 +109,7 @@ def read_state_dict(path: Path) -> StateDict:
             todo="check the file; if it came from a cache, delete it to fetch it again",
             file_name=path.name,
         ) from None
-    except (RuntimeError, EOFError, ValueError, OSError) as exc:
+    except Exception as exc:  # torch's unpickler lets IndexError, KeyError, ... escape on stray opcodes
         raise CheckpointReadError(
             f"{path.name} cannot be read as a PyTorch checkpoint: {_last_line(exc)}",
             done="nothing was loaded",
@@ -232,7 +232,10 @@ def _last_line(exc: BaseException) -> str:
     for line in lines:
         if line.startswith(("Unsupported", "PytorchStreamReader", "invalid load key")):
             return line.rstrip(".")
-    return (lines[0] if lines else type(exc).__name__)[:200]
+    first = lines[0] if lines else ""
+    if isinstance(exc, (IndexError, KeyError)) or not first:  # "101", "pop from empty list": say what broke
+        first = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return first[:200]
 
 
 def describe_state(state: StateDict, report: Optional[FitReport] = None) -> str:

@@ -13,21 +13,20 @@ body from the byte where it stopped, which a request-level retry cannot do.
 
 from __future__ import annotations
 
-import logging
 import re
 import shutil
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import requests
 import urllib3.exceptions
-from tqdm import tqdm
 
 from zoo import __version__
+from zoo import progress
 from zoo.weights.cache import CacheEntry, PartialFile, no_space_error
 from zoo.weights.errors import (
+    BadSourceError,
     HTTPStatusError,
     NotFoundError,
     TimedOutError,
@@ -39,7 +38,6 @@ from zoo.weights.errors import (
 from zoo.weights.integrity import human_bytes
 from zoo.weights.options import FetchOptions
 
-log = logging.getLogger(__name__)
 
 USER_AGENT = f"zoo/{__version__} (model-zoo checker; python-requests/{requests.__version__})"
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -62,10 +60,19 @@ class Download:
     total: Optional[int] = None
     """The size the server announced (Content-Length / Content-Range), if it did."""
 
+    framed: bool = False
+    """The last response was chunked: its end was marked, so a cut shows as an error."""
+
     @property
     def length_confirmed(self) -> bool:
         """Whether the server announced the size and every byte of it arrived."""
         return self.total is not None and self.total == self.partial.size
+
+    @property
+    def ended_cleanly(self) -> bool:
+        """Whether the body's end was marked (a length that was met, or a chunked body's last
+        chunk); a body that just stopped when the connection closed may be cut short."""
+        return self.length_confirmed or self.framed
 
     @property
     def sha256(self) -> str:
@@ -81,25 +88,14 @@ class _Transient(Exception):
 
     def __init__(self, kind: str, detail: str, retry_after: Optional[float] = None) -> None:
         super().__init__(detail)
-        self.kind = kind  # "unreachable" | "timeout" | "truncated" | "status"
+        self.kind = kind  # "unreachable" | "timeout" | "stalled" | "truncated" | "status"
         self.detail = detail
         self.retry_after = retry_after
 
 
-def progress_bar(options: FetchOptions, name: str, total: Optional[int], initial: int = 0) -> tqdm:
-    """A byte progress bar on stderr (bytes, rate, ETA), off when ``options.progress`` is off."""
-    return tqdm(
-        total=total,
-        initial=initial,
-        desc=name,
-        unit="B",
-        unit_scale=True,
-        unit_divisor=1024,
-        file=sys.stderr,
-        disable=not options.progress,
-        leave=False,
-        dynamic_ncols=True,
-    )
+def progress_bar(options: FetchOptions, name: str, total: Optional[int], initial: int = 0) -> progress.Task:
+    """Byte progress (bytes, rate, ETA) on zoo's progress channel, off when ``options.progress`` is off."""
+    return progress.task(f"download {name}", total=total, unit="B", initial=initial, enabled=options.progress)
 
 
 def download(
@@ -135,7 +131,7 @@ def download(
                 _attempt(url, entry, options, session, partial, info, result)
                 break
             except _Transient as exc:
-                if partial.size > offset:
+                if partial.size > offset and exc.kind != "stalled":
                     failures = 0  # progress was made: the next attempt resumes, not repeats
                 failures += 1
                 if failures > options.retries:
@@ -144,10 +140,7 @@ def download(
                 if exc.retry_after is not None:
                     wait = min(max(wait, exc.retry_after), options.max_backoff)
                 then = f"; resuming at {human_bytes(partial.size)} with a Range request" if partial.size else ""
-                log.warning(
-                    "%s: %s; retry %d of %d in %.1f s%s",
-                    entry.file_name, exc.detail, failures, options.retries, wait, then,
-                )
+                progress.note(f"zoo: {entry.file_name}: {exc.detail}; retry {failures} of {options.retries} in {wait:.1f} s{then}")
                 result.notes.append(f"attempt {result.attempts}: {exc.detail}")
                 result.attempts += 1
                 sleep(wait)
@@ -157,13 +150,13 @@ def download(
         return result
     except KeyboardInterrupt:
         # The partial and its info are consistent: the next run resumes from here.
-        partial.close()
+        partial.abandon()
         raise
     except _KeepPartial as keep:
-        partial.close()
+        partial.abandon()
         raise keep.error from keep.__cause__
     except BaseException:
-        partial.close()
+        partial.abandon()
         entry.discard_partial(url)
         raise
     finally:
@@ -230,13 +223,25 @@ def _attempt(
                 url=url,
             ) from exc
         raise _Transient("unreachable", f"connection failed: {_root_cause(exc)}") from exc
-    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema) as exc:
-        raise NotFoundError(
-            f"{url!r} is not a valid http(s) URL: {exc}",
-            todo="fix the Weights URL in the card",
+    except requests.exceptions.TooManyRedirects as exc:
+        raise HTTPStatusError(
+            f"{url} redirects in a loop (more than {session.max_redirects} redirects)",
+            done="nothing was downloaded",
+            cause="a misconfigured or hostile server",
+            todo="check the URL in the card, or download the file another way and pass it with --weights MODEL=PATH",
             file_name=entry.file_name,
             url=url,
         ) from exc
+    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema) as exc:
+        raise BadSourceError(
+            f"{url!r} is not a valid http(s) URL: {exc}",
+            done="nothing was downloaded",
+            todo="fix the Weights URL in the card (or the --mirror URL)",
+            file_name=entry.file_name,
+            url=url,
+        ) from exc
+    except requests.exceptions.RequestException as exc:  # bad headers, a broken redirect, ...
+        raise _Transient("unreachable", f"the request failed: {type(exc).__name__}: {_root_cause(exc)}") from exc
 
     with response:
         status = response.status_code
@@ -293,6 +298,7 @@ def _attempt(
             info.clear()
             info.update(new_info)
         _check_space(entry, partial, total)
+        result.framed = "chunked" in response.headers.get("Transfer-Encoding", "").lower()
         _stream_body(response, partial, options, entry.file_name, total)
         if total is not None and partial.size < total:
             raise _Transient(
@@ -304,13 +310,19 @@ def _attempt(
 def _stream_body(
     response: requests.Response, partial: PartialFile, options: FetchOptions, name: str, total: Optional[int]
 ) -> None:
-    """Copy the body to ``partial`` as it arrives (raw bytes: no content decoding)."""
+    """Copy the body to ``partial`` as it arrives (raw bytes: no content decoding).
+
+    ``read1`` hands over whatever bytes are there, so the stall rule and the byte counts
+    in messages see every byte as it lands (a plain ``read`` blocks until a whole chunk is in).
+    """
     received_at_start = partial.size
+    stall = _StallRule(options, partial.size)
     with progress_bar(options, name, total, initial=partial.size) as bar:
         try:
-            for chunk in response.raw.stream(options.chunk_size, decode_content=False):
+            while chunk := response.raw.read1(options.chunk_size, decode_content=False):
                 partial.write(chunk)
                 bar.update(len(chunk))
+                stall.check(partial.size)
         except urllib3.exceptions.ReadTimeoutError as exc:
             raise _Transient(
                 "timeout", f"the server sent nothing for {options.read_timeout:g} s "
@@ -327,6 +339,34 @@ def _stream_body(
                 + (f" of {total} bytes" if total else " bytes")
                 + f" ({partial.size - received_at_start} this attempt)",
             ) from exc
+
+
+class _StallRule:
+    """Fails a transfer that stays under ``min_rate`` bytes/s for ``stall_seconds``.
+
+    A read timeout catches a silent server; this catches one that trickles (10 B/s never
+    trips a read timeout). Hand-written: requests and urllib3 have no minimum-rate option.
+    """
+
+    def __init__(self, options: FetchOptions, size: int) -> None:
+        self.rate, self.window = options.min_rate, options.stall_seconds
+        self.start, self.size = time.monotonic(), size
+
+    def check(self, size: int) -> None:
+        if not self.rate or not self.window:
+            return
+        now = time.monotonic()
+        elapsed = now - self.start
+        if elapsed < self.window:
+            return
+        got = size - self.size
+        if got < self.rate * elapsed:
+            raise _Transient(
+                "stalled",
+                f"the transfer stalled: {human_bytes(got)} in the last {elapsed:.0f} s, under the minimum of "
+                f"{human_bytes(self.rate)}/s (after {human_bytes(size)} in all)",
+            )
+        self.start, self.size = now, size
 
 
 def _expected_total(response: requests.Response, offset: int) -> Optional[int]:
@@ -423,11 +463,13 @@ def _give_up(exc: _Transient, where: str, file_name: str, partial: PartialFile, 
             done=kept, cause="an unstable connection or a proxy cutting long transfers", todo=again,
             file_name=file_name,
         )
-    elif exc.kind == "timeout":
+    elif exc.kind in ("timeout", "stalled"):
         error = TimedOutError(
             f"{file_name} from {where}: {exc.detail} (after {tries})",
             done=kept, cause="a very slow or stalled server or network",
-            todo=again + "; a longer read timeout may help", file_name=file_name,
+            todo=again + ("; --min-rate / $ZOO_MIN_RATE and --stall-seconds / $ZOO_STALL_SECONDS set the stall rule"
+                          if exc.kind == "stalled" else "; a longer read timeout may help"),
+            file_name=file_name,
         )
     else:
         error = UnreachableError(

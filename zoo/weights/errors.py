@@ -95,6 +95,11 @@ class SizeMismatchError(WeightsError):
     """The byte size is not the one the lock file pins or the card claims."""
 
 
+class UnverifiableError(WeightsError):
+    """Nothing proves the bytes complete: no length or end marker from the server, and no
+    hash or size to check them against (so they are neither kept nor pinned)."""
+
+
 class NoSpaceError(WeightsError):
     """The cache's disk is full."""
 
@@ -119,6 +124,13 @@ class CheckpointReadError(WeightsError):
     exit_code = EXIT_BAD_INPUT
 
 
+class BadSourceError(WeightsError):
+    """The card's Weights names no usable file: a name that is not a plain file name
+    (``..``, a separator, a control character), or a URL that is not http(s)."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
 class CheckpointFitError(WeightsError):
     """The state dict does not fit the built architecture (names or shapes)."""
 
@@ -126,6 +138,7 @@ class CheckpointFitError(WeightsError):
 
 
 __all__ = [
+    "BadSourceError",
     "CacheError",
     "CheckpointFitError",
     "CheckpointReadError",
@@ -140,5 +153,6 @@ __all__ = [
     "TruncatedError",
     "UnreachableError",
     "UnsafeCheckpointError",
+    "UnverifiableError",
     "WeightsError",
 ]

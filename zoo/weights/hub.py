@@ -33,7 +33,9 @@ from typing import Any, Optional
 
 from tqdm import tqdm
 
+from zoo import progress
 from zoo.errors import EXIT_BAD_INPUT
+from zoo.paths import UnsafePathError, inside
 from zoo.records import ModelCard
 from zoo.weights.errors import (
     HashMismatchError,
@@ -369,7 +371,9 @@ def _remember_ref(cache_dir: Path, repo_id: str, revision: str, commit: str) -> 
 
     refs = cache_dir / repo_folder_name(repo_id=repo_id, repo_type="model") / "refs"
     target = refs / revision
-    if not (refs.resolve() / revision).is_relative_to(cache_dir.resolve()):
+    try:
+        inside(cache_dir, target)
+    except UnsafePathError:
         return  # a folder linked out of the cache: write nothing there
     try:
         if not target.is_file() or target.read_text(encoding="utf-8") != commit:
@@ -520,14 +524,17 @@ def _check_bytes(model: str, name: str, path: Path, settings: HubSettings, sha: 
 
 def _discard(path: Path, cache_dir: Path) -> str:
     """Delete a rejected file (its snapshot link and the blob it points at), only inside the Hub cache."""
-    root = cache_dir.resolve()
     link = Path(os.path.abspath(path))
     try:
         blob = path.resolve()
         removed = 0
         for candidate in (link, blob):
-            if candidate.is_relative_to(root) and (candidate.is_symlink() or candidate.exists()):
-                candidate.unlink()
+            try:
+                owned = inside(cache_dir, candidate)
+            except UnsafePathError:
+                continue
+            if owned.is_symlink() or owned.exists():
+                owned.unlink()
                 removed += 1
     except OSError as exc:
         return f"the rejected file could not be deleted from the Hub cache ({exc.strerror or exc})"
@@ -567,17 +574,28 @@ def _bounded_bar(limit: int, name: str, show: bool) -> type:
     """
 
     class BoundedBar(tqdm):
+        # huggingface_hub asks for a tqdm class; tqdm itself stays silent and the bytes go to
+        # zoo's one progress channel (bars on a terminal, lines when piped, nothing with -q).
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs.pop("name", None)
-            kwargs.update(file=sys.stderr, disable=not show, leave=False, desc=name)
+            kwargs.update(file=sys.stderr, disable=True, leave=False, desc=name)
             super().__init__(*args, **kwargs)
             self.received = int(kwargs.get("initial") or 0)
+            self._task = progress.task(f"download {name}", total=kwargs.get("total"), unit="B",
+                                       initial=self.received, enabled=show)
 
         def update(self, n: float = 1) -> Optional[bool]:
             self.received += int(n)
             if self.received > limit:
                 raise _Oversize(f"the server sent more than the {limit} bytes the Hub's file list announced for {name}")
+            self._task.update(n)
             return super().update(n)
+
+        def close(self) -> None:
+            task = getattr(self, "_task", None)
+            if task is not None:
+                task.close()
+            super().close()
 
     return BoundedBar
 

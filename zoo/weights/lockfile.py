@@ -18,6 +18,9 @@ YAML, keyed by weights file name, sorted, so a change reads well in a diff::
         repo: timm/mobilenetv2_100.ra_in1k
         commit: 0123...(40 hex)
         file: model.safetensors
+
+A second file of the same name from another URL (a name with no hash in it, as in
+``.../a/model.pth`` and ``.../b/model.pth``) is keyed by its URL, with ``name:`` giving its name.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ import yaml
 
 from zoo.atomic import write_atomic
 from zoo.errors import InputError
+from zoo.index.located_yaml import load_located
 from zoo.records import SourceRef
+from zoo.weights.integrity import hash_prefix_from_name
 
 LOCK_VERSION = 1
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -56,6 +61,13 @@ class LockEntry:
     """Hub files only: the repo, the pinned commit and the file's path in the repo."""
     commit: str = ""
     file: str = ""
+    key: str = ""
+    """The entry's key in the file: the file name, or the URL when another source's file
+    of the same name (with no hash in it) holds the name already."""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.file_name)
 
 
 @dataclass
@@ -66,26 +78,44 @@ class WeightsLock:
     entries: dict[str, LockEntry] = field(default_factory=dict)
     exists: bool = False
 
-    def get(self, file_name: str) -> Optional[LockEntry]:
-        return self.entries.get(file_name)
+    def get(self, file_name: str, url: Optional[str] = None) -> Optional[LockEntry]:
+        """The entry for ``file_name`` as served from ``url``.
+
+        A name that carries its hash is one file wherever it comes from. Any other name
+        is only the same file when the entry was pinned from the same URL (or from none):
+        ``.../a/model.pth`` and ``.../b/model.pth`` are two files.
+        """
+        if url and url in self.entries and self.entries[url].file_name == file_name:
+            return self.entries[url]
+        entry = self.entries.get(file_name)
+        if entry is None or not url or not entry.url or entry.url == url or hash_prefix_from_name(file_name):
+            return entry
+        return None
 
     def pin(self, file_name: str, sha256: str, size: int, *, model: str, url: str = "",
             repo: str = "", commit: str = "", file: str = "") -> LockEntry:
         """Record (or update) a file; the model joins the entry's model list."""
-        old = self.entries.get(file_name)
+        old = self.get(file_name, None if commit else url or None)  # a Hub entry is keyed by repo/file
+        if old is not None:
+            key = old.key
+        elif file_name in self.entries and url and not commit:
+            key = url  # the name is another source's file
+        else:
+            key = file_name
         models = set(old.models) if old else set()
         models.add(model)
         entry = LockEntry(file_name, sha256, size, tuple(sorted(models)), url or (old.url if old else ""),
-                          repo, commit, file)
-        self.entries[file_name] = entry
+                          repo, commit, file, key)
+        self.entries[key] = entry
         return entry
 
     def save(self) -> None:
         """Write the lock file atomically (:func:`zoo.atomic.write_atomic`: never half-written)."""
         files = {
-            name: {"sha256": e.sha256, "size": e.size, "models": list(e.models), "url": e.url,
-                   **({"repo": e.repo, "commit": e.commit, "file": e.file} if e.commit else {})}
-            for name, e in sorted(self.entries.items())
+            key: {**({"name": e.file_name} if key != e.file_name else {}),
+                  "sha256": e.sha256, "size": e.size, "models": list(e.models), "url": e.url,
+                  **({"repo": e.repo, "commit": e.commit, "file": e.file} if e.commit else {})}
+            for key, e in sorted(self.entries.items())
         }
         text = _HEADER + yaml.safe_dump(
             {"version": LOCK_VERSION, "files": files}, sort_keys=False, default_flow_style=None, width=1000
@@ -102,7 +132,7 @@ def load_lock(path: Path) -> WeightsLock:
         return WeightsLock(path=path)
     text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(text)
+        data = load_located(text)  # safe, with limits on nesting and alias expansion
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(
@@ -156,8 +186,10 @@ def _entry(path: Path, text: str, name: str, raw: Any) -> LockEntry:
             f"{name}: a Hub entry needs repo, file and a 40-hex commit, got commit {raw.get('commit')!r}",
             source=where, field="commit", hint=hint,
         )
-    return LockEntry(name, sha, size, tuple(str(m) for m in models), str(raw.get("url") or ""),
-                     str(raw.get("repo") or "") if commit else "", commit, str(raw.get("file") or "") if commit else "")
+    file_name = str(raw.get("name") or name)
+    return LockEntry(file_name, sha, size, tuple(str(m) for m in models), str(raw.get("url") or ""),
+                     str(raw.get("repo") or "") if commit else "", commit, str(raw.get("file") or "") if commit else "",
+                     name)
 
 
 def _line_of(text: str, key: str) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 from types import MappingProxyType
@@ -32,6 +31,20 @@ def default_cache_dir() -> Path:
 def env_flag(name: str) -> bool:
     """Whether the environment variable ``name`` is set to a true value (1, true, yes, on)."""
     return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+def env_number(name: str) -> float:
+    """The environment variable ``name`` as a number >= 0, or an InputError saying so."""
+    from zoo.errors import InputError
+
+    text = os.environ.get(name, "").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (value >= 0 and value < float("inf")):
+        raise InputError(f"${name}={text!r} is not a number >= 0", hint=f"unset {name} or set it to e.g. 60")
+    return value
 
 
 def parse_mirrors(text: str) -> tuple[str, ...]:
@@ -157,6 +170,22 @@ class FetchOptions:
         help="The Hub repo of one model, over the card's `Weights Hub:` key and timm's pretrained config (repeatable).",
     )
     """Model name -> ``ORG/NAME[@REV]`` on the Hub, over the card's key and timm's config."""
+    min_rate: float = option(
+        10240.0,
+        flag="--min-rate",
+        env="ZOO_MIN_RATE",
+        kind="float",
+        minimum=0,
+        metavar="BYTES/S",
+        help="Stall rule: a download slower than this over --stall-seconds is retried (resuming), then given up; 0 turns it off.",
+    )
+    """The stall rule: a transfer slower than this many bytes/s over ``stall_seconds`` is
+    stalled, and retried (resuming) like a dropped connection. 0 turns the rule off."""
+    stall_seconds: float = option(
+        60.0, flag="--stall-seconds", env="ZOO_STALL_SECONDS", kind="float", minimum=0, metavar="S",
+        help="The stall rule's window in seconds.",
+    )
+    """The window of the stall rule, in seconds."""
 
     def __post_init__(self) -> None:
         # Frozen: freeze the mapping too, so options can be shared between threads safely.
@@ -179,8 +208,8 @@ class FetchOptions:
 
         ``ZOO_CACHE`` (else ``$TORCH_HOME/hub/checkpoints``), ``ZOO_MIRROR``,
         ``ZOO_OFFLINE=1`` or ``HF_HUB_OFFLINE=1``, ``ZOO_LOCK`` (lock file path),
-        ``ZOO_WEIGHTS_SOURCE`` (card, hub or auto).
-        Progress bars are on when stderr is a terminal (``ZOO_PROGRESS=0/1`` decides otherwise).
+        ``ZOO_WEIGHTS_SOURCE`` (card, hub or auto), ``ZOO_MIN_RATE`` and ``ZOO_STALL_SECONDS`` (the stall rule).
+        Progress goes to zoo's progress channel (bars on a terminal, lines when piped); ``ZOO_PROGRESS=0`` turns it off.
         """
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known
@@ -191,9 +220,12 @@ class FetchOptions:
             "mirrors": parse_mirrors(os.environ.get("ZOO_MIRROR", "")),
             "offline": env_flag("ZOO_OFFLINE") or env_flag("HF_HUB_OFFLINE"),
             "lock_path": Path(os.environ["ZOO_LOCK"]) if os.environ.get("ZOO_LOCK") else DEFAULT_LOCK_PATH,
-            "progress": env_flag("ZOO_PROGRESS") if os.environ.get("ZOO_PROGRESS") else sys.stderr.isatty(),
+            "progress": env_flag("ZOO_PROGRESS") if os.environ.get("ZOO_PROGRESS") else True,
             "source": os.environ.get("ZOO_WEIGHTS_SOURCE", "").strip().lower() or "card",
         }
+        for name, variable in (("min_rate", "ZOO_MIN_RATE"), ("stall_seconds", "ZOO_STALL_SECONDS")):
+            if os.environ.get(variable, "").strip():
+                values[name] = env_number(variable)
         values.update({k: v for k, v in overrides.items() if v is not None})
         if values["source"] not in WEIGHTS_SOURCES:
             from zoo.errors import InputError

@@ -9,7 +9,6 @@ before they are used; bytes that fail are deleted, unless they are the user's ow
 
 from __future__ import annotations
 
-import logging
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,18 +17,25 @@ from urllib.parse import unquote, urlparse
 
 import requests
 
+from zoo import progress
+from zoo.paths import unsafe_name_reason
 from zoo.records import Metric, ModelCard
 from zoo.weights.cache import CacheEntry, PartialFile
 from zoo.weights.download import download, progress_bar
-from zoo.weights.errors import CacheError, NotFoundError, OfflineMissingError, WeightsError
+from zoo.weights.errors import (
+    BadSourceError,
+    CacheError,
+    NotFoundError,
+    OfflineMissingError,
+    UnverifiableError,
+    WeightsError,
+)
 from zoo.weights.integrity import Expectation, hash_file
 from zoo.weights.lockfile import WeightsLock, load_lock
 from zoo.weights.options import FetchOptions, is_url, mirror_folder
 
 if TYPE_CHECKING:
     from zoo.weights.hub import HubFile
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,21 +46,48 @@ class WeightsRequest:
     url: Optional[str]
     file_name: str
     claimed_size: Optional[int] = None
+    where: Optional[str] = None
+    """The card line that names the weights ("index.yml:12"), for messages."""
 
     @classmethod
     def from_card(cls, card: ModelCard, options: Optional[FetchOptions] = None) -> Optional["WeightsRequest"]:
-        """The request for ``card``; ``None`` when it names no weights and no local file is given."""
+        """The request for ``card``; ``None`` when it names no weights and no local file is given.
+
+        Raises :class:`BadSourceError` (exit 2) when the file name the URL (or the model
+        name) gives is not one plain file name: the card is untrusted and the name becomes
+        a path in the cache.
+        """
         claim = card.claim(Metric.WEIGHTS)
         url = str(claim.value).strip() if claim is not None and str(claim.value).strip() else None
         local = options.local_files.get(card.name) if options else None
+        where = str(claim.source) if claim is not None else str(card.source)
         if url:
-            name = unquote(posixpath.basename(urlparse(url).path)) or f"{card.name}.pth"
+            try:
+                path = urlparse(url).path
+            except ValueError as exc:  # "http://[x" and the like: not a URL at all
+                raise BadSourceError(
+                    f"{card.name}: the Weights at {where} is not a URL ({exc})",
+                    done="nothing was downloaded or written", todo="fix the Weights URL in the card", url=url,
+                ) from None
+            name = unquote(posixpath.basename(path)) or f"{card.name}.pth"
         elif local is not None:
             name = local.name
         else:
             return None
+        problem = unsafe_name_reason(name)
+        if problem is not None:
+            raise BadSourceError(
+                f"{card.name}: the Weights at {where} gives the file name {name!r}, which is not a plain "
+                f"file name ({problem})",
+                done="nothing was downloaded or written",
+                todo="fix the Weights URL in the card so its last path part is the file's name",
+                file_name=None,
+                url=url,
+            )
         size = card.number(Metric.FILE_SIZE)
-        return cls(model=card.name, url=url, file_name=name, claimed_size=int(size) if size is not None else None)
+        return cls(
+            model=card.name, url=url, file_name=name, claimed_size=int(size) if size is not None else None, where=where
+        )
 
 
 @dataclass(frozen=True)
@@ -119,7 +152,7 @@ def fetch_request(
     if local is not None:
         return _use_local(request, expect, lock_status, local)
 
-    entry = CacheEntry(options.cache_dir, request.file_name)
+    entry = CacheEntry(options.cache_dir, request.file_name, source=request.url)
     tried: list[str] = []
     try:
         entry.prepare()
@@ -146,10 +179,11 @@ def fetch_request(
                     return _from_folder(request, mirror, entry, expect, lock_status, options, tried)
                 except WeightsError as err:
                     # A mirror without the file is common; one serving wrong bytes is news.
-                    log.log(logging.INFO if isinstance(err, NotFoundError) else logging.WARNING, "mirror %s: %s", mirror, err)
+                    if not isinstance(err, NotFoundError):  # a file a mirror lacks is ordinary; a broken mirror is worth saying
+                        progress.note(f"zoo: mirror {mirror}: {err}")
                     tried.append(f"mirror {mirror}: {err}")
             if options.offline:
-                raise _offline_error(request, options, tried)
+                raise _offline_error(request, options, tried, entry)
             if not request.url:
                 raise NotFoundError(
                     f"{request.model}: {request.file_name} is in no cache or mirror and the card names no URL",
@@ -158,6 +192,8 @@ def fetch_request(
                 )
             try:
                 return _from_url(request, request.url, "url", entry, expect, lock_status, options, session, tried)
+            except BadSourceError as err:
+                raise err.amended(also=f"The Weights URL is at {request.where}") if request.where else err
             except WeightsError as err:
                 if tried:
                     raise err.amended(also="Tried first: " + " | ".join(tried)) from err
@@ -193,7 +229,7 @@ def fetch_cards(
 
 
 def _expectation(request: WeightsRequest, lock: Optional[WeightsLock]) -> tuple[Expectation, str]:
-    entry = lock.get(request.file_name) if lock is not None else None
+    entry = lock.get(request.file_name, request.url) if lock is not None else None
     if lock is None:
         status = "lock off"
     elif entry is not None:
@@ -251,7 +287,7 @@ def _from_cache(
             done = "the cached copy was deleted"
         except OSError as exc:
             done = f"the cached copy could not be deleted ({exc.strerror or exc})"
-        log.warning("%s; %s", err.happened, done)
+        progress.note(f"zoo: {err.happened}; {done}")
         tried.append(f"cache: {err.happened}; {done}")
         return None
     return _result(request, expect, lock_status, entry.path, "cache", sha256, size, [])
@@ -262,10 +298,22 @@ def _from_url(
     lock_status: str, options: FetchOptions, session: requests.Session, tried: Sequence[str] = (),
 ) -> FetchResult:
     got = download(url, entry, options, session=session, label=url)
+    if not got.ended_cleanly and not expect.identity_proven and expect.enforced_size is None:
+        got.partial.abandon()
+        entry.discard_partial(url)
+        raise UnverifiableError(
+            f"{request.model}: {request.file_name} from {url} is unverifiable: the server sent no length and "
+            f"closed the connection after {got.size} bytes, and nothing (a hash in the name, the lock file, "
+            f"a File Size claim) says how long the file is, so a cut-short copy cannot be told from a whole one",
+            done="the bytes were deleted and nothing was pinned",
+            todo=f"add the file's File Size to the card, or use a mirror that sends Content-Length, then fetch again",
+            file_name=request.file_name,
+            url=url,
+        )
     try:
         expect.check(got.sha256, got.size, origin=url, length_confirmed=got.length_confirmed)
     except WeightsError as err:
-        got.partial.close()
+        got.partial.abandon()
         entry.discard_partial(url)
         raise err.amended(done="the download was deleted") from err
     try:
@@ -309,7 +357,9 @@ def _from_folder(
         raise
 
 
-def _offline_error(request: WeightsRequest, options: FetchOptions, tried: list[str]) -> OfflineMissingError:
+def _offline_error(
+    request: WeightsRequest, options: FetchOptions, tried: list[str], entry: CacheEntry
+) -> OfflineMissingError:
     where = f"the cache ({options.cache_dir})"
     if options.mirrors:
         where += " nor in the mirrors (" + ", ".join(options.mirrors) + ")"
@@ -318,7 +368,7 @@ def _offline_error(request: WeightsRequest, options: FetchOptions, tried: list[s
         happened += f", and offline mode (--offline, ZOO_OFFLINE=1 or HF_HUB_OFFLINE=1) forbids downloading it from {request.url}"
     todo = (
         f"To get it: run `zoo fetch {request.model}` on a machine with network, then copy "
-        f"{request.file_name} from that machine's cache into {options.cache_dir} (or point --cache-dir / "
+        f"{entry.relative_path} from that machine's cache to the same place under {options.cache_dir} (or point --cache-dir / "
         f"$ZOO_CACHE at a folder holding it); or pass --mirror FOLDER holding {request.file_name}, or "
         f"--weights {request.model}=PATH; or drop --offline"
     )

@@ -9,7 +9,6 @@ which can flip a prediction only between two classes with equal scores).
 from __future__ import annotations
 
 import contextlib
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Iterator, Mapping
@@ -17,8 +16,8 @@ from typing import Iterator, Mapping
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
-from tqdm import tqdm
 
+from zoo import progress
 from zoo.measure.accuracy.data.base import EvalDataset
 from zoo.measure.accuracy.transforms import EvalTransform
 
@@ -103,14 +102,9 @@ def score_images(
     with contextlib.ExitStack() as stack:
         prepared = {name: stack.enter_context(_prepared(m, settings)) for name, m in models.items()}
         bar = stack.enter_context(
-            tqdm(
-                total=n,
-                unit="img",
-                desc=f"{settings.label} ({len(models)} model{'s' if len(models) != 1 else ''})",
-                file=sys.stderr,
-                disable=not settings.progress or n == 0,
-                mininterval=0.5 if sys.stderr.isatty() else 10.0,
-                dynamic_ncols=True,
+            progress.task(
+                f"{settings.label} ({len(models)} model{'s' if len(models) != 1 else ''})",
+                total=n, unit="img", enabled=settings.progress and n > 0,
             )
         )
         for images, indices, errors in loader:

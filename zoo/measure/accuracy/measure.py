@@ -16,7 +16,6 @@ Which problems stop the run and which stay with one model:
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
@@ -24,6 +23,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 import torch
 
+from zoo import progress
 from zoo.measure.accuracy.data import (
     DatasetReport,
     DataUnavailableError,
@@ -59,6 +59,8 @@ class AccuracyEntry:
     model: torch.nn.Module
     checkpoint_sha256: Optional[str] = None
     """The loaded checkpoint's SHA-256, to match a stored baseline."""
+    setup: Any = None
+    """The card's zoo.measure.setup.EvalSetup (resolved from the model when None)."""
 
 
 @dataclass(frozen=True)
@@ -295,7 +297,7 @@ class _Scoring:
 
 def _prepare_transform(entry: AccuracyEntry) -> "EvalTransform | InputError":
     try:
-        return eval_transform(entry.card, entry.model)
+        return eval_transform(entry.card, entry.model, entry.setup)
     except InputError as exc:
         return exc
 
@@ -381,6 +383,6 @@ def _for_all(names: list[str], make: MakeMeasurement, reason: str) -> dict[str, 
 def _speaker(enabled: bool) -> Callable[[str], None]:
     def say(text: str) -> None:
         if enabled:
-            print(f"zoo: {text}", file=sys.stderr, flush=True)
+            progress.note(f"zoo: {text}")
 
     return say

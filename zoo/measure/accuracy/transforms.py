@@ -13,7 +13,10 @@ from typing import Any, Callable
 import torch
 
 from zoo.errors import InputError
+from zoo.measure.setup import card_data_args
 from zoo.records import Metric, ModelCard
+
+__all__ = ["EvalTransform", "card_data_args", "describe_transform", "eval_transform"]
 
 
 @dataclass(frozen=True)
@@ -37,27 +40,19 @@ class EvalTransform:
         return tuple(self.data_config["input_size"])  # type: ignore[return-value]
 
 
-def card_data_args(card: ModelCard) -> dict[str, Any]:
-    """The card's documented eval settings, as ``resolve_data_config`` arguments."""
-    args: dict[str, Any] = {}
-    size = card.number(Metric.IMAGE_SIZE)
-    if size is not None:
-        args["input_size"] = (3, int(size), int(size))
-    crop_pct = card.number(Metric.CROP_PCT)
-    if crop_pct is not None:
-        args["crop_pct"] = float(crop_pct)
-    interpolation = card.claim(Metric.INTERPOLATION)
-    if interpolation is not None:
-        args["interpolation"] = str(interpolation.value).strip().lower()
-    return args
+def eval_transform(card: ModelCard, model: torch.nn.Module, setup: Any = None) -> EvalTransform:
+    """The card's eval transform for ``model`` via timm's ``create_transform``.
 
+    ``setup`` is the card's resolved :class:`zoo.measure.setup.EvalSetup` (timm's
+    ``resolve_data_config`` over the matched tag's config and the card); resolved here when None.
+    """
+    from timm.data import create_transform
 
-def eval_transform(card: ModelCard, model: torch.nn.Module) -> EvalTransform:
-    """The card's eval transform for ``model`` via timm's ``resolve_data_config`` / ``create_transform``."""
-    from timm.data import create_transform, resolve_data_config
+    from zoo.measure.setup import setup_for_model
 
     args = card_data_args(card)
-    config = resolve_data_config(args, model=model)
+    setup = setup or setup_for_model(card, model)
+    config = setup.data_config()
     try:
         transform = create_transform(**config, is_training=False)
     except (KeyError, ValueError, AssertionError) as exc:

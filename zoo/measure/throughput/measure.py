@@ -9,12 +9,12 @@ out of memory: those become "unavailable" Measurements with the reason.
 from __future__ import annotations
 
 import contextlib
-import sys
 from dataclasses import dataclass
 from typing import Callable, ContextManager, Optional, Union
 
 import torch
 
+from zoo import progress
 from zoo.measure.allocator import describe as describe_allocator
 from zoo.measure.allocator import minor_faults, use_allocator
 from zoo.measure.device import DeviceUnavailable, device_name, resolve_device
@@ -63,17 +63,19 @@ class InputSize:
         return f"{self.channels}x{self.height}x{self.width}"
 
 
-def resolve_input_size(card: ModelCard, model: torch.nn.Module) -> InputSize:
-    """The card's claimed image size if it states one, else timm's pretrained config for the model."""
-    from timm.data import resolve_model_data_config
+def resolve_input_size(card: ModelCard, model: torch.nn.Module, setup: object = None) -> InputSize:
+    """The input size of the card's resolved evaluation setup (the card's Image Size, else timm's config)."""
+    from zoo.measure.setup import setup_for_model
 
-    channels, height, width = (int(v) for v in resolve_model_data_config(model)["input_size"])
+    resolved = setup or setup_for_model(card, model)
+    channels, height, width = resolved.input_size  # type: ignore[attr-defined]
+    source = dict(resolved.origin).get("input_size", "timm pretrained_cfg input_size")  # type: ignore[attr-defined]
     claim = card.claim(Metric.IMAGE_SIZE)
-    if claim is not None:
-        side = _as_side(claim.value)
-        if side is not None:
-            return InputSize(channels, side, side, f"card {claim.field} ({claim.source})")
-    return InputSize(channels, height, width, "timm pretrained_cfg input_size")
+    if claim is not None and source.startswith("card"):
+        source = f"card {claim.field} ({claim.source})"
+    elif not source.startswith("card"):
+        source = "timm pretrained_cfg input_size"
+    return InputSize(int(channels), int(height), int(width), source)
 
 
 def _as_side(value: object) -> Optional[int]:
@@ -92,6 +94,7 @@ def measure_throughput(
     options: BenchOptions,
     *,
     clock: Optional[Clock] = None,
+    setup: object = None,
 ) -> list[Measurement]:
     """Throughput, latency p50 and latency p90 of ``model`` under ``options``.
 
@@ -107,7 +110,7 @@ def measure_throughput(
     try:
         device = resolve_device(options.device)
         conditions.update(device=str(device), device_name=device_name(device))
-        input_size = resolve_input_size(card, model)
+        input_size = resolve_input_size(card, model, setup)
         conditions.update(input_size=str(input_size), input_size_source=input_size.source)
         autocast_for(device, options.dtype)  # fail early: unusable AMP is "unavailable"
     except (DeviceUnavailable, AmpUnavailable) as exc:
@@ -194,11 +197,11 @@ class _Run:
             reset_peak_memory(self.device)
             baseline = allocated_memory(self.device)
             faults: list[int] = []
-            progress = self._on_round(f"batch {batch_size}", "img/s")
+            report_round = self._on_round(f"batch {batch_size}", "img/s")
 
             def on_round(index: int, value: float) -> None:
                 faults.append(minor_faults())  # outside the timed block, like the progress bar
-                progress(index, value)
+                report_round(index, value)
 
             with torch.inference_mode(), self._amp():
                 timing = time_throughput(
@@ -374,16 +377,13 @@ class _Run:
 
     def _on_round(self, label: str, unit: str) -> Callable[[int, float], None]:
         def report(index: int, value: float) -> None:
-            self.progress.set_postfix_str(f"{label}: {value:.4g} {unit}", refresh=False)
+            self.progress.describe(f"{label}: {value:.4g} {unit}")
             self.progress.update(1)
 
         return report
 
     def _on_halve(self, old: int, new: int, message: str) -> None:
-        self.progress.write(
-            f"zoo: {self.card.name}: out of memory at batch {old} ({message}); retrying at batch {new}",
-            file=sys.stderr,
-        )
+        progress.note(f"zoo: {self.card.name}: out of memory at batch {old} ({message}); retrying at batch {new}")
 
 
 def _step(model: torch.nn.Module, x: torch.Tensor) -> Step:
@@ -409,17 +409,8 @@ def _requested_conditions(options: BenchOptions) -> dict[str, Scalar]:
     return conditions
 
 
-def _progress_bar(name: str, options: BenchOptions):  # type: ignore[no-untyped-def]
-    from tqdm.auto import tqdm
-
-    return tqdm(
-        total=2 * options.rounds,
-        desc=f"{name} speed",
-        unit="round",
-        file=sys.stderr,
-        leave=False,
-        disable=None if options.progress else True,
-    )
+def _progress_bar(name: str, options: BenchOptions) -> progress.Task:
+    return progress.task(f"{name} speed", total=2 * options.rounds, unit="rounds", enabled=options.progress)
 
 
 def _reset_compiled_graphs() -> None:

@@ -106,7 +106,7 @@ class BenchOptions:
     latency_min_iters: int = 10
     """Minimum batch-1 iterations per latency round."""
     progress: bool = True
-    """Show a tqdm bar on stderr (hidden when stderr is not a terminal)."""
+    """Report the timing rounds on zoo's progress channel (bars on a terminal, lines when piped)."""
     allocator: str = option(
         "default",
         flag="--allocator",

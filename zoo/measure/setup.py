@@ -1,0 +1,132 @@
+"""A card's evaluation setup, resolved once and handed to every measurement.
+
+timm derives a model's evaluation from one ``PretrainedCfg``; zoo does the same: the
+pretrained config of the tag the card means (:mod:`zoo.verify.build`), overridden by the
+card's Image Size, Crop Pct and Interpolation, goes through timm's ``resolve_data_config``
+once. FLOPs (input and resize size), throughput (input size), accuracy (the transform) and
+the config check all read this record, and each records its conditions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional
+
+from zoo.records import Metric, ModelCard, Scalar
+
+TIMM_FIELDS = ("input_size", "test_input_size", "crop_pct", "test_crop_pct", "interpolation", "crop_mode", "fixed_input_size")
+"""The pretrained-config keys the config check compares with the card."""
+
+
+@dataclass(frozen=True)
+class EvalSetup:
+    """How one card's model is evaluated: timm's resolved data config and where each part came from."""
+
+    model: str
+    pretrained: str
+    """``architecture.tag`` whose pretrained config was used."""
+    input_size: tuple[int, int, int]
+    crop_pct: float
+    interpolation: str
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    crop_mode: str = "center"
+    alias_path: tuple[str, ...] = ()
+    tag_reason: str = ""
+    origin: tuple[tuple[str, str], ...] = ()
+    """(setting, "card file:line" or "timm arch.tag") for input_size, crop_pct, interpolation."""
+    timm_config: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
+    """The tag's own settings (TIMM_FIELDS), before the card's overrides: what the config check compares."""
+
+    @property
+    def image_size(self) -> int:
+        return int(self.input_size[-1])
+
+    @property
+    def resize_size(self) -> Optional[int]:
+        """The short side before the centre crop (timm: floor(size / crop_pct)), if it differs."""
+        if not self.crop_pct:
+            return None
+        resize = int(math.floor(self.image_size / self.crop_pct))
+        return resize if resize != self.image_size else None
+
+    def data_config(self) -> dict[str, Any]:
+        """Keyword arguments for timm's ``create_transform``."""
+        return {
+            "input_size": self.input_size, "interpolation": self.interpolation, "mean": self.mean,
+            "std": self.std, "crop_pct": self.crop_pct, "crop_mode": self.crop_mode,
+        }
+
+    def timm_value(self, key: str) -> Any:
+        return dict(self.timm_config).get(key)
+
+    def conditions(self) -> dict[str, Scalar]:
+        """The setup as run-record conditions."""
+        return {
+            "pretrained": self.pretrained,
+            "alias_path": " -> ".join(self.alias_path) if len(self.alias_path) > 1 else None,
+            "input_size": "x".join(map(str, self.input_size)),
+            "crop_pct": self.crop_pct,
+            "interpolation": self.interpolation,
+            "setup_from": "; ".join(f"{k}: {v}" for k, v in self.origin),
+        }
+
+
+def card_data_args(card: ModelCard) -> dict[str, Any]:
+    """The card's documented eval settings, as ``resolve_data_config`` arguments."""
+    args: dict[str, Any] = {}
+    size = card.number(Metric.IMAGE_SIZE)
+    if size is not None:
+        args["input_size"] = (3, int(size), int(size))
+    crop_pct = card.number(Metric.CROP_PCT)
+    if crop_pct is not None:
+        args["crop_pct"] = float(crop_pct)
+    interpolation = card.claim(Metric.INTERPOLATION)
+    if interpolation is not None:
+        args["interpolation"] = str(interpolation.value).strip().lower()
+    return args
+
+
+def resolve_setup(
+    card: ModelCard, pretrained_cfg: Mapping[str, Any], *, alias_path: tuple[str, ...] = (), tag_reason: str = "", model: Any = None
+) -> EvalSetup:
+    """The card's setup over ``pretrained_cfg`` (a timm pretrained config as a dict), via ``resolve_data_config``.
+
+    ``model`` stands in when neither the card nor the config says anything (timm's defaults then apply).
+    """
+    from timm.data import resolve_data_config
+
+    cfg = dict(pretrained_cfg)
+    args = card_data_args(card)
+    config = resolve_data_config(args, pretrained_cfg=cfg or None, model=model if not (cfg or args) else None)
+    pretrained = f"{cfg.get('architecture') or card.name}" + (f".{cfg['tag']}" if cfg.get("tag") else "")
+    keys = {"input_size": Metric.IMAGE_SIZE, "crop_pct": Metric.CROP_PCT, "interpolation": Metric.INTERPOLATION}
+    origin = []
+    for key, metric in keys.items():
+        claim = card.claim(metric)
+        origin.append((key, f"card {claim.source}" if key in args and claim else f"timm {pretrained}"))
+    return EvalSetup(
+        model=card.name,
+        pretrained=pretrained,
+        input_size=tuple(int(v) for v in config["input_size"]),  # type: ignore[arg-type]
+        crop_pct=float(config["crop_pct"]),
+        interpolation=str(config["interpolation"]),
+        mean=tuple(float(v) for v in config["mean"]),
+        std=tuple(float(v) for v in config["std"]),
+        crop_mode=str(config.get("crop_mode") or "center"),
+        alias_path=alias_path,
+        tag_reason=tag_reason,
+        origin=tuple(origin),
+        timm_config=tuple((k, _plain(cfg.get(k))) for k in TIMM_FIELDS),
+    )
+
+
+def setup_for_model(card: ModelCard, model: Any, *, alias_path: tuple[str, ...] = (), tag_reason: str = "") -> EvalSetup:
+    """:func:`resolve_setup` with the built model's own ``pretrained_cfg``."""
+    cfg = getattr(model, "pretrained_cfg", None) or {}
+    return resolve_setup(card, cfg, alias_path=alias_path, tag_reason=tag_reason, model=model)
+
+
+def _plain(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
