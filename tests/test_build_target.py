@@ -94,3 +94,16 @@ def test_a_float_artifact_count_reads_as_its_round_figure(tmp_path):
     assert claim.value == 28590000 and claim.precision == 10000 and claim.raw == "28589999"
     _, verdicts, _ = _verify(tmp_path, index, only="params")
     assert verdicts["parameters"].status == "pass"  # convnext_tiny has 28,589,128 parameters
+
+
+def test_when_the_file_names_no_tag_the_one_tag_with_the_cards_config_is_built(tmp_path):
+    # timm's hrnet card: crop 0.875, bilinear, weights hrnetv2_w18-8cb57bb9.pth (a file no tag names).
+    # The default tag ms_aug_in1k evaluates at crop 0.95; ms_in1k alone has the card's config.
+    index = _card(tmp_path, "hrnet_w18", crop=0.875, interpolation="bilinear",
+                  weights="https://github.com/rwightman/pytorch-image-models/releases/download/v0.1-hrnet/hrnetv2_w18-8cb57bb9.pth")
+    target = resolve_target(load_index([index]).get("hrnet_w18"))
+    assert target.pretrained_name == "hrnet_w18.ms_in1k"
+    assert "the only tag whose config has the card's" in target.tag_reason
+    result, verdicts, model = _verify(tmp_path, index)
+    assert verdicts["crop_pct"].status == "pass", verdicts["crop_pct"].explanation
+    assert model.measurement("parameters").conditions["built"] == "hrnet_w18.ms_in1k"

@@ -10,7 +10,8 @@ model is resolved in steps, each recorded in :class:`BuildTarget`:
 2. the card's Weights file name: a tag whose URL or file has that very name is the card's
    (timm's pretrained configs are the only registry of which file belongs to which tag);
    else a tag whose name shares a word with the file name (``densenet121_ra-50efcf5c.pth`` ->
-   ``ra_in1k``); else the alias's tag; else timm's default tag;
+   ``ra_in1k``); else the alias's tag; else, when the file names none, the one tag whose config
+   has every Image Size, Crop Pct and Interpolation the card claims; else timm's default tag;
 3. an alias that leads to another architecture than the card's name says (timm maps
    ``ig_resnext101_32x16d`` to ``resnext101_32x8d``) is not followed: the architecture the
    name says is built where timm has it, otherwise the card is not judged (``mismatch``).
@@ -196,14 +197,16 @@ def resolve_target(card: ModelCard) -> BuildTarget:
         hint = f"did you mean {', '.join(close)}?" if close else "check the Name against `timm.list_models()`"
         raise BuildError(f"{card.source}: model {name!r}: timm {timm.__version__} has no model of that name ({hint})")
 
-    tag, reason = _choose_tag(architecture, alias_tag, file_name, by_file)
+    tag, reason = _choose_tag(architecture, alias_tag, file_name, by_file, card)
     others = [n for n in by_file if _registry.split_model_name_tag(n)[0] != architecture]
     if others and not any(_registry.split_model_name_tag(n)[0] == architecture for n in by_file):
         notes.append(f"the card's Weights file {file_name} is timm's file for {others[0]}, not for {architecture}")
     return BuildTarget(name, architecture, tag, alias_path, reason, tuple(notes))
 
 
-def _choose_tag(architecture: str, alias_tag: str, file_name: Optional[str], by_file: tuple[str, ...]) -> tuple[str, str]:
+def _choose_tag(
+    architecture: str, alias_tag: str, file_name: Optional[str], by_file: tuple[str, ...], card: Optional[ModelCard] = None
+) -> tuple[str, str]:
     from timm.models import _registry
 
     tags = [n.split(".", 1)[1] for n in _registry.get_arch_pretrained_cfgs(architecture) if "." in n] if architecture in _registry._model_default_cfgs else []
@@ -223,7 +226,37 @@ def _choose_tag(architecture: str, alias_tag: str, file_name: Optional[str], by_
         if 0 < len(unknown) < len(tags) and len(unknown) == 1:
             return unknown[0], f"the only tag not known to use another file than {file_name}"
     default = tags[0] if tags else ""
+    configured = _tag_with_card_config(architecture, tags, card) if card is not None and len(tags) > 1 else None
+    if configured and configured != default:
+        return configured, "the only tag whose config has the card's Image Size, Crop Pct and Interpolation" + (
+            f" (the Weights file {file_name} names no tag)" if file_name else ""
+        )
     return default, "timm's default tag" + (f" (the Weights file {file_name} names none of {len(tags)})" if file_name and len(tags) > 1 else "")
+
+
+def _tag_with_card_config(architecture: str, tags: list[str], card: ModelCard) -> Optional[str]:
+    """The one tag whose config (or test config) has every config value the card claims; None if not one."""
+    from timm.models import get_pretrained_cfg
+
+    size, crop = card.number(Metric.IMAGE_SIZE), card.number(Metric.CROP_PCT)
+    interpolation = card.claim(Metric.INTERPOLATION)
+    if size is None and crop is None and interpolation is None:
+        return None
+
+    def fits(tag: str) -> bool:
+        cfg = get_pretrained_cfg(f"{architecture}.{tag}", allow_unregistered=False)
+        if cfg is None:
+            return False
+        sizes = {s[-1] for s in (cfg.input_size, cfg.test_input_size) if s}
+        crops = {c for c in (cfg.crop_pct, cfg.test_crop_pct) if c is not None}
+        return (
+            (size is None or size in sizes)
+            and (crop is None or any(abs(crop - c) < 1e-9 for c in crops))
+            and (interpolation is None or str(interpolation.value).strip().lower() == str(cfg.interpolation).lower())
+        )
+
+    fitting = [tag for tag in tags if fits(tag)]
+    return fitting[0] if len(fitting) == 1 else None
 
 
 def build_model(card: ModelCard, target: Optional[BuildTarget] = None, *, meta: bool = False) -> torch.nn.Module:
