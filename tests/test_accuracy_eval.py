@@ -268,12 +268,22 @@ def test_bf16_autocast_and_channels_last_on_cpu_are_recorded_and_agree(noise_fol
     assert model.training  # it came in training mode and goes back so
 
 
-def test_fp16_on_cpu_and_missing_cuda_are_explained():
-    with pytest.raises(InputError, match="--amp fp16 needs CUDA"):
-        fast_eval_options("x", amp="fp16", device="cpu").resolved_device()
+def test_device_rule_is_the_one_throughput_uses(noise_folders):
+    """A misspelt device is bad usage (2); one not usable here makes accuracy unavailable (3)."""
+    from zoo.measure.device import DeviceUnavailable
+
+    with pytest.raises(InputError, match="--eval-device must be"):
+        fast_eval_options("x", device="tpu")
+    entry = [AccuracyEntry(card(**SCORED), TinyNet(5))]
+    fp16 = measure_accuracy(entry, fast_eval_options(noise_folders, amp="fp16"), None)
+    assert fp16.measurements["tiny"][0].status == "ok"  # CPU autocast has fp16, as throughput allows
+    assert fp16.measurements["tiny"][0].conditions["dtype"] == "fp16 autocast"
     if not torch.cuda.is_available():
-        with pytest.raises(InputError, match="CUDA is not available"):
+        with pytest.raises(DeviceUnavailable, match="CUDA is not available"):
             fast_eval_options("x", device="cuda").resolved_device()
+        outcome = measure_accuracy(entry, fast_eval_options(noise_folders, device="cuda"), None)
+        top1 = outcome.measurements["tiny"][0]
+        assert top1.status == "unavailable" and "CUDA is not available" in (top1.reason or "")
 
 
 def test_transform_of_a_real_card_is_timms_and_reads_as_documented():

@@ -35,6 +35,7 @@ def _distributions(modules: set[str]) -> set[str]:
     """The installed distributions providing ``modules`` (stdlib and the repo's own left out)."""
     owners = packages_distributions()
     local = {p.stem for p in (ROOT / "tests").glob("*.py")} | {p.name for p in (ROOT / "tests").iterdir() if p.is_dir()}
+    local |= {p.stem for p in (ROOT / "benchmarks").glob("*.py")}  # a benchmark may import a sibling
     out = set()
     for module in modules - set(sys.stdlib_module_names) - local - {"zoo"}:
         assert module in owners, f"{module} is imported but no installed distribution provides it"

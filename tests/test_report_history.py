@@ -27,11 +27,11 @@ CONDITIONS = {"device": "cpu", "device_name": "Test CPU @ 2.0GHz", "dtype": "flo
 
 
 def timing(metric: str, value: float, low: float, high: float, **conditions: object) -> Measurement:
-    """A timing figure as ``measure_throughput`` records it (median with its IQR)."""
+    """A timing figure as ``zoo bench --repeat N`` records it (median of fresh processes, their range)."""
     return Measurement(
         metric=metric, status="ok", value=value, unit="images/s" if metric == "throughput" else "ms",
-        method="median of 20 timed rounds after warm-up", conditions={**CONDITIONS, **conditions},
-        uncertainty=Uncertainty("iqr", low, high),
+        method="median of 5 fresh processes", conditions={**CONDITIONS, **conditions},
+        uncertainty=Uncertainty("process-range", low, high),
     )
 
 
@@ -128,10 +128,10 @@ def test_html_calls_a_change_a_regression_only_beyond_both_spreads(runs: tuple[R
     assert {key: row["status"] for key, row in page.rows.items()} == EXPECTED
     text = {key: " ".join(row["text"].split()) for key, row in page.rows.items()}
     regression = text[("mobilenetv2_100", "throughput")]
-    for shown in ("900 img/s", "[890, 910] img/s (iqr)", "800 img/s", "[795, 805] img/s (iqr)",
-                  "−11.11 %", "±20 img/s", "regression"):
+    for shown in ("900 img/s", "[890, 910] img/s (process-range)", "800 img/s", "[795, 805] img/s (process-range)",
+                  "−11.11 %", "±45 img/s", "regression"):  # 5% of 900 is above both spreads
         assert shown in regression, shown
-    assert "within the run-to-run spread" in text[("mobilenetv2_110d", "throughput")]
+    assert "within the noise" in text[("mobilenetv2_110d", "throughput")]
     incomparable = text[("mobilenetv2_120d", "throughput")]
     assert "batch_size 32 -> 16" in incomparable and "−40.00 %" not in incomparable  # not called a change
 
@@ -140,13 +140,13 @@ def test_markdown_shows_the_same_statuses_with_values_and_spreads(runs: tuple[Ru
     previous, current = runs
     text = render_markdown([current, previous])  # given out of order: the latest by finish time is "current"
     assert "`20250701T120000Z-after` compared with `20250601T120000Z-before`" in text
-    assert "1 regression · 1 incomparable · 1 improvement · 2 unchanged" in text
+    assert "1 regression · 1 incomparable · 0 inconclusive · 1 improvement · 2 unchanged" in text
     rows = markdown_changes(text)
     labels = {"throughput": "Throughput", "latency_p50": "Latency p50"}
     assert {key: next(s for s in ("regression", "improvement", "unchanged", "incomparable") if f" {s}" in line)
             for key, line in rows.items()} == {(model, labels[metric]): status for (model, metric), status in EXPECTED.items()}
     regression = rows[("mobilenetv2_100", "Throughput")]
-    assert "| 900 img/s [890, 910] img/s (iqr) | 800 img/s [795, 805] img/s (iqr) | −11.11 % | **❌ regression** |" in regression
+    assert "| 900 img/s [890, 910] img/s (process-range) | 800 img/s [795, 805] img/s (process-range) | −11.11 % | **❌ regression** |" in regression
     assert "batch_size 32 -> 16" in rows[("mobilenetv2_120d", "Throughput")]
 
 
@@ -158,7 +158,7 @@ def test_the_latest_run_is_compared_with_the_one_that_finished_just_before_it(ru
     assert changes is not None
     assert (changes.previous.run_id, changes.current.run_id) == (previous.run_id, current.run_id)
     assert {(row.model, row.metric): row.status for row in changes.rows} == EXPECTED
-    assert changes.counts == {"regression": 1, "incomparable": 1, "improvement": 1, "unchanged": 2}
+    assert changes.counts == {"regression": 1, "incomparable": 1, "inconclusive": 0, "improvement": 1, "unchanged": 2}
 
 
 def test_a_single_run_has_no_performance_changes(runs: tuple[RunRecord, RunRecord]) -> None:

@@ -274,6 +274,8 @@ class Environment:
     gpus: list[str] = field(default_factory=list)
     git_commit: Optional[str] = None
     git_dirty: Optional[bool] = None
+    allocator: Optional[str] = None
+    """The malloc the process started with (``glibc-default``, ``jemalloc``, ...; zoo.measure.allocator)."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ BENCH_OPTION_NAMES = flag_names(BenchOptions)
 
 bench_options = click_options(BenchOptions)
 """Add --device, --dtype, --channels-last, --compile, --compile-mode, --threads, --batch-size,
---rounds (every flag declared on BenchOptions). Unset flags fall back to their ZOO_* env vars,
+--rounds, --allocator (every flag declared on BenchOptions). Unset flags fall back to their ZOO_* env vars,
 then defaults."""
 
 

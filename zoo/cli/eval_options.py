@@ -28,7 +28,7 @@ EVAL_OPTION_NAMES = flag_names(EvalOptions)
 
 eval_options = click_options(EvalOptions)
 """Add --data, --data-labels, --limit, --subset-seed, --eval-batch-size, --workers,
---eval-device, --amp, --eval-channels-last, --interval, --population and --baselines (every
+--eval-device, --amp, --eval-channels-last, --interval, --eval-allocator, --population and --baselines (every
 flag declared on EvalOptions)."""
 
 
@@ -39,6 +39,8 @@ def eval_options_from_cli(**kwargs: Any) -> EvalOptions:
         values["device"] = kwargs["device"]
     if "channels_last" not in values and kwargs.get("channels_last") is not None:
         values["channels_last"] = kwargs["channels_last"]
+    if "allocator" not in values and kwargs.get("allocator"):
+        values["allocator"] = kwargs["allocator"]
     values["baselines"] = _baselines_folder(kwargs.get("baselines"))
     return EvalOptions.from_env(**values)
 

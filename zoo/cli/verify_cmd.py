@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
+from pathlib import Path
 from typing import Any, Sequence
 
 import click
@@ -23,6 +25,7 @@ from zoo.judge.policy import load_policy, parse_gate_metrics
 from zoo.runs.store import results_dir
 from zoo.verify.shard import default_run_group, parse_shard, select_shard
 from zoo.verify.pipeline import VerifyRequest, is_main_process, run_verify
+from zoo.verify.repeat import CHILD_ENV, write_child_record
 
 
 def verify_options(func: Any) -> Any:
@@ -81,11 +84,12 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     evaluation = eval_options_from_cli(**kw) if "accuracy" in kinds else None
     if evaluation is not None and evaluation.data:
         check_spec(evaluation.data)  # a mistyped --data fails now, not after the downloads
+    record_to = os.environ.get(CHILD_ENV)  # one of `zoo bench --repeat N`'s processes
     request = VerifyRequest(
         cards=cards,
         kinds=kinds,
         policy=policy,
-        results=None if kw["no_record"] else results_dir(kw["results"]),
+        results=None if kw["no_record"] or record_to else results_dir(kw["results"]),
         index_paths=index.roots,
         fetch=fetch_options_from_cli(**kw) if "weights" in kinds else None,
         evaluation=evaluation,
@@ -97,6 +101,9 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     )
     record, path = run_verify(request, say=progress.note)
     code = run_exit_code(record)  # the same rule the table's summary line and `zoo gate` use
+    if record_to:  # the parent process combines, records and prints
+        write_child_record(record, Path(record_to))
+        sys.exit(code)
     if not is_main_process():
         # Under torchrun only rank 0 reports; a non-zero exit here would make torchrun
         # kill rank 0 before it has written the record.

@@ -1,10 +1,20 @@
 """Comparing timing measurements across runs: a change counts only when it beats the noise.
 
-A throughput (or latency) is a median of timed rounds with its spread (IQR) kept
-beside it. Between two runs, a difference is called a regression or an improvement
-only when it is larger than the spread of *both* runs (and larger than an optional
-relative floor); otherwise it is "unchanged". Figures measured under different
-conditions (device, dtype, batch, input size, ...) are "incomparable", never a change.
+A throughput (or latency) figure carries one of two spreads, named for what they are:
+
+* ``iqr``: the *within-run* spread, the IQR of one process's timed rounds. It says how steady
+  one process was, not how far a fresh process lands: on CPU the figure moves between
+  processes with each one's page faults and the machine's load (two identical processes
+  100 s apart on a loaded 2-core VM: 34.9 and 27.9 img/s, while each IQR was under 1 img/s);
+* ``process-range``: the *between-process* spread, the range of the figures of N fresh
+  processes (``zoo bench --repeat N``), whose median is the figure.
+
+Between two runs, a difference is a regression or an improvement only when both runs carry
+a between-process spread and the difference exceeds both spreads and
+:data:`DEFAULT_MIN_RELATIVE` of the earlier figure. A larger difference between runs that only
+have within-run spreads is "inconclusive" (the evidence for a change is missing, not the
+change); a smaller one is "unchanged". Figures measured under different conditions
+(device, dtype, batch, input size, threads, allocator, ...) are "incomparable", never a change.
 
 Example::
 
@@ -19,7 +29,23 @@ from typing import Literal, Optional, Sequence
 
 from zoo.records import Measurement, Metric, RunRecord, Scalar
 
-ChangeStatus = Literal["regression", "improvement", "unchanged", "incomparable"]
+ChangeStatus = Literal["regression", "improvement", "unchanged", "inconclusive", "incomparable"]
+
+DEFAULT_MIN_RELATIVE = 0.05
+"""A change smaller than 5% of the earlier figure is never called one: repeated fresh
+``zoo bench`` processes on a quiet machine still differ by a few percent."""
+WITHIN_RUN = "iqr"
+BETWEEN_PROCESSES = "process-range"
+SPREAD_NAMES = {
+    WITHIN_RUN: "within-run spread (IQR of one process's rounds)",
+    BETWEEN_PROCESSES: "between-process spread (range of fresh processes)",
+}
+"""What each spread kind measures, in the words reports use."""
+
+
+def spread_name(kind: Optional[str]) -> str:
+    """The words for an uncertainty kind of a timing figure."""
+    return SPREAD_NAMES.get(kind or "", f"{kind} spread")
 
 HIGHER_IS_BETTER = {
     Metric.THROUGHPUT.value: True,
@@ -35,6 +61,7 @@ COMPARABLE_CONDITIONS = (
     "batch_size",
     "input_size",
     "threads",
+    "allocator",
 )
 """Conditions that must agree for two timing figures to be compared."""
 TIMING_METRICS = tuple(HIGHER_IS_BETTER)
@@ -57,7 +84,7 @@ class PerformanceChange:
     relative_change: Optional[float] = None
     """(current - previous) / previous."""
     noise: Optional[float] = None
-    """The larger of the two runs' spreads (IQR width): what a change must exceed."""
+    """What a change had to exceed: the larger of the two runs' spreads and the relative floor."""
     differing_conditions: dict[str, list[Scalar]] = field(default_factory=dict)
     """Condition -> [previous, current] where they differ (status "incomparable")."""
 
@@ -67,11 +94,11 @@ def compare_measurements(
     current: Measurement,
     previous: Measurement,
     *,
-    min_relative: float = 0.0,
+    min_relative: float = DEFAULT_MIN_RELATIVE,
 ) -> PerformanceChange:
-    """Set ``current`` beside ``previous`` (same model and metric).
+    """Set ``current`` beside ``previous`` (same model and metric); see the module doc for the rule.
 
-    ``min_relative`` (e.g. 0.02) is a floor under the noise for runs whose spread is tiny.
+    ``min_relative`` is the smallest relative change that can count (default 5%).
     """
     metric = current.metric
 
@@ -104,16 +131,24 @@ def compare_measurements(
     described = f"{before:.4g} -> {now:.4g} {unit}".strip()
     if relative is not None:
         described += f" ({relative:+.1%})"
+    kinds = (previous.uncertainty.kind, current.uncertainty.kind)
+    across = all(kind == BETWEEN_PROCESSES for kind in kinds)
+    spreads = (
+        f"{spread_name(kinds[0])} {width_before:.3g} before, {spread_name(kinds[1])} {width_now:.3g} now"
+    )
     if abs(change) <= noise:
         status: ChangeStatus = "unchanged"
-        explanation = f"{described}: within the run-to-run spread ({noise:.3g}{' ' + unit if unit else ''})"
+        explanation = f"{described}: within the noise ({noise:.3g}{' ' + unit if unit else ''}: {spreads}, floor {min_relative:.0%})"
+    elif not across:
+        status = "inconclusive"
+        explanation = (
+            f"{described}: not judged: a within-run spread does not show how far a fresh process lands "
+            f"({spreads}); compare runs made with zoo bench --repeat N"
+        )
     else:
         better = (change > 0) == HIGHER_IS_BETTER.get(metric, True)
         status = "improvement" if better else "regression"
-        explanation = (
-            f"{described}: {status}, larger than the spread of both runs "
-            f"({width_before:.3g} before, {width_now:.3g} now)"
-        )
+        explanation = f"{described}: {status}, larger than both runs' spreads ({spreads}) and {min_relative:.0%}"
     return PerformanceChange(
         model,
         metric,
@@ -132,7 +167,7 @@ def compare_runs(
     previous: RunRecord,
     *,
     metrics: Sequence[str] = TIMING_METRICS,
-    min_relative: float = 0.0,
+    min_relative: float = DEFAULT_MIN_RELATIVE,
 ) -> list[PerformanceChange]:
     """Every timing metric of every model present in both runs, in ``current``'s model order."""
     before = {result.card.name: result for result in previous.models}
@@ -150,7 +185,12 @@ def compare_runs(
 
 
 __all__ = [
+    "BETWEEN_PROCESSES",
     "COMPARABLE_CONDITIONS",
+    "DEFAULT_MIN_RELATIVE",
+    "SPREAD_NAMES",
+    "WITHIN_RUN",
+    "spread_name",
     "ChangeStatus",
     "HIGHER_IS_BETTER",
     "PerformanceChange",

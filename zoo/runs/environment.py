@@ -41,7 +41,7 @@ def _git(*args: str) -> Optional[str]:
 
 
 def fingerprint() -> Environment:
-    """Python, torch and package versions, CUDA and GPUs, CPU, host and git commit."""
+    """Python, torch and package versions, CUDA and GPUs, CPU, host, git commit and malloc."""
     import torch
 
     gpus: list[str] = []
@@ -61,4 +61,11 @@ def fingerprint() -> Environment:
         gpus=gpus,
         git_commit=commit,
         git_dirty=bool(status) if status is not None else None,
+        allocator=_allocator(),
     )
+
+
+def _allocator() -> str:
+    from zoo.measure.allocator import describe
+
+    return describe()

@@ -1,7 +1,8 @@
 """Timing figures of the latest run beside the run before it, as display rows.
 
 The judgement is :func:`zoo.judge.history.compare_runs`: a change is a regression or an
-improvement only when it exceeds the run-to-run spread of *both* runs; figures measured
+improvement only when it exceeds the between-process spread of *both* runs (``zoo bench
+--repeat N``) and 5%; runs with only a within-run spread are "inconclusive"; figures measured
 under different conditions are "incomparable", with the reason. This module only picks
 the two runs (by finish time) and formats what the HTML and Markdown reports show.
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from zoo.judge.history import ChangeStatus, PerformanceChange, compare_runs
+from zoo.judge.history import DEFAULT_MIN_RELATIVE, ChangeStatus, PerformanceChange, compare_runs
 from zoo.records import Measurement, RunRecord
 from zoo.views.rows import (
     finish_order,
@@ -26,7 +27,7 @@ from zoo.views.rows import (
     unit_suffix,
 )
 
-CHANGE_ORDER: tuple[ChangeStatus, ...] = ("regression", "incomparable", "improvement", "unchanged")
+CHANGE_ORDER: tuple[ChangeStatus, ...] = ("regression", "incomparable", "inconclusive", "improvement", "unchanged")
 """Worst first: the order in which summaries count changes."""
 
 
@@ -94,7 +95,9 @@ def _row(change: PerformanceChange, current: Optional[Measurement], previous: Op
     )
 
 
-def performance_changes(runs: Sequence[RunRecord], *, min_relative: float = 0.0) -> Optional[PerformanceChanges]:
+def performance_changes(
+    runs: Sequence[RunRecord], *, min_relative: float = DEFAULT_MIN_RELATIVE
+) -> Optional[PerformanceChanges]:
     """Rows for every model and timing metric in both of the two runs that finished last.
 
     ``None`` with fewer than two runs, or when no model has a timing figure in both.

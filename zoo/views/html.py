@@ -60,6 +60,7 @@ def _environment(env: Environment) -> list[tuple[str, str]]:
         ("torch", env.torch),
         ("CUDA", env.cuda or "none"),
         ("GPUs", ", ".join(env.gpus) or "none"),
+        ("Allocator", env.allocator or "not recorded"),
     ]
     rows += [(name, version or "not installed") for name, version in sorted(env.packages.items())]
     if env.git_commit:

@@ -15,7 +15,7 @@ from zoo.views.history_rows import CHANGE_ORDER, PerformanceChanges, performance
 from zoo.views.rows import VERDICT_ORDER, ClaimRow, RunView, latest, run_view
 
 VERDICT_MARKS = {"pass": "✅", "drift": "❌", "error": "⛔", "unverified": "⚠️", "waived": "➖"}
-CHANGE_MARKS = {"regression": "❌", "improvement": "✅", "unchanged": "➖", "incomparable": "⚠️"}
+CHANGE_MARKS = {"regression": "❌", "improvement": "✅", "unchanged": "➖", "inconclusive": "❔", "incomparable": "⚠️"}
 GATE_MARKS = {"pass": "✅", "drift": "❌", "error": "⛔", "incomplete": "⚠️"}
 MAX_DETAIL_ROWS = 2000
 """Beyond this many claims the full table is cut (a job summary must stay under 1 MiB)."""
@@ -161,7 +161,8 @@ def _changes(changes: PerformanceChanges) -> list[str]:
         "### Performance changes",
         "",
         f"Run {_code(changes.current.run_id)} compared with {_code(changes.previous.run_id)} (the run before it): {counts}. "
-        "A change counts only when it exceeds the run-to-run spread of both runs.",
+        "A change counts only when it exceeds the between-process spread of both runs (`zoo bench --repeat N`) "
+        "and 5%; with only within-run spreads it is inconclusive.",
         "",
     ]
     body = []
@@ -206,5 +207,7 @@ def _environment_line(run: RunRecord) -> str:
     device = ", ".join(env.gpus) if env.gpus else env.cpu
     packages = " · ".join(f"{k} {v}" for k, v in sorted(env.packages.items()) if v)
     commit = f" · commit {_code(env.git_commit[:10])}{' (dirty)' if env.git_dirty else ''}" if env.git_commit else ""
-    text = " · ".join(_cell(part) for part in (f"Python {env.python}", f"torch {env.torch}", packages, device, env.hostname))
+    malloc = f"malloc: {env.allocator}" if env.allocator else ""
+    parts = (f"Python {env.python}", f"torch {env.torch}", packages, device, malloc, env.hostname)
+    text = " · ".join(_cell(part) for part in parts if part)
     return f"<sub>{text}{commit}</sub>"

@@ -42,6 +42,8 @@ from zoo.measure.accuracy.options import NO_DATA_REASON, EvalOptions
 from zoo.runs.predictions import ARTIFACT_NAME, PREDICTIONS_FILE, ImagePredictions, write_predictions
 from zoo.measure.accuracy.stats import proportion_interval
 from zoo.measure.accuracy.transforms import EvalTransform, eval_transform
+from zoo.measure import allocator
+from zoo.measure.device import DeviceUnavailable, autocast_for
 from zoo.judge.paired import pair_predictions, refused as refused_baseline
 from zoo.records import Measurement, Metric, ModelCard, PairedEstimate, Scalar, Uncertainty
 from zoo.runs.baselines import Baseline, find_baseline, mismatch as baseline_mismatch
@@ -89,7 +91,11 @@ def measure_accuracy(
         return AccuracyOutcome(measurements={})
     if not options.data:
         return AccuracyOutcome(measurements=_for_all(names, Measurement.unavailable, NO_DATA_REASON))
-    device = options.resolved_device()
+    try:
+        device = options.resolved_device()
+        autocast_for(device, options.amp)  # the rule throughput uses: unusable here is "unavailable"
+    except DeviceUnavailable as exc:
+        return AccuracyOutcome(measurements=_for_all(names, Measurement.unavailable, str(exc)))
     context = distributed.setup(device)
     say = _speaker(options.progress and context.is_main)
     try:
@@ -181,6 +187,8 @@ class _Scoring:
         self.settings = settings
         self.context = context
         self.names = tuple(dataset.names[p] for p in positions.tolist())
+        self.allocator = allocator.label_for(options.allocator)
+        """The allocator label the images are scored under."""
         self.labels = np.asarray(dataset.labels)[positions]
 
     def run(
@@ -188,7 +196,8 @@ class _Scoring:
     ) -> tuple[dict[str, np.ndarray], dict[str, str], dict[str, ModelFailure]]:
         """Merged top-k per model over all positions, unreadable images (name -> why), and failures."""
         local = distributed.shard(self.positions, self.context)
-        result = score_images(self.dataset, local, transform, models, self.settings)
+        with allocator.use_allocator(self.options.allocator):
+            result = score_images(self.dataset, local, transform, models, self.settings)
         gathered: list[LoopResult] = distributed.all_gather(result, self.context)
         sizes = [len(block) for block in np.array_split(self.positions, self.context.world_size)]
         topk = {name: distributed.merge_blocks([r.topk[name] for r in gathered], sizes) for name in models}
@@ -222,6 +231,7 @@ class _Scoring:
             "channels_last": options.channels_last,
             "batch_size": options.batch_size,
             "workers": self.settings.workers,
+            "allocator": self.allocator,
             "world_size": self.context.world_size,
         }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, fields, replace
 from typing import Any, Optional, Union
 
@@ -10,15 +11,18 @@ import torch
 
 from zoo.errors import InputError
 from zoo.flags import option
+from zoo.measure.allocator import ALLOCATORS
+from zoo.measure.device import AMP_DTYPES, amp_dtype, resolve_device
 from zoo.runs.baselines import DEFAULT_DIR as DEFAULT_BASELINES
 from zoo.measure.accuracy.stats import METHODS
 
-AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 DEFAULT_BATCH_SIZE = 64
 ENV_DATA = "ZOO_IMAGENET"
 ENV_LABELS = "ZOO_IMAGENET_LABELS"
 ENV_LIMIT = "ZOO_EVAL_LIMIT"
 ENV_WORKERS = "ZOO_EVAL_WORKERS"
+ENV_ALLOCATOR = "ZOO_EVAL_ALLOCATOR"
+_DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 NO_DATA_REASON = "no ImageNet data configured (--data or ZOO_IMAGENET)"
 
 
@@ -116,6 +120,16 @@ class EvalOptions:
     correction; "all": the data given is the whole population. None: 50,000 when the
     dataset is the complete ImageNet validation set, otherwise no correction (the data is
     treated as a sample of an unbounded population)."""
+    allocator: str = option(
+        "tuned",
+        flag="--eval-allocator",
+        env=ENV_ALLOCATOR,
+        choices=tuple(reversed(ALLOCATORS)),  # its default first
+        default_text="--allocator if given, else tuned",
+        help="malloc while scoring: tuned (fastest; predictions do not depend on it) or default.",
+    )
+    """"tuned" (zoo's own evaluation runs as fast as the machine allows) or "default";
+    see :mod:`zoo.measure.allocator`."""
     baselines: Optional[str] = option(
         None,
         flag="--baselines",
@@ -131,6 +145,10 @@ class EvalOptions:
             raise InputError(f"--limit must be a positive number of images, got {self.limit}")
         if self.batch_size < 1:
             raise InputError(f"--eval-batch-size must be at least 1, got {self.batch_size}")
+        if not _DEVICE_PATTERN.match(self.device.strip().lower()):
+            raise InputError(f"--eval-device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
+        if self.allocator not in ALLOCATORS:
+            raise InputError(f"--eval-allocator must be one of {', '.join(ALLOCATORS)}, got {self.allocator!r}")
         if self.amp is not None and self.amp not in AMP_DTYPES:
             raise InputError(f"--amp must be one of {', '.join(AMP_DTYPES)}, got {self.amp!r}")
         if self.interval not in METHODS:
@@ -145,7 +163,7 @@ class EvalOptions:
     @classmethod
     def from_env(cls, **overrides: Any) -> "EvalOptions":
         """Options from ``ZOO_IMAGENET``, ``ZOO_IMAGENET_LABELS``, ``ZOO_EVAL_LIMIT``,
-        ``ZOO_EVAL_WORKERS``; keyword arguments that are not None win."""
+        ``ZOO_EVAL_WORKERS``, ``ZOO_EVAL_ALLOCATOR``; keyword arguments that are not None win."""
         names = {f.name for f in fields(cls)}
         unknown = set(overrides) - names
         if unknown:
@@ -155,6 +173,7 @@ class EvalOptions:
             "labels": os.environ.get(ENV_LABELS) or None,
             "limit": _env_int(ENV_LIMIT),
             "workers": _env_int(ENV_WORKERS),
+            "allocator": os.environ.get(ENV_ALLOCATOR, "").strip() or None,
         }
         values = {k: v for k, v in values.items() if v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -169,29 +188,12 @@ class EvalOptions:
 
     @property
     def amp_dtype(self) -> Optional[torch.dtype]:
-        return AMP_DTYPES[self.amp] if self.amp else None
+        return amp_dtype(self.amp)
 
     def resolved_device(self) -> torch.device:
-        """The device to score on; under torchrun on CUDA, this rank's GPU (``LOCAL_RANK``)."""
-        name = self.device.strip().lower()
-        if name == "auto":
-            name = "cuda" if torch.cuda.is_available() else "cpu"
-        if name.startswith("cuda"):
-            if not torch.cuda.is_available():
-                raise InputError(
-                    f"--eval-device {self.device}: CUDA is not available on this machine",
-                    hint="use --eval-device cpu (or auto)",
-                )
-            if name == "cuda":
-                name = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
-        elif name != "cpu":
-            raise InputError(f"--eval-device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
-        device = torch.device(name)
-        if device.type == "cpu" and self.amp == "fp16":
-            raise InputError(
-                "--amp fp16 needs CUDA; on CPU use --amp bf16 or leave --amp out for fp32",
-            )
-        return device
+        """The device to score on (:func:`zoo.measure.device.resolve_device`, the rule throughput
+        uses too; under torchrun on CUDA, this rank's GPU). Raises ``DeviceUnavailable``."""
+        return resolve_device(self.device)
 
 
 def _env_int(name: str) -> Optional[int]:

@@ -15,6 +15,8 @@ from typing import Callable, ContextManager, Optional, Union
 import torch
 
 from zoo import progress
+from zoo.measure.allocator import describe as describe_allocator
+from zoo.measure.allocator import minor_faults, use_allocator
 from zoo.measure.device import DeviceUnavailable, device_name, resolve_device
 from zoo.measure.throughput.memory import (
     Halved,
@@ -142,11 +144,14 @@ class _Run:
         self.conditions = conditions
         self.throughput_watch, self.latency_watch = stopwatches_for(device, clock)
         self.progress = _progress_bar(card.name, options)
+        self.faults_per_call: Optional[float] = None
 
     def measure(self) -> list[Measurement]:
         try:
             with contextlib.ExitStack() as stack:
                 stack.callback(self.progress.close)
+                allocator = stack.enter_context(use_allocator(self.options.allocator))
+                self.conditions["allocator"] = allocator
                 threads = stack.enter_context(torch_threads(self.options.threads))
                 autotune = stack.enter_context(cudnn_autotune(self.device))
                 self.conditions["threads"] = threads
@@ -191,6 +196,13 @@ class _Run:
             step = _step(bench_model, x)
             reset_peak_memory(self.device)
             baseline = allocated_memory(self.device)
+            faults: list[int] = []
+            report_round = self._on_round(f"batch {batch_size}", "img/s")
+
+            def on_round(index: int, value: float) -> None:
+                faults.append(minor_faults())  # outside the timed block, like the progress bar
+                report_round(index, value)
+
             with torch.inference_mode(), self._amp():
                 timing = time_throughput(
                     step,
@@ -200,8 +212,15 @@ class _Run:
                     round_seconds=options.round_seconds,
                     warmup_iters=options.warmup_iters_for(self.device.type),
                     warmup_seconds=options.warmup_seconds,
-                    on_round=self._on_round(f"batch {batch_size}", "img/s"),
+                    on_round=on_round,
                 )
+            # page faults per call over the timed rounds after the first (warm-up and the first
+            # round fault the buffers in once under any allocator); None with a single round
+            self.faults_per_call = (
+                round((faults[-1] - faults[0]) / ((len(faults) - 1) * timing.iters_per_round), 1)
+                if len(faults) > 1
+                else None
+            )
             return timing, baseline, peak_memory(self.device)
 
         try:
@@ -250,6 +269,7 @@ class _Run:
             timer=timing.timer,
             throughput_min=spread.minimum,
             throughput_max=spread.maximum,
+            minor_faults_per_call=self.faults_per_call,
         )
         if peak is not None:
             conditions["peak_memory_bytes"] = peak
@@ -321,6 +341,7 @@ class _Run:
             f"{what} after {timing.warmup.iterations} warm-up calls (excluded)",
             timing.timer,
             f"torch {torch.__version__} inference_mode",
+            f"allocator {describe_allocator(str(self.conditions.get('allocator')))}",
         ]
         if options.amp:
             parts.append(f"autocast {options.dtype}")
@@ -380,6 +401,7 @@ def _requested_conditions(options: BenchOptions) -> dict[str, Scalar]:
         "channels_last": options.channels_last,
         "compile": options.compile,
         "threads_requested": options.threads,
+        "allocator_requested": options.allocator,
     }
     if options.compile:
         conditions["compile_mode"] = options.compile_mode or "default"

@@ -18,6 +18,7 @@ from typing import Any, Mapping, Optional
 
 from zoo.errors import InputError
 from zoo.flags import env_vars, option
+from zoo.measure.allocator import ALLOCATORS
 
 DEVICES = ("auto", "cpu", "cuda")
 """Device choices; ``cuda:N`` is accepted too."""
@@ -106,8 +107,20 @@ class BenchOptions:
     """Minimum batch-1 iterations per latency round."""
     progress: bool = True
     """Report the timing rounds on zoo's progress channel (bars on a terminal, lines when piped)."""
+    allocator: str = option(
+        "default",
+        flag="--allocator",
+        env="ZOO_ALLOCATOR",
+        choices=ALLOCATORS,
+        help="malloc as the process has it (what published figures were timed under) or tuned (glibc "
+        "thresholds raised: no page faults per call); recorded, figures compare only under the same. "
+        "Also the evaluation's unless --eval-allocator.",
+    )
+    """"default" or "tuned" (see :mod:`zoo.measure.allocator`)."""
 
     def __post_init__(self) -> None:
+        if self.allocator not in ALLOCATORS:
+            self._bad("allocator", self.allocator, f"use one of {', '.join(ALLOCATORS)}")
         if not _DEVICE_PATTERN.match(self.device):
             self._bad("device", self.device, "use auto, cpu, cuda or cuda:N")
         if self.dtype not in DTYPES:

@@ -16,29 +16,8 @@ import torch
 
 from zoo.measure.throughput.memory import release_memory
 
-AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-class AmpUnavailable(Exception):
-    """The autocast dtype asked for is not usable on this device."""
-
-
-def autocast_for(device: torch.device, dtype: str) -> ContextManager[object]:
-    """``torch.autocast`` for bf16/fp16 on ``device``; a no-op context for fp32.
-
-    Raises :class:`AmpUnavailable` (e.g. bf16 on a GPU older than Ampere).
-    """
-    if dtype == "fp32":
-        return contextlib.nullcontext()
-    amp_dtype = AMP_DTYPES[dtype]
-    if device.type == "cuda" and amp_dtype is torch.bfloat16 and not torch.cuda.is_bf16_supported():
-        raise AmpUnavailable(
-            f"--dtype bf16 asked for but {torch.cuda.get_device_name(device)} does not support bfloat16; "
-            "use --dtype fp16 or fp32"
-        )
-    if not torch.amp.autocast_mode.is_autocast_available(device.type):
-        raise AmpUnavailable(f"--dtype {dtype}: torch {torch.__version__} has no autocast for {device.type}")
-    return torch.autocast(device_type=device.type, dtype=amp_dtype)
+# The AMP table and autocast check are shared with accuracy: one rule, in zoo.measure.device.
+from zoo.measure.device import AMP_DTYPES, AmpUnavailable, autocast_for  # noqa: E402
 
 
 @contextlib.contextmanager

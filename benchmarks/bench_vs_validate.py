@@ -1,0 +1,150 @@
+"""Evaluation as whole processes: zoo's accuracy path beside timm's own ``validate.py`` on the
+same generated JPEGs and the same (random, saved) weights, interleaved; and zoo's evaluation
+images/s beside the bare forward pass at the same batch size.
+
+Figures, each a median over ``--rounds`` interleaved rounds of fresh processes:
+
+* one model: wall time of ``validate.py`` / wall time of zoo (target >= 1.5);
+* four MobileNet V2 variants: four ``validate.py`` runs / one zoo process scoring all four on
+  shared decoded batches (target >= 2.5);
+* inside the zoo process: evaluation images/s / forward-only images/s of the same model at the
+  same batch size, same threads and allocator (target >= 0.60).
+
+Both sides get the same batch size and decoding workers. zoo runs as a user gets it (tuned
+allocator, ``zoo.measure.accuracy.measure_accuracy`` as ``zoo verify`` calls it); validate.py as
+timm ships it, from ``--timm`` (never copied here). Top-1 of both is printed as a check.
+
+Run from the repository root (about 4 minutes on 2 cores at the defaults):
+
+    python benchmarks/bench_vs_validate.py [--images 96] [--rounds 3] [--batch-size 32] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
+
+from bench_eval import VARIANTS, write_jpegs  # noqa: E402
+
+ZOO = """
+import json, sys, time
+started = time.perf_counter()
+import torch, timm
+from bench_eval import card
+from zoo.measure.accuracy.measure import AccuracyEntry, measure_accuracy
+from zoo.measure.accuracy.options import EvalOptions
+from zoo.measure.allocator import use_allocator
+data, weights, batch, workers, allocator = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+names = sys.argv[6:]
+models = {}
+for name in names:
+    model = timm.create_model(name)
+    model.load_state_dict(torch.load(f"{weights}/{name}.pth", weights_only=True))
+    models[name] = model.eval()
+options = EvalOptions(data=data, batch_size=batch, workers=workers, device="cpu", progress=False, allocator=allocator)
+scoring = time.perf_counter()
+outcome = measure_accuracy([AccuracyEntry(card(n), m) for n, m in models.items()], options, None)
+scored = time.perf_counter() - scoring
+images = outcome.measurements[names[0]][0].conditions["images"]
+top1 = {n: ms[0].value for n, ms in outcome.measurements.items()}
+forward = None
+if len(names) == 1:  # the bare forward pass of the same model, batch, threads and allocator
+    x = torch.randn(batch, 3, 224, 224)
+    with use_allocator(allocator), torch.inference_mode():
+        models[names[0]](x)
+        calls, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < 3 or calls < 3:
+            models[names[0]](x)
+            calls += 1
+        forward = calls * batch / (time.perf_counter() - t0)
+print(json.dumps({"wall": time.perf_counter() - started, "eval_images_per_s": images * len(names) / scored / len(names),
+                  "forward_images_per_s": forward, "top1": top1}))
+"""
+
+
+def env() -> dict[str, str]:
+    path = os.pathsep.join([str(ROOT), str(Path(__file__).resolve().parent), os.environ.get("PYTHONPATH", "")])
+    return {**os.environ, "PYTHONPATH": path}
+
+
+def zoo_process(args: argparse.Namespace, data: Path, weights: Path, names: list[str]) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", ZOO, str(data), str(weights), str(args.batch_size), str(args.workers), args.allocator,
+         *names],
+        env=env(), capture_output=True, text=True, check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def validate_process(args: argparse.Namespace, data: Path, weights: Path, name: str) -> tuple[float, float]:
+    command = [sys.executable, str(Path(args.timm) / "validate.py"), str(data), "--model", name,
+               "--checkpoint", str(weights / f"{name}.pth"), "-b", str(args.batch_size), "-j", str(args.workers),
+               "--device", "cpu", "--log-freq", "1000"]
+    started = time.perf_counter()
+    out = subprocess.run(command, cwd=args.timm, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - started
+    match = re.search(r'"top1":\s*([0-9.]+)', out.stdout)
+    return wall, float(match.group(1)) if match else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=96)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--allocator", choices=("default", "tuned"), default="tuned", help="zoo's (default: tuned)")
+    parser.add_argument("--timm", default="/tmp/timm", help="a checkout of timm holding validate.py")
+    args = parser.parse_args()
+    if not (Path(args.timm) / "validate.py").exists():
+        print(f"no validate.py in {args.timm}: pass --timm with a checkout of timm; nothing measured")
+        return
+
+    import timm
+    import torch
+
+    with tempfile.TemporaryDirectory(prefix="zoo-vs-validate-") as tmp:
+        data, weights = Path(tmp) / "val", Path(tmp) / "weights"
+        write_jpegs(data, args.images)
+        weights.mkdir()
+        torch.manual_seed(0)
+        for name in VARIANTS:
+            torch.save(timm.create_model(name).state_dict(), weights / f"{name}.pth")
+        print(f"{args.images} JPEGs 500x375, batch {args.batch_size}, {args.workers} workers, cpu fp32, zoo allocator "
+              f"{args.allocator}; {args.rounds} interleaved rounds of fresh processes; load {os.getloadavg()[0]:.2f}")
+        one, four, share = [], [], []
+        for number in range(args.rounds):
+            v_one, v_top1 = validate_process(args, data, weights, VARIANTS[0])
+            z_one = zoo_process(args, data, weights, [VARIANTS[0]])
+            z_four = zoo_process(args, data, weights, list(VARIANTS))
+            v_four = v_one + sum(validate_process(args, data, weights, n)[0] for n in VARIANTS[1:])
+            one.append(v_one / z_one["wall"])
+            four.append(v_four / z_four["wall"])
+            share.append(z_one["eval_images_per_s"] / z_one["forward_images_per_s"])
+            print(f"round {number + 1}: one model validate.py {v_one:.1f} s, zoo {z_one['wall']:.1f} s "
+                  f"({one[-1]:.2f}x); four: validate.py {v_four:.1f} s, zoo {z_four['wall']:.1f} s ({four[-1]:.2f}x); "
+                  f"zoo eval {z_one['eval_images_per_s']:.1f} img/s vs forward {z_one['forward_images_per_s']:.1f} "
+                  f"img/s ({share[-1]:.2f}); top-1 validate.py {v_top1:.3f}, zoo {z_one['top1'][VARIANTS[0]]:.3f}; "
+                  f"load {os.getloadavg()[0]:.2f}")
+        for label, values, target in (
+            ("one model, validate.py time / zoo time", one, 1.5),
+            ("four variants, 4 validate.py runs / zoo shared decode", four, 2.5),
+            ("zoo eval img/s / bare forward img/s, same batch", share, 0.60),
+        ):
+            print(f"{label}: median {statistics.median(values):.2f} (range {min(values):.2f}-{max(values):.2f}; "
+                  f"target >= {target})")
+
+
+if __name__ == "__main__":
+    main()

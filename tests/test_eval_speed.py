@@ -1,0 +1,59 @@
+"""The fast evaluation path (decoding workers, tuned allocator) predicts exactly what the plain
+path does, and per-image predictions do not depend on the batch size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from accuracy_world import write_noise_folders
+from conftest import card, fast_eval_options
+from zoo.measure.accuracy.measure import AccuracyEntry, measure_accuracy
+from zoo.runs.predictions import read_predictions
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory) -> Path:
+    return write_noise_folders(tmp_path_factory.mktemp("speed") / "val", classes=6, per_class=4, seed=3)
+
+
+@pytest.fixture(scope="module")
+def mobilenet() -> torch.nn.Module:
+    """A real timm network (random weights, seeded) with a 6-class head: many close logits."""
+    import timm
+
+    torch.manual_seed(0)
+    return timm.create_model("mobilenetv2_050", num_classes=6).eval()
+
+
+def topk_of(model: torch.nn.Module, data: Path, folder: Path, **options) -> np.ndarray:  # type: ignore[no-untyped-def]
+    outcome = measure_accuracy([AccuracyEntry(card("m", image_size=64, crop_pct=0.875, interpolation="bicubic"), model)], fast_eval_options(data, **options), folder)
+    assert outcome.measurements["m"][0].status == "ok", outcome.measurements["m"][0].reason
+    return read_predictions(folder / "predictions.parquet")["m"].topk
+
+
+def test_workers_and_tuned_allocator_give_the_same_top5_per_image(images, mobilenet, tmp_path) -> None:
+    plain = topk_of(mobilenet, images, tmp_path / "plain", workers=0, allocator="default", batch_size=16)
+    fast = topk_of(mobilenet, images, tmp_path / "fast", workers=2, allocator="tuned", batch_size=16)
+    assert plain.shape == (24, 5)
+    assert np.array_equal(plain, fast)  # same classes, same order, every image
+
+
+def test_top1_and_top5_membership_do_not_depend_on_the_batch_size(images, mobilenet, tmp_path) -> None:
+    runs = {bs: topk_of(mobilenet, images, tmp_path / f"b{bs}", batch_size=bs) for bs in (1, 8, 64)}
+    reference = runs[1]
+    for bs, topk in runs.items():
+        assert np.array_equal(topk[:, 0], reference[:, 0]), f"top-1 differs at batch {bs}"
+        assert [set(row) for row in topk.tolist()] == [set(row) for row in reference.tolist()], bs
+
+
+def test_the_batch_size_and_allocator_are_recorded(images, mobilenet, tmp_path) -> None:
+    outcome = measure_accuracy(
+        [AccuracyEntry(card("m", image_size=64, crop_pct=0.875, interpolation="bicubic"), mobilenet)], fast_eval_options(images, batch_size=8, allocator="tuned"), None
+    )
+    conditions = outcome.measurements["m"][0].conditions
+    assert conditions["batch_size"] == 8
+    assert conditions["allocator"] in ("glibc-tuned", "jemalloc", "tcmalloc", "mimalloc", "system")
