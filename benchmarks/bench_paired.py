@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from zoo.judge.paired import PAIRED_LEVEL, paired_change_interval  # noqa: E402
+from zoo.measure.accuracy.paired import PAIRED_LEVEL, paired_change_interval  # noqa: E402
 from zoo.runs.baselines import Baseline, BaselineInfo, save_baseline  # noqa: E402
 from zoo.runs.predictions import ImagePredictions  # noqa: E402
 

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from zoo.errors import InputError
-from zoo.judge.paired import pair_predictions
+from zoo.measure.accuracy.paired import pair_predictions
 from zoo.runs.baselines import (
     METADATA_KEY, Baseline, BaselineInfo, baseline_path, find_baseline, list_baselines, load_baseline, mismatch, save_baseline,
 )

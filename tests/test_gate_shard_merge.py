@@ -15,7 +15,8 @@ from zoo.index import load_index
 from zoo.runs.merge import combine_runs, latest_shard_set, merge_runs
 from zoo.judge.policy import load_policy
 from zoo.records import ModelCard, SourceRef
-from zoo.verify.shard import Shard, parse_shard, select_shard
+from zoo.runs.shard import Shard, parse_shard
+from zoo.verify.shard import select_shard
 
 
 def _cards(names: list[str]) -> list[ModelCard]:

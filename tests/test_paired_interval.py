@@ -10,7 +10,7 @@ import pytest
 from scipy.stats import norm
 
 from zoo.judge.compare import judge_claim
-from zoo.judge.paired import PAIRED_LEVEL, paired_change_interval
+from zoo.measure.accuracy.paired import PAIRED_LEVEL, paired_change_interval
 from zoo.records import Claim, Measurement, PairedEstimate, SourceRef, Tolerance, Uncertainty
 
 SRC = SourceRef("cards.yml", 3)

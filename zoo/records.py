@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional, TypeVar, Union
+from typing import Any, Iterable, Literal, Optional, TypeVar, Union
 
 SCHEMA_VERSION = 2
 """Version 2 moved the merge and gate facts out of ``options`` into typed fields and gave
@@ -48,6 +48,22 @@ class Metric(str, enum.Enum):
     THROUGHPUT = "throughput"
     LATENCY_P50 = "latency_p50"
     LATENCY_P90 = "latency_p90"
+
+
+MEASUREMENT_KINDS: dict[str, tuple[str, ...]] = {
+    "config": (Metric.IMAGE_SIZE.value, Metric.CROP_PCT.value, Metric.INTERPOLATION.value),
+    "params": (Metric.PARAMETERS.value,),
+    "flops": (Metric.FLOPS.value,),
+    "weights": (Metric.FILE_SIZE.value, Metric.WEIGHTS.value),
+    "throughput": (Metric.THROUGHPUT.value, Metric.LATENCY_P50.value, Metric.LATENCY_P90.value),
+    "accuracy": (Metric.TOP1.value, Metric.TOP5.value),
+}
+"""Measurement kind (``--only``/``--skip``) -> the metrics it produces, in the order a run makes them."""
+
+
+def metrics_of(kinds: Iterable[str]) -> set[str]:
+    """Every metric the given kinds produce."""
+    return {metric for kind in kinds for metric in MEASUREMENT_KINDS.get(kind, ())}
 
 
 @dataclass(frozen=True)
@@ -134,7 +150,7 @@ class ChangedPrediction:
 
 @dataclass(frozen=True)
 class PairedEstimate:
-    """An accuracy paired with a stored baseline (zoo.judge.paired), or why the baseline was not used.
+    """An accuracy paired with a stored baseline (zoo.measure.accuracy.paired), or why the baseline was not used.
 
     When ``used``, ``value`` / ``low`` / ``high`` estimate the full-set accuracy (percent) as
     the baseline's plus the change over the ``images`` scored by both.

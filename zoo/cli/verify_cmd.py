@@ -20,10 +20,12 @@ from zoo.index.reference import find_reference_tables
 from zoo.measure.accuracy.data.resolve import check_spec
 from zoo.index import load_index
 from zoo.judge.gate import run_exit_code
-from zoo.verify.plan import MEASUREMENT_KINDS, choose_kinds
+from zoo.records import MEASUREMENT_KINDS
+from zoo.verify.plan import choose_kinds
 from zoo.judge.policy import load_policy, parse_gate_metrics
 from zoo.runs.store import results_dir
-from zoo.verify.shard import default_run_group, parse_shard, select_shard
+from zoo.runs.shard import parse_shard
+from zoo.verify.shard import default_run_group, select_shard
 from zoo.verify.pipeline import VerifyRequest, is_main_process, run_verify
 from zoo.verify.repeat import CHILD_ENV, write_child_record
 

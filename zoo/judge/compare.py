@@ -8,7 +8,7 @@ Rules (documented in metadata/tolerances.yml and the README):
 - a measurement with a confidence interval (accuracy) passes only when the whole interval is
   within claim +/- allowance, drifts when it lies wholly outside, and is otherwise
   ``unverified: inconclusive``;
-- an accuracy paired with a stored baseline (zoo.judge.paired) is judged the same way on the
+- an accuracy paired with a stored baseline (zoo.measure.accuracy.paired) is judged the same way on the
   paired full-set interval; a baseline that does not match the run is named with the reason
   and the unpaired interval decides;
 - FLOPs are judged against the convention fitted for the model's collection (or the zoo), see
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Mapping, Optional, Sequence
 from urllib.parse import unquote, urlparse
 
 from zoo.judge.conventions import Convention, skipped_layer
-from zoo.judge.paired import describe as describe_paired
+from zoo.measure.accuracy.paired import describe as describe_paired
 from zoo.judge.policy import Policy, waiver_is_live
 from zoo.records import Claim, Measurement, Metric, ModelCard, PairedEstimate, Tolerance, Verdict
 from zoo.weights.integrity import hash_prefix_from_name

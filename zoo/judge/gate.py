@@ -18,9 +18,8 @@ from zoo.judge.conventions import fit_conventions
 from zoo.errors import EXIT_INCOMPLETE, EXIT_OK, InputError
 from zoo.index import Index
 from zoo.judge.exit_codes import exit_code, worst_code
-from zoo.verify.plan import MEASUREMENT_KINDS, metrics_of
 from zoo.judge.policy import Policy
-from zoo.records import GateInfo, Measurement, Metric, ModelResult, RunRecord, Verdict
+from zoo.records import MEASUREMENT_KINDS, GateInfo, Measurement, Metric, ModelResult, RunRecord, Verdict, metrics_of
 
 if TYPE_CHECKING:
     from zoo.weights.lockfile import WeightsLock

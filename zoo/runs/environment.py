@@ -40,8 +40,9 @@ def _git(*args: str) -> Optional[str]:
     return out.stdout.strip()
 
 
-def fingerprint() -> Environment:
-    """Python, torch and package versions, CUDA and GPUs, CPU, host, git commit and malloc."""
+def fingerprint(allocator: Optional[str] = None) -> Environment:
+    """Python, torch and package versions, CUDA and GPUs, CPU, host, git commit, and the malloc
+    the caller says this process runs with (:func:`zoo.measure.allocator.describe`)."""
     import torch
 
     gpus: list[str] = []
@@ -61,11 +62,5 @@ def fingerprint() -> Environment:
         gpus=gpus,
         git_commit=commit,
         git_dirty=bool(status) if status is not None else None,
-        allocator=_allocator(),
+        allocator=allocator,
     )
-
-
-def _allocator() -> str:
-    from zoo.measure.allocator import describe
-
-    return describe()

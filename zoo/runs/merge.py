@@ -23,7 +23,7 @@ from typing import Hashable, Sequence
 
 from zoo.errors import InputError
 from zoo.records import MergeInfo, ModelResult, RunRecord, Scalar
-from zoo.verify.shard import Shard, parse_shard
+from zoo.runs.shard import Shard, parse_shard
 
 MERGE_OPTIONS = ("shard",)
 """Options left out of the merged ``options``: ``shard`` differs between shards by design."""

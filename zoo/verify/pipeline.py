@@ -21,10 +21,10 @@ from zoo import progress
 from zoo.verify.build import BuildError, BuildTarget, build_model, resolve_target
 from zoo.judge.compare import judge
 from zoo.judge.conventions import fit_conventions
+from zoo.measure.allocator import describe as describe_allocator
 from zoo.runs.environment import fingerprint
-from zoo.verify.plan import MEASUREMENT_KINDS
 from zoo.judge.policy import Policy
-from zoo.records import Measurement, ModelCard, ModelResult, RunRecord, Scalar
+from zoo.records import MEASUREMENT_KINDS, Measurement, ModelCard, ModelResult, RunRecord, Scalar
 from zoo.runs.store import new_run_id, publish, staging
 
 if TYPE_CHECKING:  # the options types live with the measurements that use them
@@ -41,7 +41,7 @@ class VerifyRequest:
 
     cards: Sequence[ModelCard]
     kinds: Sequence[str]
-    """Measurement kinds in run order (see zoo.verify.plan.MEASUREMENT_KINDS)."""
+    """Measurement kinds in run order (see zoo.records.MEASUREMENT_KINDS)."""
     policy: Policy
     results: Optional[Path]
     """Where the run record goes; None keeps it in memory only."""
@@ -79,7 +79,7 @@ def run_verify(request: VerifyRequest, say: Say = progress.note) -> tuple[RunRec
     """Measure and judge every card; returns the record and where it was written."""
     started = _now()
     run_id = new_run_id()
-    environment = fingerprint()
+    environment = fingerprint(allocator=describe_allocator())
     writing = request.results is not None and is_main_process()
     if not writing:
         record = _measure_and_record(request, run_id, started, environment, None, say)

@@ -1,21 +1,12 @@
-"""What a run measures: the measurement kinds, and which claim metrics each one judges."""
+"""What a run measures: the measurement kinds chosen by ``--only``/``--skip``
+(the kinds and the metrics each produces are :data:`zoo.records.MEASUREMENT_KINDS`)."""
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from zoo.errors import InputError
-from zoo.records import Metric
-
-MEASUREMENT_KINDS: dict[str, tuple[str, ...]] = {
-    "config": (Metric.IMAGE_SIZE.value, Metric.CROP_PCT.value, Metric.INTERPOLATION.value),
-    "params": (Metric.PARAMETERS.value,),
-    "flops": (Metric.FLOPS.value,),
-    "weights": (Metric.FILE_SIZE.value, Metric.WEIGHTS.value),
-    "throughput": (Metric.THROUGHPUT.value, Metric.LATENCY_P50.value, Metric.LATENCY_P90.value),
-    "accuracy": (Metric.TOP1.value, Metric.TOP5.value),
-}
-"""Measurement kind -> the metrics it produces, in the order a run makes them."""
+from zoo.records import MEASUREMENT_KINDS
 
 
 def parse_kinds(text: Sequence[str]) -> list[str]:
@@ -38,8 +29,3 @@ def choose_kinds(only: Sequence[str] = (), skip: Sequence[str] = ()) -> list[str
     if not chosen:
         raise InputError("--only/--skip leave nothing to measure", hint=f"choose from {', '.join(MEASUREMENT_KINDS)}")
     return chosen
-
-
-def metrics_of(kinds: Iterable[str]) -> set[str]:
-    """Every metric the given kinds produce."""
-    return {metric for kind in kinds for metric in MEASUREMENT_KINDS.get(kind, ())}

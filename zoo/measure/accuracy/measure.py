@@ -44,7 +44,7 @@ from zoo.measure.accuracy.stats import proportion_interval
 from zoo.measure.accuracy.transforms import EvalTransform, eval_transform
 from zoo.measure import allocator
 from zoo.measure.device import DeviceUnavailable, autocast_for
-from zoo.judge.paired import pair_predictions, refused as refused_baseline
+from zoo.measure.accuracy.paired import pair_predictions, refused as refused_baseline
 from zoo.records import Measurement, Metric, ModelCard, PairedEstimate, Scalar, Uncertainty
 from zoo.runs.baselines import Baseline, find_baseline, mismatch as baseline_mismatch
 

@@ -1,4 +1,4 @@
-"""Paired verdicts: a subset run judged against a stored baseline of the whole set.
+"""Paired accuracy: a subset run set beside a stored baseline of the whole set, with its interval.
 
 Over the ``n`` images scored both by the baseline and by this run, ``gained`` images went
 wrong -> right and ``lost`` went right -> wrong. The change in accuracy over the whole
