@@ -205,27 +205,11 @@ def fetch_request(
 
 @dataclass(frozen=True)
 class FetchAttempt:
-    """One model's outcome in :func:`fetch_cards`: a result or the error that stopped it."""
+    """One model's outcome in :func:`zoo.weights.select.fetch_cards`: a result or the error that stopped it."""
 
     model: str
     result: Optional[FetchResult] = None
     error: Optional[WeightsError] = None
-
-
-def fetch_cards(
-    cards: Sequence[ModelCard], options: FetchOptions, *, lock: Optional[WeightsLock] = None
-) -> list[FetchAttempt]:
-    """:func:`fetch_weights` for each card, one session, errors collected rather than raised."""
-    if lock is None and options.lock_path is not None:
-        lock = load_lock(options.lock_path)
-    attempts = []
-    with requests.Session() as session:
-        for card in cards:
-            try:
-                attempts.append(FetchAttempt(card.name, result=fetch_weights(card, options, lock=lock, session=session)))
-            except WeightsError as err:
-                attempts.append(FetchAttempt(card.name, error=err))
-    return attempts
 
 
 def _expectation(request: WeightsRequest, lock: Optional[WeightsLock]) -> tuple[Expectation, str]:
@@ -378,4 +362,4 @@ def _offline_error(
                                file_name=request.file_name, url=request.url)
 
 
-__all__ = ["FetchAttempt", "FetchResult", "WeightsRequest", "fetch_cards", "fetch_request", "fetch_weights"]
+__all__ = ["FetchAttempt", "FetchResult", "WeightsRequest", "fetch_request", "fetch_weights"]
