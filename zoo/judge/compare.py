@@ -27,7 +27,7 @@ from urllib.parse import unquote, urlparse
 from zoo.judge.conventions import Convention, skipped_layer
 from zoo.measure.accuracy.paired import describe as describe_paired
 from zoo.judge.policy import Policy, waiver_is_live
-from zoo.records import Claim, Measurement, Metric, ModelCard, PairedEstimate, Tolerance, Verdict
+from zoo.records import Claim, Measurement, Metric, ModelCard, PairedEstimate, Tolerance, Verdict, VerdictStatus
 from zoo.weights.integrity import hash_prefix_from_name
 
 if TYPE_CHECKING:
@@ -180,19 +180,17 @@ def _judge_number(claim: Claim, measurement: Measurement, tolerance: Tolerance, 
     if paired is not None and paired.used:
         return _judge_paired(claim, paired, allowance, base)
     if interval is not None and interval.level is not None:
-        low, high = claimed - allowance, claimed + allowance
         span = f"{interval.level:.0%} interval [{interval.low:.3f}, {interval.high:.3f}]"
         if paired is not None:  # a baseline was found but does not describe this run
             span = f"{describe_paired(paired, claim.metric)}; unpaired {span}"
-        if low <= interval.low and interval.high <= high:
-            return Verdict(status="pass", explanation=f"{span} lies within {claimed:g} +/- {allowance:g}", **base, **extra)
-        if interval.high < low or interval.low > high:
-            return Verdict(status="drift", explanation=f"{span} lies outside {claimed:g} +/- {allowance:g}", **base, **extra)
-        return Verdict(
-            status="unverified",
-            explanation=f"inconclusive: {span} overlaps {claimed:g} +/- {allowance:g} but is too wide to decide (evaluate more images)",
-            **base, **extra,
-        )
+        band = f"{claimed:g} +/- {allowance:g}"
+        status = _interval_status(interval.low, interval.high, claimed, allowance)
+        explanation = {
+            "pass": f"{span} lies within {band}",
+            "drift": f"{span} lies outside {band}",
+            "unverified": f"inconclusive: {span} overlaps {band} but is too wide to decide (evaluate more images)",
+        }[status]
+        return Verdict(status=status, explanation=explanation, **base, **extra)
     if abs(difference) <= half_digit:
         return Verdict(status="pass", explanation=f"holds at the precision claimed ({claim.raw}){where}", **base, **extra)
     if abs(difference) <= allowance:
@@ -208,19 +206,27 @@ def _judge_paired(claim: Claim, paired: PairedEstimate, allowance: float, base: 
     """Pass when the paired full-set interval lies within claim +/- allowance, drift when wholly outside."""
     assert paired.value is not None and paired.low is not None and paired.high is not None
     claimed = float(claim.value)
-    low, high = claimed - allowance, claimed + allowance
     extra = dict(compared_value=paired.value, difference=paired.value - claimed,
                  relative_difference=(paired.value - claimed) / claimed if claimed else None)
     text = describe_paired(paired, claim.metric)
-    if low <= paired.low and paired.high <= high:
-        return Verdict(status="pass", explanation=f"{text} -> holds ({claimed:g} +/- {allowance:g})", **base, **extra)
-    if paired.high < low or paired.low > high:
-        return Verdict(status="drift", explanation=f"{text} -> outside {claimed:g} +/- {allowance:g}", **base, **extra)
-    return Verdict(
-        status="unverified",
-        explanation=f"inconclusive: {text} overlaps {claimed:g} +/- {allowance:g} (evaluate more images)",
-        **base, **extra,
-    )
+    band = f"{claimed:g} +/- {allowance:g}"
+    status = _interval_status(paired.low, paired.high, claimed, allowance)
+    explanation = {
+        "pass": f"{text} -> holds ({band})",
+        "drift": f"{text} -> outside {band}",
+        "unverified": f"inconclusive: {text} overlaps {band} (evaluate more images)",
+    }[status]
+    return Verdict(status=status, explanation=explanation, **base, **extra)
+
+
+def _interval_status(low: float, high: float, claimed: float, allowance: float) -> VerdictStatus:
+    """An equivalence test: pass when [low, high] lies within claim +/- allowance, drift when it
+    lies wholly outside, otherwise unverified (inconclusive)."""
+    if claimed - allowance <= low and high <= claimed + allowance:
+        return "pass"
+    if high < claimed - allowance or low > claimed + allowance:
+        return "drift"
+    return "unverified"
 
 
 def _closest(claimed: float, measurement: Measurement) -> tuple[float, str, Optional[str]]:
