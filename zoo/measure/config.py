@@ -11,22 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from zoo.measure.setup import EvalSetup
 from zoo.records import Alternative, Measurement, Metric
 
 
-def measure_config(setup: Any) -> list[Measurement]:
-    """Image size, crop pct and interpolation from the matched tag's config in ``setup`` (an EvalSetup).
-
-    For backward compatibility a built model is accepted too (its own ``pretrained_cfg`` is read).
-    """
+def measure_config(setup: EvalSetup) -> list[Measurement]:
+    """Image size, crop pct and interpolation from the matched tag's config in ``setup``."""
     import timm
 
-    if not hasattr(setup, "timm_value"):
-        from zoo.measure.setup import resolve_setup
-        from zoo.records import ModelCard, SourceRef
-
-        cfg = getattr(setup, "pretrained_cfg", None) or {}
-        setup = resolve_setup(ModelCard(name=str(cfg.get("architecture", "?")), source=SourceRef("?", 0)), cfg)
     method = f"timm {timm.__version__} pretrained_cfg of {setup.pretrained}"
     conditions = {**setup.conditions(), "tag_reason": setup.tag_reason or None}
     size = setup.timm_value("input_size")
