@@ -31,6 +31,10 @@ def default_workers() -> int:
     return max(0, min(8, (os.cpu_count() or 1)))
 
 
+DEFAULT_LEVEL = 0.95
+"""Confidence level of the unpaired top-1/top-5 interval."""
+
+
 @dataclass(frozen=True)
 class EvalOptions:
     """Options of an accuracy evaluation; :meth:`from_env` fills them from the environment."""
@@ -103,10 +107,10 @@ class EvalOptions:
     )
     progress: bool = True
     interval: str = option(
-        "wilson", flag="--interval", choices=METHODS, help="Confidence interval for top-1/top-5 (95%)."
+        "wilson", flag="--interval", choices=METHODS, help=f"Confidence interval for top-1/top-5 ({DEFAULT_LEVEL:.0%})."
     )
     """"wilson" or "clopper-pearson"."""
-    level: float = 0.95
+    level: float = DEFAULT_LEVEL
     population: Union[int, str, None] = option(
         None,
         flag="--population",
