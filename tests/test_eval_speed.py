@@ -57,3 +57,63 @@ def test_the_batch_size_and_allocator_are_recorded(images, mobilenet, tmp_path) 
     conditions = outcome.measurements["m"][0].conditions
     assert conditions["batch_size"] == 8
     assert conditions["allocator"] in ("glibc-tuned", "jemalloc", "tcmalloc", "mimalloc", "system")
+
+
+
+def small_model(crop_mode: str | None = None) -> torch.nn.Module:
+    """A fresh mobilenetv2_050 whose timm pretrained_cfg names ``crop_mode`` (when given)."""
+    import timm
+
+    model = timm.create_model("mobilenetv2_050", num_classes=6).eval()
+    if crop_mode:
+        model.pretrained_cfg = {**model.pretrained_cfg, "crop_mode": crop_mode}
+    return model
+
+
+@pytest.mark.parametrize(
+    "claims, crop_mode",
+    [
+        (dict(image_size=64, crop_pct=0.875, interpolation="bicubic"), None),
+        (dict(image_size=56, crop_pct=1.0, interpolation="bilinear"), None),
+        (dict(image_size=48, crop_pct=0.95, interpolation="bicubic"), "squash"),
+        (dict(image_size=64, crop_pct=0.875, interpolation="bicubic"), "border"),
+    ],
+    ids=["bicubic", "bilinear-full-crop", "squash", "border"],
+)
+def test_uint8_decode_then_batch_finish_equals_the_per_image_transform_bit_for_bit(images, claims, crop_mode) -> None:
+    from PIL import Image
+
+    from zoo.measure.accuracy.transforms import eval_transform
+
+    transform = eval_transform(card("m", **claims), small_model(crop_mode))
+    assert transform.decode is not None, transform.description
+    assert (crop_mode == "squash") == transform.description.startswith("resize 50x50"), transform.description
+    assert (crop_mode == "border") == ("center crop or pad" in transform.description), transform.description
+    pictures = [Image.open(path).convert("RGB") for path in sorted(p for p in images.rglob("*") if p.is_file())[:8]]
+    assert len(pictures) == 8
+    split = transform.finish(torch.stack([transform.decode(p) for p in pictures]))
+    whole = torch.stack([transform.transform(p) for p in pictures])
+    assert split.dtype == whole.dtype == torch.float32
+    assert torch.equal(split, whole)
+
+
+def test_scoring_with_uint8_batches_predicts_what_the_float_path_does(images, mobilenet, tmp_path, monkeypatch) -> None:
+    split = topk_of(mobilenet, images, tmp_path / "split", workers=2, batch_size=8)
+    monkeypatch.setattr("zoo.measure.accuracy.transforms._split", lambda whole, prefetch: (None, (), ()))
+    whole = topk_of(mobilenet, images, tmp_path / "whole", workers=2, batch_size=8)
+    assert np.array_equal(split, whole)
+
+
+def test_a_transform_that_does_not_split_is_used_whole() -> None:
+    from torchvision import transforms as T
+
+    from zoo.measure.accuracy.transforms import EvalTransform, _split, eval_transform
+
+    built = eval_transform(card("m", image_size=64, crop_pct=0.875, interpolation="bicubic"), small_model())
+    steps = built.transform.transforms
+    odd = T.Compose([*steps[:-2], T.Grayscale(3), *steps[-2:]])  # a step the prefetcher form lacks
+    assert _split(odd, built.decode) == (None, (), ())
+    assert _split(T.Compose([*steps[:-1]]), built.decode) == (None, (), ())  # no Normalize at the end
+    whole = EvalTransform(built.config, odd, built.description, built.origin)
+    batch = torch.rand(2, 3, 64, 64)
+    assert whole.decode is None and whole.finish(batch) is batch

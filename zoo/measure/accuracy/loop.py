@@ -59,13 +59,19 @@ class LoopResult:
 
 
 class _TransformedImages(Dataset):
-    """The images at ``positions``, transformed; an unreadable one becomes zeros plus its error."""
+    """The images at ``positions``, transformed; an unreadable one becomes zeros plus its error.
+
+    Where the transform splits (:attr:`EvalTransform.decode`), items are uint8 and the loop
+    finishes whole batches: a quarter of the bytes cross from the workers, and scaling and
+    normalizing run once per batch on the device instead of once per image in a worker.
+    """
 
     def __init__(self, dataset: EvalDataset, positions: np.ndarray, transform: EvalTransform) -> None:
         self.dataset = dataset
         self.positions = positions
-        self.transform = transform.transform
+        self.transform = transform.decode or transform.transform
         self.shape = transform.input_size
+        self.dtype = torch.uint8 if transform.decode is not None else torch.float32
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -75,7 +81,7 @@ class _TransformedImages(Dataset):
             image = self.transform(self.dataset.load_image(int(self.positions[index])))
             return image, index, ""
         except Exception as exc:  # PIL raises many kinds for a damaged file; each means "unreadable"
-            return torch.zeros(self.shape), index, f"{type(exc).__name__}: {exc}"
+            return torch.zeros(self.shape, dtype=self.dtype), index, f"{type(exc).__name__}: {exc}"
 
 
 def score_images(
@@ -112,7 +118,7 @@ def score_images(
             for row, error in zip(rows.tolist(), errors):
                 if error:
                     unreadable[row] = error
-            batch = images.to(settings.device, non_blocking=True)
+            batch = transform.finish(images.to(settings.device, non_blocking=True))
             if settings.channels_last:
                 batch = batch.contiguous(memory_format=torch.channels_last)
             for name, model in prepared.items():

@@ -30,6 +30,12 @@ class EvalTransform:
     """e.g. "resize 256 bicubic, center crop 224, normalize mean=(0.485, 0.456, 0.406) std=(...)"."""
     origin: str
     """Which settings came from the card and which from timm."""
+    decode: Callable[[Any], torch.Tensor] | None = None
+    """The same steps up to a uint8 CHW tensor (timm's prefetcher form of the transform), for
+    decoding workers; :meth:`finish` then scales and normalizes whole batches on the device.
+    None when the transform does not end in to-tensor + normalize (``transform`` is used whole)."""
+    mean: tuple[float, ...] = ()
+    std: tuple[float, ...] = ()
 
     @property
     def data_config(self) -> dict[str, Any]:
@@ -38,6 +44,20 @@ class EvalTransform:
     @property
     def input_size(self) -> tuple[int, int, int]:
         return tuple(self.data_config["input_size"])  # type: ignore[return-value]
+
+    def finish(self, batch: torch.Tensor) -> torch.Tensor:
+        """A batch from :attr:`decode` as ``transform`` would have made it, image by image.
+
+        The same float32 operations in the same order as torchvision's ``to_tensor`` then
+        ``normalize`` (divide by 255, subtract the mean, divide by the std), so the values
+        are bit for bit those of the per-image path; a batch from ``transform`` passes through.
+        """
+        if self.decode is None or batch.dtype != torch.uint8:
+            return batch
+        shape = (1, -1, 1, 1)
+        mean = torch.tensor(self.mean, dtype=torch.float32, device=batch.device).view(shape)
+        std = torch.tensor(self.std, dtype=torch.float32, device=batch.device).view(shape)
+        return batch.to(torch.float32).div_(255).sub_(mean).div_(std)
 
 
 def eval_transform(card: ModelCard, model: torch.nn.Module, setup: Any = None) -> EvalTransform:
@@ -67,7 +87,30 @@ def eval_transform(card: ModelCard, model: torch.nn.Module, setup: Any = None) -
     from_timm = [k for k in ("input_size", "crop_pct", "interpolation", "mean", "std", "crop_mode") if k not in args]
     origin = f"card: {', '.join(args) or 'nothing'}; timm pretrained_cfg: {', '.join(from_timm)}"
     items = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in config.items()))
-    return EvalTransform(config=items, transform=transform, description=describe_transform(transform), origin=origin)
+    decode, mean, std = _split(transform, create_transform(**config, is_training=False, use_prefetcher=True))
+    return EvalTransform(
+        config=items, transform=transform, description=describe_transform(transform), origin=origin,
+        decode=decode, mean=mean, std=std,
+    )
+
+
+def _split(whole: Any, prefetch: Any) -> tuple[Any, tuple[float, ...], tuple[float, ...]]:
+    """timm's prefetcher transform and the Normalize constants, when ``whole`` is exactly its
+    image steps followed by to-tensor and normalize; else ``(None, (), ())``."""
+    steps, head = getattr(whole, "transforms", None), getattr(prefetch, "transforms", None)
+    if not steps or not head or len(steps) != len(head) + 1:
+        return None, (), ()
+    to_tensor, normalize, to_uint8 = steps[-2], steps[-1], head[-1]
+    if (
+        type(to_tensor).__name__ not in ("MaybeToTensor", "ToTensor")
+        or type(normalize).__name__ != "Normalize"
+        or type(to_uint8).__name__ not in ("MaybePILToTensor", "PILToTensor")
+        or [repr(step) for step in steps[:-2]] != [repr(step) for step in head[:-1]]
+    ):
+        return None, (), ()
+    mean = tuple(float(v) for v in torch.as_tensor(normalize.mean, dtype=torch.float32).flatten())
+    std = tuple(float(v) for v in torch.as_tensor(normalize.std, dtype=torch.float32).flatten())
+    return prefetch, mean, std
 
 
 def describe_transform(transform: Any) -> str:
