@@ -1,9 +1,9 @@
 """Page faults per forward call and images/s under glibc's malloc as it comes and tuned
-(``zoo.measure.allocator``), for one model at batch 8 and 1, each in a fresh process,
-default and tuned interleaved.
+(``zoo.measure.allocator``), for one model at batch 8 and 1 (or ``--batch-sizes``; 32 is
+the evaluation benchmarks' batch), each in a fresh process, default and tuned interleaved.
 
-Run: ``python benchmarks/bench_allocator.py [--model mobilenetv2_100] [--pairs 3] [--seconds 3]``
-(about 2 minutes on 2 cores).
+Run: ``python benchmarks/bench_allocator.py [--model mobilenetv2_100] [--pairs 3] [--seconds 3]
+[--batch-sizes 8,1]`` (about 2 minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -53,10 +53,11 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--batch-sizes", default="8,1", help="comma-separated (default: 8,1)")
     args = parser.parse_args()
     print(f"{args.model}, fp32, {args.threads} threads, {args.pairs} interleaved pairs of fresh processes, "
           f"{args.seconds:g} s timed each; load: {os.getloadavg()[0]:.2f}")
-    for batch in (8, 1):
+    for batch in (int(b) for b in args.batch_sizes.split(",")):
         runs: dict[str, list[dict]] = {"default": [], "tuned": []}
         for _ in range(args.pairs):
             for mode in ("default", "tuned"):

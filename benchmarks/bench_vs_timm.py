@@ -5,7 +5,9 @@ Every figure comes from a fresh process (imports, model build, warm-up, timing),
 a user sees from ``zoo bench`` is set beside what a hand-written loop and timm's script
 report for the same model, batch, threads and dtype. The allocator is a condition:
 ``--allocator tuned`` runs zoo and the bare loop with glibc tuned (timm's script always runs
-with malloc as it comes, so its ratio is only shown under ``default``).
+with malloc as it comes, so its ratio is only shown under ``default``). Each round also runs
+the bare loop a second time: the ratio of those two identical processes is printed as the
+noise floor that a zoo/bare difference must clear.
 
 Run from the repository root (about 4 minutes on 2 cores at the defaults):
 
@@ -67,7 +69,7 @@ def env() -> dict[str, str]:
             "OMP_NUM_THREADS": str(THREADS["n"])}
 
 
-FAULTS: dict[str, list[float]] = {"zoo": [], "bare": []}
+FAULTS: dict[str, list[float]] = {"zoo": [], "bare": [], "again": []}
 """Minor page faults per timed call of each zoo and bare process."""
 
 
@@ -90,13 +92,13 @@ def zoo_process(args: argparse.Namespace) -> float:
     return float(throughput["value"])
 
 
-def bare_process(args: argparse.Namespace) -> float:
+def bare_process(args: argparse.Namespace, key: str = "bare") -> float:
     argv = [args.model, args.batch_size, args.threads, args.rounds * 1.0, args.allocator, args.device, args.dtype,
             int(args.channels_last)]
     out = subprocess.run([sys.executable, "-c", BARE, *map(str, argv)], env=env(), capture_output=True, text=True,
                          check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    FAULTS["bare"].append(result["faults_per_call"])
+    FAULTS[key].append(result["faults_per_call"])
     return float(result["images_per_s"])
 
 
@@ -133,24 +135,29 @@ def main() -> None:
     print(f"{args.model} batch {args.batch_size}, {args.dtype}{' channels_last' if args.channels_last else ''}, "
           f"{args.device}, {args.threads} threads, allocator {args.allocator}; {args.rounds} interleaved rounds of "
           f"fresh processes; load at start {os.getloadavg()[0]:.2f}")
-    figures: dict[str, list[float]] = {"zoo": [], "bare": [], "timm": []}
-    runners = [("zoo", zoo_process), ("bare", bare_process)] + ([("timm", timm_process)] if with_timm else [])
+    figures: dict[str, list[float]] = {"zoo": [], "bare": [], "timm": [], "again": []}
+    # "again" is a second, identical bare process: bare/again is what two processes of the same
+    # code differ by on this machine, the floor a zoo/bare difference has to clear to mean anything
+    runners = [("zoo", zoo_process), ("bare", bare_process), ("again", lambda a: bare_process(a, "again"))]
+    runners += [("timm", timm_process)] if with_timm else []
     for number in range(args.rounds):
         order = runners[number % len(runners):] + runners[: number % len(runners)]  # rotate who goes first
         for name, runner in order:
             figures[name].append(runner(args))
         row = ", ".join(f"{name} {figures[name][-1]:.1f}" for name, _ in runners)
-        faults = f"faults/call zoo {FAULTS['zoo'][-1]:.0f}, bare {FAULTS['bare'][-1]:.0f}"
+        faults = f"faults/call zoo {FAULTS['zoo'][-1]:.0f}, bare {FAULTS['bare'][-1]:.0f}, again {FAULTS['again'][-1]:.0f}"
         print(f"round {number + 1}: {row} img/s ({faults}); zoo/bare {figures['zoo'][-1] / figures['bare'][-1]:.3f}"
               + (f", zoo/timm {figures['zoo'][-1] / figures['timm'][-1]:.3f}" if with_timm else "")
               + f"; load {os.getloadavg()[0]:.2f}")
     for name, _ in runners:
         values = figures[name]
         print(f"{name:5s} median {statistics.median(values):.1f} img/s (range {min(values):.1f}-{max(values):.1f})")
-    for other in ("bare", "timm") if with_timm else ("bare",):
-        ratios = [z / o for z, o in zip(figures["zoo"], figures[other])]
-        print(f"zoo/{other}: median {statistics.median(ratios):.3f} of {len(ratios)} interleaved pairs "
-              f"(range {min(ratios):.3f}-{max(ratios):.3f})")
+    pairs = [("zoo", "bare"), ("again", "bare")] + ([("zoo", "timm")] if with_timm else [])
+    for one, other in pairs:
+        ratios = [z / o for z, o in zip(figures[one], figures[other])]
+        what = " (two identical bare processes: the noise floor of a pair)" if one == "again" else ""
+        print(f"{one}/{other}: median {statistics.median(ratios):.3f} of {len(ratios)} interleaved pairs "
+              f"(range {min(ratios):.3f}-{max(ratios):.3f}){what}")
 
 
 if __name__ == "__main__":
