@@ -117,3 +117,32 @@ def test_a_transform_that_does_not_split_is_used_whole() -> None:
     whole = EvalTransform(built.config, odd, built.description, built.origin)
     batch = torch.rand(2, 3, 64, 64)
     assert whole.decode is None and whole.finish(batch) is batch
+
+
+def test_every_eval_config_of_timms_pretrained_tags_splits_bit_for_bit() -> None:
+    """The 170-odd distinct eval transforms of timm's own pretrained configs (every tag it ships):
+    each splits, and the uint8 batch path gives exactly the per-image tensors."""
+    import timm
+    from PIL import Image
+
+    from zoo.measure.accuracy.transforms import eval_transform
+    from zoo.measure.setup import resolve_setup
+
+    rng = np.random.default_rng(0)
+    pictures = [
+        Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) for h, w in ((375, 500), (90, 61))
+    ]
+    seen: set[tuple] = set()
+    for name in timm.list_pretrained():
+        pretrained = timm.models.get_pretrained_cfg(name)
+        if pretrained is None:
+            continue
+        transform = eval_transform(card("m"), None, resolve_setup(card("m"), pretrained.to_dict()))
+        if transform.config in seen:
+            continue
+        seen.add(transform.config)
+        assert transform.decode is not None, (name, transform.description)
+        split = transform.finish(torch.stack([transform.decode(p) for p in pictures]))
+        whole = torch.stack([transform.transform(p) for p in pictures])
+        assert torch.equal(split, whole), (name, transform.description)
+    assert len(seen) > 100  # timm 1.0.x ships 170-odd distinct eval configs
