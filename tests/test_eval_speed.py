@@ -98,9 +98,17 @@ def test_uint8_decode_then_batch_finish_equals_the_per_image_transform_bit_for_b
 
 
 def test_scoring_with_uint8_batches_predicts_what_the_float_path_does(images, mobilenet, tmp_path, monkeypatch) -> None:
+    from zoo.measure.accuracy import loop
+
+    dtypes: list[torch.dtype] = []
+    finish = loop.EvalTransform.finish
+    monkeypatch.setattr(loop.EvalTransform, "finish", lambda self, batch: dtypes.append(batch.dtype) or finish(self, batch))
     split = topk_of(mobilenet, images, tmp_path / "split", workers=2, batch_size=8)
+    assert dtypes and set(dtypes) == {torch.uint8}  # the workers sent uint8 batches
     monkeypatch.setattr("zoo.measure.accuracy.transforms._split", lambda whole, prefetch: (None, (), ()))
+    dtypes.clear()
     whole = topk_of(mobilenet, images, tmp_path / "whole", workers=2, batch_size=8)
+    assert dtypes and set(dtypes) == {torch.float32}  # and here float batches, the per-image path
     assert np.array_equal(split, whole)
 
 
@@ -146,3 +154,20 @@ def test_every_eval_config_of_timms_pretrained_tags_splits_bit_for_bit() -> None
         whole = torch.stack([transform.transform(p) for p in pictures])
         assert torch.equal(split, whole), (name, transform.description)
     assert len(seen) > 100  # timm 1.0.x ships 170-odd distinct eval configs
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_finishing_on_cuda_equals_the_per_image_transform_on_cpu_bit_for_bit(images) -> None:
+    """CUDA divides by a host scalar as a multiply by its reciprocal; finish must not."""
+    from PIL import Image
+
+    from zoo.measure.accuracy.transforms import eval_transform
+
+    transform = eval_transform(card("m", image_size=64, crop_pct=0.875, interpolation="bicubic"), small_model())
+    pictures = [Image.open(path).convert("RGB") for path in sorted(p for p in images.rglob("*") if p.is_file())[:8]]
+    batch = torch.stack([transform.decode(p) for p in pictures]).pin_memory().to("cuda", non_blocking=True)
+    whole = torch.stack([transform.transform(p) for p in pictures])
+    assert torch.equal(transform.finish(batch).cpu(), whole)
+    every_value = torch.arange(256, dtype=torch.uint8).view(1, 1, 16, 16).expand(1, 3, 16, 16).contiguous()
+    assert torch.equal(transform.finish(every_value.cuda()).cpu(), transform.finish(every_value))

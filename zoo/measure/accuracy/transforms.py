@@ -7,7 +7,7 @@ mean/std, and anything the card leaves out, from the model's timm ``pretrained_c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import torch
@@ -36,6 +36,9 @@ class EvalTransform:
     None when the transform does not end in to-tensor + normalize (``transform`` is used whole)."""
     mean: tuple[float, ...] = ()
     std: tuple[float, ...] = ()
+    _on_device: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def data_config(self) -> dict[str, Any]:
@@ -51,13 +54,25 @@ class EvalTransform:
         The same float32 operations in the same order as torchvision's ``to_tensor`` then
         ``normalize`` (divide by 255, subtract the mean, divide by the std), so the values
         are bit for bit those of the per-image path; a batch from ``transform`` passes through.
+        The 255 is a tensor on the batch's device, not a Python number: CUDA turns division
+        by a host scalar into multiplication by its reciprocal, which differs in the last bit.
         """
         if self.decode is None or batch.dtype != torch.uint8:
             return batch
-        shape = (1, -1, 1, 1)
-        mean = torch.tensor(self.mean, dtype=torch.float32, device=batch.device).view(shape)
-        std = torch.tensor(self.std, dtype=torch.float32, device=batch.device).view(shape)
-        return batch.to(torch.float32).div_(255).sub_(mean).div_(std)
+        divisor, mean, std = self._constants(batch.device)
+        return batch.to(torch.float32).div_(divisor).sub_(mean).div_(std)
+
+    def _constants(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """255, the mean and the std as (1, C, 1, 1) float32 tensors on ``device``, made once per device."""
+        key = str(device)
+        if key not in self._on_device:
+            shape = (1, -1, 1, 1)
+            self._on_device[key] = (
+                torch.full((1, 1, 1, 1), 255.0, dtype=torch.float32, device=device),
+                torch.tensor(self.mean, dtype=torch.float32, device=device).view(shape),
+                torch.tensor(self.std, dtype=torch.float32, device=device).view(shape),
+            )
+        return self._on_device[key]
 
 
 def eval_transform(card: ModelCard, model: torch.nn.Module, setup: Any = None) -> EvalTransform:
