@@ -120,6 +120,7 @@ def test_unrequested_measurements_do_not_make_the_run_incomplete(world: Path) ->
     "case, message",
     [
         ("damaged run", "cannot read run record"),
+        ("run not UTF-8", "cannot read run record"),
         ("bad field", "run record field"),
         ("bad tolerances", "tolerances.yml:2"),
         ("bad gate metric", "--gate-metrics: unknown metric 'top7'"),
@@ -133,6 +134,8 @@ def test_bad_input_exits_2_with_a_message_for_people(world: Path, case: str, mes
     args: list[str] = [str(path)]
     if case == "damaged run":
         path.write_text(path.read_text()[:200], encoding="utf-8")
+    elif case == "run not UTF-8":
+        path.write_bytes(path.read_bytes().replace(b'"models"', b'"mod\xffels"', 1))
     elif case == "bad field":
         data = json.loads(path.read_text())
         data["models"][0]["verdicts"][0]["status"] = "fine"

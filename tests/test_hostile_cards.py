@@ -123,3 +123,18 @@ def test_card_outside_the_index_folder_is_named_in_a_warning(tmp_path, monkeypat
     assert load_index([root]).names() == ["tiny"]
     assert "far.yml" in stream.getvalue() and "outside the index folder" in stream.getvalue()
     assert "model-index.yml:1" in stream.getvalue()
+
+
+@pytest.mark.parametrize("suffix", ["yml", "md"])
+def test_a_card_that_is_not_utf8_names_the_line_and_column_of_the_bad_byte(tmp_path, suffix):
+    text = CARD.format(extra='    Notes: "Mob@ile"\n')
+    if suffix == "md":
+        text = "# MobileNet\n\n<!--\n" + text + "-->\n"
+    path = write(tmp_path, "", name=f"card.{suffix}")
+    path.write_bytes(text.encode("utf-8").replace(b"@", b"\xed\xa0\x80"))  # an encoded lone surrogate
+    line = text.splitlines().index('    Notes: "Mob@ile"') + 1
+    column = '    Notes: "Mob@ile"'.index("@") + 1
+    result = list_index(path)
+    assert result.exit_code == 2, result.output
+    assert f"card.{suffix}:{line}:{column}:" in result.output and "not UTF-8" in result.output, result.output
+    assert "save the file as UTF-8" in result.output

@@ -452,3 +452,16 @@ def test_weights_that_are_not_urls_are_bad_input_not_a_crash(tmp_path, home, url
     result = fetch(tmp_path, home, index, "odd")
     assert result.exit_code == 2, result.output  # found by the property test: urlparse raised ValueError (exit 4)
     assert "odd" in result.output and "model-index.yml:5" in result.output
+
+
+def test_a_lock_file_that_is_not_utf8_is_bad_input_and_left_as_it_was(server, tmp_path, home):
+    data = b"weights" * 10
+    url = server.serve("/m/model.pth", data)
+    index = write_card(tmp_path, CARD.format(name="m", size=len(data), url=url))
+    lock = tmp_path / "weights.lock"
+    lock.write_bytes(b"files:\n  model.pth: {sha256: \xff}\n")
+    result = fetch(tmp_path, home, index, "m")
+    assert result.exit_code == 2, result.output
+    assert "weights.lock:1" in result.output and "cannot read the lock file" in result.output
+    assert "Traceback" not in result.output
+    assert lock.read_bytes() == b"files:\n  model.pth: {sha256: \xff}\n"

@@ -364,3 +364,13 @@ def test_a_bad_weights_source_is_bad_input(tmp_path):
     index.write_text("Models:\n- Name: tiny\n", encoding="utf-8")
     result = CliRunner().invoke(fetch_cmd.command, ["tiny", "--index", str(index)], env={"ZOO_WEIGHTS_SOURCE": "cloud"})
     assert result.exit_code == 2 and "ZOO_WEIGHTS_SOURCE" in result.output
+
+
+def test_a_damaged_ref_in_the_hub_cache_is_written_again(tmp_path):
+    from zoo.weights.hub import _remember_ref
+
+    refs = tmp_path / "models--org--net" / "refs"
+    refs.mkdir(parents=True)
+    (refs / "main").write_bytes(b"\xff\xfe not a commit")
+    _remember_ref(tmp_path, "org/net", "main", "a" * 40)
+    assert (refs / "main").read_text(encoding="utf-8") == "a" * 40

@@ -80,7 +80,7 @@ def load_run(path: Union[str, Path]) -> RunRecord:
         data = json.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"no run record at {file}", hint="pass a run folder or its run.json (see `ls runs/`)") from None
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{file}: cannot read run record: {exc}", hint="the file is damaged; re-run `zoo verify`") from None
     version = data.get("schema_version") if isinstance(data, dict) else None
     try:

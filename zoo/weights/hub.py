@@ -376,7 +376,8 @@ def _remember_ref(cache_dir: Path, repo_id: str, revision: str, commit: str) -> 
     except UnsafePathError:
         return  # a folder linked out of the cache: write nothing there
     try:
-        if not target.is_file() or target.read_text(encoding="utf-8") != commit:
+        # a damaged ref (not UTF-8) reads as something else and is written again
+        if not target.is_file() or target.read_text(encoding="utf-8", errors="replace") != commit:
             write_atomic(target, commit.encode("ascii"))
     except OSError as exc:  # a read-only cache still serves; the next online run records it
         log.info("could not record %s@%s in the Hub cache: %s", repo_id, revision, exc)

@@ -130,7 +130,14 @@ def load_lock(path: Path) -> WeightsLock:
     path = Path(path)
     if not path.exists():
         return WeightsLock(path=path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"cannot read the lock file: {exc}",
+            source=SourceRef(str(path), 1),
+            hint="fix the file (it must be UTF-8 YAML), or delete it and run `zoo lock` to write it again",
+        ) from None
     try:
         data = load_located(text)  # safe, with limits on nesting and alias expansion
     except yaml.YAMLError as exc:
