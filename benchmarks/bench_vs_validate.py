@@ -14,7 +14,10 @@ Both sides get the same batch size and decoding workers. validate.py also runs o
 of a random batch before its loop (a warm-up, part of the time its user waits); zoo runs none,
 since a warm-up changes no prediction, so the first-call costs land in zoo's first real batch. zoo runs as a user gets it (tuned
 allocator, ``zoo.measure.accuracy.measure_accuracy`` as ``zoo verify`` calls it); validate.py as
-timm ships it, from ``--timm`` (never copied here). Top-1 of both is printed as a check.
+timm ships it, from ``--timm`` (never copied here). Top-1 of both is printed as a check: each
+image sits in the folder of the first model's own top-1 class for it (timm's transform, one
+image at a time), and validate.py gets ``--class-map`` with ImageNet's WordNet ids, so a
+faithful evaluation reads (near) 100% on both sides.
 
 Run from the repository root (about 6 minutes on 2 cores at the defaults):
 
@@ -96,10 +99,35 @@ def zoo_process(args: argparse.Namespace, data: Path, weights: Path, names: list
     return {**result, "wall": wall - result["forward_seconds"]}
 
 
+def label_by_prediction(staging: Path, data: Path, weights: Path, name: str) -> None:
+    """Move each generated JPEG into the WordNet-id folder of ``name``'s top-1 class for it, under
+    timm's own eval transform, so that a correct evaluation scores (near) 100% top-1 on both sides
+    and any difference in decoding or transform shows up as a lower figure."""
+    import timm
+    import torch
+    from PIL import Image
+    from timm.data import create_transform, resolve_data_config
+
+    from zoo.measure.accuracy.data.synsets import imagenet_wnids
+
+    model = timm.create_model(name)
+    model.load_state_dict(torch.load(weights / f"{name}.pth", weights_only=True))
+    model.eval()
+    transform = create_transform(**resolve_data_config({}, model=model), is_training=False)
+    wnids = imagenet_wnids()
+    with torch.inference_mode():
+        for path in sorted(staging.rglob("*.JPEG")):
+            with Image.open(path) as image:
+                top1 = int(model(transform(image.convert("RGB")).unsqueeze(0)).argmax())
+            folder = data / wnids[top1]
+            folder.mkdir(parents=True, exist_ok=True)
+            path.rename(folder / path.name)
+
+
 def validate_process(args: argparse.Namespace, data: Path, weights: Path, name: str) -> tuple[float, float]:
     command = [sys.executable, str(Path(args.timm) / "validate.py"), str(data), "--model", name,
                "--checkpoint", str(weights / f"{name}.pth"), "-b", str(args.batch_size), "-j", str(args.workers),
-               "--device", "cpu", "--log-freq", "1000"]
+               "--device", "cpu", "--log-freq", "1000", "--class-map", str(data.parent / "wnids.txt")]
     started = time.perf_counter()
     out = subprocess.run(command, cwd=args.timm, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - started
@@ -125,11 +153,16 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="zoo-vs-validate-") as tmp:
         data, weights = Path(tmp) / "val", Path(tmp) / "weights"
-        write_jpegs(data, args.images)
+        write_jpegs(Path(tmp) / "staging", args.images)
         weights.mkdir()
         torch.manual_seed(0)
         for name in VARIANTS:
             torch.save(timm.create_model(name).state_dict(), weights / f"{name}.pth")
+        label_by_prediction(Path(tmp) / "staging", data, weights, VARIANTS[0])
+        # validate.py maps folders to ImageNet's 1,000 class indices as zoo does (WordNet id order)
+        from zoo.measure.accuracy.data.synsets import imagenet_wnids
+
+        (Path(tmp) / "wnids.txt").write_text("\n".join(imagenet_wnids()) + "\n", encoding="utf-8")
         print(f"{args.images} JPEGs 500x375, batch {args.batch_size}, {args.workers} workers, cpu fp32, zoo allocator "
               f"{args.allocator}; {args.rounds} interleaved rounds of fresh processes; load {os.getloadavg()[0]:.2f}")
         one, four, share = [], [], []
