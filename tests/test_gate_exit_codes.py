@@ -123,6 +123,7 @@ def test_unrequested_measurements_do_not_make_the_run_incomplete(world: Path) ->
         ("run not UTF-8", "cannot read run record"),
         ("bad field", "run record field"),
         ("bad tolerances", "tolerances.yml:2"),
+        ("tolerances not UTF-8", "tolerances.yml:2:9: tolerances file is not UTF-8"),
         ("bad gate metric", "--gate-metrics: unknown metric 'top7'"),
         ("bad index", "malformed model-index YAML"),
         ("no runs", "no runs in runs"),
@@ -142,6 +143,8 @@ def test_bad_input_exits_2_with_a_message_for_people(world: Path, case: str, mes
         path.write_text(json.dumps(data), encoding="utf-8")
     elif case == "bad tolerances":
         (world / "metadata" / "tolerances.yml").write_text("tolerances:\n  top1: {relative: -1}\n", encoding="utf-8")
+    elif case == "tolerances not UTF-8":
+        (world / "metadata" / "tolerances.yml").write_bytes(b"tolerances:\n  top1: \xe9\n")
     elif case == "bad gate metric":
         args += ["--gate-metrics", "top1,top7"]
     elif case == "bad index":

@@ -462,6 +462,6 @@ def test_a_lock_file_that_is_not_utf8_is_bad_input_and_left_as_it_was(server, tm
     lock.write_bytes(b"files:\n  model.pth: {sha256: \xff}\n")
     result = fetch(tmp_path, home, index, "m")
     assert result.exit_code == 2, result.output
-    assert "weights.lock:1" in result.output and "cannot read the lock file" in result.output
+    assert "weights.lock:2:23:" in result.output and "the lock file is not UTF-8" in result.output
     assert "Traceback" not in result.output
     assert lock.read_bytes() == b"files:\n  model.pth: {sha256: \xff}\n"

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from zoo.errors import InputError
-from zoo.index.located_yaml import LocatedMap, error_position, load_located
+from zoo.index.located_yaml import LocatedMap, error_position, load_located, read_utf8
 from zoo.records import SourceRef
 
 STRUCTURED_SUFFIXES = {".yml", ".yaml", ".json"}
@@ -62,24 +62,7 @@ def _is_index(data: Any) -> bool:
 
 def read_documents(path: Path, required: bool = True) -> list[IndexDocument]:
     """Every model-index document in ``path``; a text file with none is an error if ``required``."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(
-            f"cannot read model-index file: {exc}",
-            source=SourceRef(display_path(path), 1),
-            hint="check the path given to --index",
-        ) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = data[: exc.start]
-        raise InputError(
-            f"model-index file is not UTF-8: byte 0x{data[exc.start]:02x} ({exc.reason})",
-            source=SourceRef(display_path(path), before.count(b"\n") + 1),
-            column=exc.start - (before.rfind(b"\n") + 1) + 1,
-            hint="save the file as UTF-8",
-        ) from None
+    text = read_utf8(path, display_path(path), what="model-index file", hint="check the path given to --index")
 
     if path.suffix.lower() in STRUCTURED_SUFFIXES:
         data = _parse(path, text, 0)

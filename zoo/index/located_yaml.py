@@ -13,9 +13,13 @@ nesting and alias bombs while composing (libyaml composes in C, out of reach of 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, Optional
 
 import yaml
+
+from zoo.errors import InputError
+from zoo.records import SourceRef
 
 
 class LocatedMap(dict):
@@ -188,3 +192,22 @@ def error_position(exc: yaml.YAMLError, line_offset: int = 0) -> tuple[Optional[
     if mark is None:
         return None, None
     return mark.line + 1 + line_offset, mark.column + 1
+
+
+def read_utf8(path: Path, shown: str, *, what: str, hint: str) -> str:
+    """The text of a YAML input file. A file that cannot be read raises InputError with ``hint``;
+    one that is not UTF-8 raises InputError at the line and column of its first bad byte."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {exc}", source=SourceRef(shown, 1), hint=hint) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        raise InputError(
+            f"{what} is not UTF-8: byte 0x{raw[exc.start]:02x} ({exc.reason})",
+            source=SourceRef(shown, before.count(b"\n") + 1),
+            column=exc.start - (before.rfind(b"\n") + 1) + 1,
+            hint="save the file as UTF-8",
+        ) from None

@@ -11,7 +11,7 @@ import yaml
 
 from zoo.errors import InputError
 from zoo.index.documents import display_path
-from zoo.index.located_yaml import LocatedMap, error_position, load_located
+from zoo.index.located_yaml import LocatedMap, error_position, load_located, read_utf8
 from zoo.records import Metric, SourceRef, Tolerance, Waiver
 
 DEFAULT_POLICY_PATH = Path("metadata") / "tolerances.yml"
@@ -67,10 +67,7 @@ def load_policy(path: Union[str, Path, None] = None) -> Policy:
             raise InputError(f"tolerances file {display_path(chosen)} does not exist", hint="pass an existing file with --tolerances")
         return Policy()
     shown = display_path(chosen)
-    try:
-        text = chosen.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read tolerances file: {exc}", source=SourceRef(shown, 1), hint="pass a readable UTF-8 YAML file with --tolerances") from None
+    text = read_utf8(chosen, shown, what="tolerances file", hint="pass a readable UTF-8 YAML file with --tolerances")
     try:
         data = load_located(text) or LocatedMap()
     except yaml.YAMLError as exc:

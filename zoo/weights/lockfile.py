@@ -34,7 +34,7 @@ import yaml
 
 from zoo.atomic import write_atomic
 from zoo.errors import InputError
-from zoo.index.located_yaml import load_located
+from zoo.index.located_yaml import load_located, read_utf8
 from zoo.records import SourceRef
 from zoo.weights.integrity import hash_prefix_from_name
 
@@ -130,14 +130,7 @@ def load_lock(path: Path) -> WeightsLock:
     path = Path(path)
     if not path.exists():
         return WeightsLock(path=path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"cannot read the lock file: {exc}",
-            source=SourceRef(str(path), 1),
-            hint="fix the file (it must be UTF-8 YAML), or delete it and run `zoo lock` to write it again",
-        ) from None
+    text = read_utf8(path, str(path), what="the lock file", hint="delete it and run `zoo lock` to write it again")
     try:
         data = load_located(text)  # safe, with limits on nesting and alias expansion
     except yaml.YAMLError as exc:
