@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 from bench_eval import VARIANTS, write_jpegs  # noqa: E402
+from zoo.measure.accuracy.data.synsets import imagenet_wnids  # noqa: E402
 
 ZOO = """
 import json, sys, time
@@ -108,8 +109,6 @@ def label_by_prediction(staging: Path, data: Path, weights: Path, name: str) -> 
     from PIL import Image
     from timm.data import create_transform, resolve_data_config
 
-    from zoo.measure.accuracy.data.synsets import imagenet_wnids
-
     model = timm.create_model(name)
     model.load_state_dict(torch.load(weights / f"{name}.pth", weights_only=True))
     model.eval()
@@ -160,8 +159,6 @@ def main() -> None:
             torch.save(timm.create_model(name).state_dict(), weights / f"{name}.pth")
         label_by_prediction(Path(tmp) / "staging", data, weights, VARIANTS[0])
         # validate.py maps folders to ImageNet's 1,000 class indices as zoo does (WordNet id order)
-        from zoo.measure.accuracy.data.synsets import imagenet_wnids
-
         (Path(tmp) / "wnids.txt").write_text("\n".join(imagenet_wnids()) + "\n", encoding="utf-8")
         print(f"{args.images} JPEGs 500x375, batch {args.batch_size}, {args.workers} workers, cpu fp32, zoo allocator "
               f"{args.allocator}; {args.rounds} interleaved rounds of fresh processes; load {os.getloadavg()[0]:.2f}")
