@@ -11,20 +11,41 @@ with zoo's own judge, and times, best of 3:
 
 Targets: a 1000-model zoo renders its HTML report in under 60 s on 2 cores, and its
 Markdown summary stays under 1 MiB. Run: ``.venv/bin/python benchmarks/bench_report.py [--models 50 300 1000]``.
+
+History at scale (``--runs N [N ...]``): a year of nightly runs as a zoo keeps them. The world
+is generated once (``--world DIR`` keeps it for later calls): an index of 250 models in 25
+collection files written as model-index YAML (timm's card layout) and read with zoo's own
+loader, ``metadata/tolerances.yml``, and nightly run groups of 5 shards of 50 models each,
+saved as ``run.json`` the way ``zoo verify`` saves them. Each model has the measurements of a
+full run with the conditions the pipeline records: config, parameters, FLOPs with its twelve
+conventions, weights and file size, throughput and p50/p90 latency (IQR spreads, drifting
+from night to night, a 10% step now and then), top-1/top-5 with Wilson intervals (a shard
+without ImageNet data on some nights); verdicts from zoo's judge. For the latest N records,
+``zoo report RUN... --html DIR --markdown FILE`` and ``zoo gate RUN... --junit FILE`` each run
+in a fresh process; printed: wall and CPU seconds and peak RSS. ``--before TREE`` runs the same
+commands with another checkout of zoo (e.g. ``git worktree add /tmp/zoo-main main``) first on
+``PYTHONPATH``. Target (issue 22): 2,000 records in under 5 s and 300 MB on 2 cores.
+
+    .venv/bin/python benchmarks/bench_report.py --runs 200 2000 --world /tmp/zoo-history [--before /tmp/zoo-main]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import os
 import random
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from zoo.judge.compare import judge  # noqa: E402
 from zoo.runs.merge import merge_runs  # noqa: E402
@@ -95,11 +116,87 @@ def best_of(runs: int, work: Callable[[], object]) -> tuple[float, object]:
     return best, result
 
 
+# --------------------------------------------------------------------------- history at scale
+
+_CHILD = """
+import json, resource, runpy, sys, time
+started = time.perf_counter()
+sys.argv = ["zoo", *sys.argv[1:]]
+code = 0
+try:
+    runpy.run_module("zoo", run_name="__main__")
+except SystemExit as exc:
+    code = exc.code if isinstance(exc.code, int) else 1
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print("BENCH " + json.dumps({"wall": time.perf_counter() - started, "cpu": usage.ru_utime + usage.ru_stime,
+      "peak_mb": usage.ru_maxrss / 1024, "code": code}), file=sys.stderr)
+"""
+"""Runs ``zoo`` in a fresh interpreter that reports its own CPU time and peak RSS at exit."""
+
+
+def run_zoo(tree: Path, cwd: Path, args: list[str]) -> dict:
+    """One ``zoo ARGS`` process with ``tree`` first on the path, in ``cwd``: its wall, CPU and peak RSS."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "ZOO_PROGRESS": "0"}
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _CHILD, *args], cwd=cwd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    line = next((l for l in done.stderr.splitlines() if l.startswith("BENCH ")), None)
+    if line is None:
+        raise SystemExit(f"zoo {args[0]} with {tree} reported nothing:\n{done.stderr[-3000:]}")
+    figures = json.loads(line[6:])
+    if figures["code"] not in (0, 1, 3):
+        raise SystemExit(f"zoo {args[0]} with {tree} exited {figures['code']}:\n{done.stderr[-3000:]}")
+    return {"wall_s": wall, "cpu_s": figures["cpu"], "peak_mb": figures["peak_mb"], "exit": figures["code"]}
+
+
+def history(args: argparse.Namespace) -> None:
+    """``zoo report`` and ``zoo gate`` over the latest N records of a generated year of nightly runs."""
+    from history_world import world_records, write_world
+
+    world = Path(args.world) if args.world else Path(tempfile.mkdtemp(prefix="zoo-history-"))
+    try:
+        records = world_records(world)
+        if len(records) < max(args.runs):
+            shutil.rmtree(world / "runs", ignore_errors=True)
+            nights = -(-max(args.runs) // 5)
+            print(f"writing {nights} nights x 5 shards x 50 models into {world} ...", file=sys.stderr)
+            start = time.perf_counter()
+            records = write_world(world, nights=nights)
+            size = sum(p.stat().st_size for p in records) / 1e9
+            print(f"  {len(records)} records, {size:.2f} GB, {time.perf_counter() - start:.0f} s", file=sys.stderr)
+        trees = [("after", ROOT)] + ([("before", Path(args.before).resolve())] if args.before else [])
+        print(f"{'tree':>6} {'records':>7} {'command':>7} {'wall s':>7} {'cpu s':>7} {'peak MB':>8} {'exit':>4}")
+        for count in args.runs:
+            chosen = [str(p.parent.relative_to(world)) for p in records[-count:]]
+            for label, tree in trees:
+                with tempfile.TemporaryDirectory() as out:
+                    commands = {
+                        "report": ["report", *chosen, "--html", f"{out}/html", "--markdown", f"{out}/summary.md"],
+                        "gate": ["gate", *chosen, "--junit", f"{out}/junit.xml"],
+                    }
+                    for name, command in commands.items():
+                        r = run_zoo(tree, world, command)
+                        print(f"{label:>6} {count:>7} {name:>7} {r['wall_s']:>7.2f} {r['cpu_s']:>7.2f} "
+                              f"{r['peak_mb']:>8.0f} {r['exit']:>4}", flush=True)
+        print("target (issue 22): 2,000 records in under 5 s and 300 MB on 2 cores; "
+              "each record holds 50 models, a run group 5 records")
+    finally:
+        if not args.world:
+            shutil.rmtree(world, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, nargs="+", default=[50, 300, 1000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--runs", type=int, nargs="+", default=None,
+                        help="history: zoo report and zoo gate over the latest N records of a generated year of runs")
+    parser.add_argument("--world", default=None, help="with --runs: keep (or reuse) the generated records in this folder")
+    parser.add_argument("--before", default=None, help="with --runs: also time this checkout of zoo (the folder holding zoo/)")
     args = parser.parse_args()
+    if args.runs:
+        history(args)
+        return
     print(f"{'models':>7} {'claims':>7} {'html s':>7} {'html MB':>8} {'plots':>6} {'md s':>6} {'md KB':>7} "
           f"{'csv s':>6} {'json s':>7} {'junit s':>8} {'merge8 s':>9}")
     for count in args.models:
