@@ -21,7 +21,7 @@ full run with the conditions the pipeline records: config, parameters, FLOPs wit
 conventions, weights and file size, throughput and p50/p90 latency (IQR spreads, drifting
 from night to night, a 10% step now and then), top-1/top-5 with Wilson intervals (a shard
 without ImageNet data on some nights); verdicts from zoo's judge. For the latest N records,
-``zoo report RUN... --html DIR --markdown FILE`` and ``zoo gate RUN... --junit FILE`` each run
+``zoo report RUN... --html DIR --markdown FILE`` and ``zoo gate RUN...`` each run
 in a fresh process; printed: wall and CPU seconds and peak RSS. ``--before TREE`` runs the same
 commands with another checkout of zoo (e.g. ``git worktree add /tmp/zoo-main main``) first on
 ``PYTHONPATH``. Target (issue 22): 2,000 records in under 5 s and 300 MB on 2 cores.
@@ -119,7 +119,10 @@ def best_of(runs: int, work: Callable[[], object]) -> tuple[float, object]:
 # --------------------------------------------------------------------------- history at scale
 
 _CHILD = """
-import json, resource, runpy, sys, time
+import json, os, resource, runpy, sys, time
+cap = int(os.environ.get("BENCH_MEMORY_CAP") or 0)
+if cap:
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 started = time.perf_counter()
 sys.argv = ["zoo", *sys.argv[1:]]
 code = 0
@@ -127,6 +130,8 @@ try:
     runpy.run_module("zoo", run_name="__main__")
 except SystemExit as exc:
     code = exc.code if isinstance(exc.code, int) else 1
+except MemoryError:
+    code = "out of memory"
 usage = resource.getrusage(resource.RUSAGE_SELF)
 print("BENCH " + json.dumps({"wall": time.perf_counter() - started, "cpu": usage.ru_utime + usage.ru_stime,
       "peak_mb": usage.ru_maxrss / 1024, "code": code}), file=sys.stderr)
@@ -134,9 +139,12 @@ print("BENCH " + json.dumps({"wall": time.perf_counter() - started, "cpu": usage
 """Runs ``zoo`` in a fresh interpreter that reports its own CPU time and peak RSS at exit."""
 
 
-def run_zoo(tree: Path, cwd: Path, args: list[str]) -> dict:
-    """One ``zoo ARGS`` process with ``tree`` first on the path, in ``cwd``: its wall, CPU and peak RSS."""
-    env = {**os.environ, "PYTHONPATH": str(tree), "ZOO_PROGRESS": "0"}
+def run_zoo(tree: Path, cwd: Path, args: list[str], cap_gb: float = 0.0) -> dict:
+    """One ``zoo ARGS`` process with ``tree`` first on the path, in ``cwd``: its wall, CPU and peak RSS.
+
+    ``cap_gb`` caps its address space (a shared machine must not run out of memory); a process
+    that reaches it reports exit "out of memory"."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "ZOO_PROGRESS": "0", "BENCH_MEMORY_CAP": str(int(cap_gb * 2**30))}
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", _CHILD, *args], cwd=cwd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
@@ -144,7 +152,7 @@ def run_zoo(tree: Path, cwd: Path, args: list[str]) -> dict:
     if line is None:
         raise SystemExit(f"zoo {args[0]} with {tree} reported nothing:\n{done.stderr[-3000:]}")
     figures = json.loads(line[6:])
-    if figures["code"] not in (0, 1, 3):
+    if figures["code"] not in (0, 1, 3, "out of memory"):
         raise SystemExit(f"zoo {args[0]} with {tree} exited {figures['code']}:\n{done.stderr[-3000:]}")
     return {"wall_s": wall, "cpu_s": figures["cpu"], "peak_mb": figures["peak_mb"], "exit": figures["code"]}
 
@@ -172,12 +180,12 @@ def history(args: argparse.Namespace) -> None:
                 with tempfile.TemporaryDirectory() as out:
                     commands = {
                         "report": ["report", *chosen, "--html", f"{out}/html", "--markdown", f"{out}/summary.md"],
-                        "gate": ["gate", *chosen, "--junit", f"{out}/junit.xml"],
+                        "gate": ["gate", *chosen],
                     }
                     for name, command in commands.items():
-                        r = run_zoo(tree, world, command)
+                        r = run_zoo(tree, world, command, args.memory_cap_gb)
                         print(f"{label:>6} {count:>7} {name:>7} {r['wall_s']:>7.2f} {r['cpu_s']:>7.2f} "
-                              f"{r['peak_mb']:>8.0f} {r['exit']:>4}", flush=True)
+                              f"{r['peak_mb']:>8.0f} {r['exit']!s:>4}", flush=True)
         print("target (issue 22): 2,000 records in under 5 s and 300 MB on 2 cores; "
               "each record holds 50 models, a run group 5 records")
     finally:
@@ -193,6 +201,8 @@ def main() -> None:
                         help="history: zoo report and zoo gate over the latest N records of a generated year of runs")
     parser.add_argument("--world", default=None, help="with --runs: keep (or reuse) the generated records in this folder")
     parser.add_argument("--before", default=None, help="with --runs: also time this checkout of zoo (the folder holding zoo/)")
+    parser.add_argument("--memory-cap-gb", type=float, default=12.0,
+                        help="with --runs: cap each zoo process's address space (default 12 GB; 0: no cap)")
     args = parser.parse_args()
     if args.runs:
         history(args)

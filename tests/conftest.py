@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional, Union
 
+import pytest
 import torch
 from torch import nn
 
@@ -22,6 +23,12 @@ CARD_PATH = "metadata/tiny.yml"
 
 CLAIM_FIELDS = {spec.metric.value: name for name, spec in {**METADATA_FIELDS, **RESULT_FIELDS}.items()} | {"weights": "Weights"}
 """Metric -> the card field :func:`card` writes it under."""
+
+
+@pytest.fixture(autouse=True)
+def _own_history_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own history cache (zoo.runs.cache), never the user's ~/.cache."""
+    monkeypatch.setenv("ZOO_HISTORY_CACHE", str(tmp_path_factory.mktemp("history-cache") / "history.sqlite"))
 
 
 # --------------------------------------------------------------------------- the model

@@ -11,7 +11,7 @@ from typing import Optional, Sequence
 import click
 
 from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
-from zoo.cli.runs_args import read_runs, runs_argument
+from zoo.cli.runs_args import read_runs, runs_argument, stored_runs
 from zoo.errors import InputError
 from zoo.judge.exit_codes import worst_code
 from zoo.judge.gate import gate_runs
@@ -19,6 +19,8 @@ from zoo.index import DEFAULT_INDEX, Index, load_index
 from zoo.judge.policy import load_policy, parse_gate_metrics
 from zoo.weights.lockfile import load_lock
 from zoo.weights.options import DEFAULT_LOCK_PATH
+from zoo.runs.cache import open_cache
+from zoo.views.gate_history import gate_history
 from zoo.views.gate_text import gate_lines, gate_summary
 
 
@@ -59,22 +61,30 @@ def command(
     and waivers; nothing is measured. Shards of one run are merged first. The causes are kept apart: drift (the claim is
     off), incomplete (download, data or memory failed), error (bad input).
     """
-    records = read_runs(runs, results)
     policy = load_policy(tolerances)
     if gate_metrics is not None:
         policy = policy.with_gate_metrics(parse_gate_metrics(gate_metrics))
     index = _index(index_paths, stored_claims)
     lock_path = Path(os.environ.get("ZOO_LOCK") or DEFAULT_LOCK_PATH)  # the lock says which file a card means
     lock = load_lock(lock_path) if lock_path.is_file() else None
-    outcomes = gate_runs(records, policy, index=index, today=today.date() if today else None, lock=lock)
-    for result in outcomes:
-        for line in gate_lines(result, index, policy):
-            click.echo(line)
-    code = worst_code([result.code for result in outcomes])
-    if junit_file:
+    day = today.date() if today else None
+    if junit_file:  # JUnit XML holds every claim of every run: every run is read and judged whole
         from zoo.views.junit import write_junit
 
+        outcomes = gate_runs(read_runs(runs, results), policy, index=index, today=day, lock=lock)
+        for result in outcomes:
+            for line in gate_lines(result, index, policy):
+                click.echo(line)
+        code = worst_code([result.code for result in outcomes])
         write_junit([result.run for result in outcomes], Path(junit_file))
         click.echo(f"JUnit XML: {junit_file}", err=True)
+    else:  # each run's text and code, from the history cache when none of what they depend on changed
+        codes = []
+        with open_cache(use=len(runs) != 1) as cache:
+            for found in gate_history(stored_runs(runs, results, cache), policy, cache, index=index, today=day, lock=lock):
+                for line in found.lines:
+                    click.echo(line)
+                codes.append(found.code)
+        code = worst_code(codes)
     click.echo(gate_summary(code))
     sys.exit(code)

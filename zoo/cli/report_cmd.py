@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Iterable, Optional, Sequence
 from urllib.parse import urlsplit
 
 import click
 
 from zoo.cli.common import explained_errors
 from zoo.cli.output_options import FORMATS, print_record
-from zoo.cli.runs_args import read_runs, runs_argument
+from zoo.cli.runs_args import runs_argument, stored_runs
 from zoo.errors import InputError
 from zoo.judge.gate import rejudge
 from zoo.judge.policy import load_policy
@@ -19,7 +20,8 @@ from zoo.records import RunRecord
 from zoo.views.export import render_csv, render_model_index_json
 from zoo.views.markdown import render_markdown
 from zoo.atomic import write_atomic
-from zoo.views.rows import latest
+from zoo.runs.cache import open_cache
+from zoo.views.history_data import collect_history, every_run, judging_inputs
 
 REPORT_HELP = """\b
 Exit codes:
@@ -72,8 +74,16 @@ def command(
     # One rule with `zoo gate`: the verdicts shown (and the gate box) are re-judged from the
     # stored measurements, as `zoo gate --stored-claims` does, never taken from the record as is.
     policy = load_policy(None)
-    records = [rejudge(run, policy).run for run in read_runs(runs, results)]
-    current = latest(records)
+    today = dt.date.today()
+
+    def judged(run: RunRecord) -> RunRecord:
+        return rejudge(run, policy, today=today).run
+
+    # Runs before the latest two are read only for what the history shows, from the history cache when it has it.
+    with open_cache(use=len(runs) != 1) as cache:
+        stored = stored_runs(runs, results, cache)
+        history = collect_history(stored, judged, judging_inputs(policy, today), cache)
+    current = history.current
     if fmt is not None:
         print_record(current, fmt, verbose, False, color)
     elif not any((html_dir, markdown_file, csv_file, json_file)):
@@ -81,17 +91,17 @@ def command(
     if html_dir:
         from zoo.views.html import write_html_report  # imports matplotlib: only when asked for
 
-        page = write_html_report(records, Path(html_dir), link_template=link_template)
+        page = write_html_report(history, Path(html_dir), link_template=link_template)
         click.echo(f"report: {page}", err=True)
     if markdown_file:
-        _emit(markdown_file, render_markdown(records, link_template=link_template), "Markdown")
+        _emit(markdown_file, render_markdown(history, link_template=link_template), "Markdown")
     if csv_file:
-        _emit(csv_file, _csv_of_all(records), "CSV")
+        _emit(csv_file, _csv_of_all(every_run(stored, history, judged)), "CSV")
     if json_file:
         _emit(json_file, render_model_index_json(current), "model-index JSON")
 
 
-def _csv_of_all(records: list[RunRecord]) -> str:
+def _csv_of_all(records: Iterable[RunRecord]) -> str:
     """One CSV for every run given, header once (rows carry their run_id)."""
     parts = [render_csv(run) for run in records]
     return parts[0] + "".join(part.split("\n", 1)[1] for part in parts[1:])

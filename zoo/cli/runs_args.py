@@ -7,6 +7,8 @@ from typing import Any, Optional, Sequence
 
 import click
 
+from zoo.runs.cache import DerivedCache
+from zoo.runs.history import StoredRun, latest_records, read_record, read_records, runs_of
 from zoo.runs.merge import combine_runs, latest_shard_set
 from zoo.records import RunRecord
 from zoo.runs.store import latest_run, list_runs, load_run, results_dir
@@ -35,3 +37,15 @@ def read_runs(paths: Sequence[str], results: Optional[str]) -> list[RunRecord]:
         return [newest]
     siblings = [load_run(p) for p in list_runs(folder)]
     return combine_runs(latest_shard_set(siblings))
+
+
+def stored_runs(paths: Sequence[str], results: Optional[str], cache: DerivedCache) -> list[StoredRun]:
+    """The runs :func:`read_runs` would return, known by their records' headers (read through
+    ``cache``), for views that read only some of them whole."""
+    if paths:
+        return runs_of(read_records(list(paths), cache))
+    folder = results_dir(results)
+    newest = read_record(latest_run(folder), DerivedCache(None))  # one file: not worth the cache
+    if newest.header.shard is None:
+        return runs_of([newest])
+    return runs_of(latest_records(read_records(list_runs(folder), cache)))

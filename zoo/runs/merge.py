@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from typing import Hashable, Sequence
+from typing import Hashable, Iterable, Sequence
 
 from zoo.errors import InputError
 from zoo.records import MergeInfo, ModelResult, RunRecord, Scalar
@@ -89,7 +89,6 @@ def merge_runs(records: Sequence[RunRecord]) -> RunRecord:
 
     present = {_shard(r).k for r in shards}
     options, differ = _common_options(shards)
-    merged_from = ",".join(r.run_id for r in shards)
     hosts = sorted({r.environment.hostname for r in shards})
     merge = MergeInfo(
         merged_from=[r.run_id for r in shards],
@@ -103,7 +102,7 @@ def merge_runs(records: Sequence[RunRecord]) -> RunRecord:
     }
     first = shards[0]
     return RunRecord(
-        run_id="merged-" + hashlib.sha256(merged_from.encode()).hexdigest()[:10],
+        run_id=merged_run_id(r.run_id for r in shards),
         started=min(r.started for r in shards),
         finished=max(r.finished for r in shards),
         environment=first.environment,
@@ -116,6 +115,11 @@ def merge_runs(records: Sequence[RunRecord]) -> RunRecord:
         schema_version=first.schema_version,
         merge=merge,
     )
+
+
+def merged_run_id(run_ids: Iterable[str]) -> str:
+    """The run id of the merge of the shard runs ``run_ids`` (in shard order)."""
+    return "merged-" + hashlib.sha256(",".join(run_ids).encode()).hexdigest()[:10]
 
 
 def _differing_options(shards: list[RunRecord]) -> str:
@@ -193,6 +197,20 @@ def _group_key(record: RunRecord) -> Hashable:
     )
 
 
+def group_runs(records: Sequence[RunRecord]) -> list[list[RunRecord]]:
+    """The records of each run among ``records``: an unsharded record alone, shards grouped by
+    shard count, run group, git commit, index and measurements requested (a record given twice,
+    by run id, counts once). :func:`merge_runs` makes one record of each group."""
+    runs: list[list[RunRecord]] = []
+    groups: dict[Hashable, list[RunRecord]] = defaultdict(list)
+    for record in {r.run_id: r for r in records}.values():
+        if record.shard is None:
+            runs.append([record])
+        else:
+            groups[_group_key(record)].append(record)
+    return runs + list(groups.values())
+
+
 def combine_runs(records: Sequence[RunRecord]) -> list[RunRecord]:
     """The runs among ``records``: shards of one run merged, unsharded runs as they are.
 
@@ -200,14 +218,7 @@ def combine_runs(records: Sequence[RunRecord]) -> list[RunRecord]:
     group holding the same shard twice is refused (pass one run's shards at a time).
     The result is ordered by start time.
     """
-    runs: list[RunRecord] = []
-    groups: dict[Hashable, list[RunRecord]] = defaultdict(list)
-    for record in {r.run_id: r for r in records}.values():
-        if record.shard is None:
-            runs.append(record)
-        else:
-            groups[_group_key(record)].append(record)
-    runs += [merge_runs(group) for group in groups.values()]
+    runs = [group[0] if group[0].shard is None else merge_runs(group) for group in group_runs(records)]
     return sorted(runs, key=lambda r: (r.started, r.run_id))
 
 

@@ -30,10 +30,8 @@ def gate_lines(result: GateResult, index: Optional["Index"], policy: Policy) -> 
     run = result.run
     verdicts = run.verdicts()
     counts = " · ".join(f"{sum(v.status == s for v in verdicts)} {s}" for s in VERDICT_ORDER)
-    against = "the claims stored in the run" if index is None else ", ".join(index.roots)
     lines = [
-        f"zoo gate: run {run.run_id} ({len(run.models)} models, {len(verdicts)} claims) "
-        f"judged on {run.gate.judged_on if run.gate else None} against {against} and {policy.source or 'built-in tolerances'}",
+        gate_head(run.run_id, len(run.models), len(verdicts), run.gate.judged_on if run.gate else None, index, policy),
         f"  {counts}; gating: {', '.join(sorted(policy.gate_metrics)) or 'none'}",
     ]
     if result.dropped:
@@ -55,10 +53,17 @@ def gate_lines(result: GateResult, index: Optional["Index"], policy: Policy) -> 
     return lines
 
 
+def gate_head(run_id: str, models: int, claims: int, judged_on: Optional[str], index: Optional["Index"], policy: Policy) -> str:
+    """The first line of a run's gate text: what was judged, when, against what."""
+    against = "the claims stored in the run" if index is None else ", ".join(index.roots)
+    return (f"zoo gate: run {run_id} ({models} models, {claims} claims) "
+            f"judged on {judged_on} against {against} and {policy.source or 'built-in tolerances'}")
+
+
 def gate_summary(code: int) -> str:
     """The last line of ``zoo gate``: the outcome and what its exit code means."""
     label, meaning = GATE_OUTCOMES.get(code, ("unknown", ""))
     return f"gate: {label} (exit {code}): {meaning}"
 
 
-__all__ = ["gate_lines", "gate_summary"]
+__all__ = ["gate_head", "gate_lines", "gate_summary"]

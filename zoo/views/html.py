@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 import jinja2
 
@@ -21,6 +21,7 @@ from zoo.paths import inside
 from zoo.records import Environment, Metric, RunRecord
 from zoo.views import plots as plotting
 from zoo.views.baseline_rows import baseline_changes
+from zoo.views.history_data import History, RunDigest, as_history
 from zoo.views.history_rows import CHANGE_ORDER, performance_changes
 from zoo.atomic import write_atomic
 from zoo.views.rows import (
@@ -29,7 +30,6 @@ from zoo.views.rows import (
     ModelView,
     RunView,
     format_condition,
-    latest,
     run_view,
     short_source,
 )
@@ -127,20 +127,14 @@ def _reason_groups(rows: Sequence[ClaimRow]) -> list[ReasonGroup]:
     return [ReasonGroup(reason, members) for reason, members in groups.items()]
 
 
-def _summaries(runs: Sequence[RunRecord]) -> list[RunSummary]:
-    result = []
-    for run in sorted(runs, key=lambda r: (r.started, r.run_id)):
-        counts: dict[str, int] = {status: 0 for status in VERDICT_ORDER}
-        for verdict in run.verdicts():
-            counts[verdict.status] = counts.get(verdict.status, 0) + 1
-        result.append(
-            RunSummary(
-                run_id=run.run_id, started=run.started, finished=run.finished, models=len(run.models), counts=counts,
-                shard=run.shard or (",".join(run.merge.shards) if run.merge is not None else ""),
-                host=run.environment.hostname, commit=(run.environment.git_commit or "")[:10],
-            )
+def _summaries(runs: Sequence[RunDigest]) -> list[RunSummary]:
+    return [
+        RunSummary(
+            run_id=run.run_id, started=run.started, finished=run.finished, models=run.models, counts=dict(run.counts),
+            shard=run.shard, host=run.host, commit=run.commit,
         )
-    return result
+        for run in sorted(runs, key=lambda r: (r.started, r.run_id))
+    ]
 
 
 def _accuracy_rows(view: RunView) -> list[tuple[ClaimRow, list[tuple[str, str]], int]]:
@@ -173,13 +167,13 @@ def _template_environment() -> jinja2.Environment:
 
 
 def render_html(
-    runs: Sequence[RunRecord],
+    runs: Union[Sequence[RunRecord], History],
     *,
     out_dir: Optional[Path] = None,
     link_template: Optional[str] = None,
     plots: Optional[list[plotting.Plot]] = None,
 ) -> str:
-    """The report for ``runs`` as one HTML document.
+    """The report for ``runs`` (run records, or a :class:`~zoo.views.history_data.History`) as one HTML document.
 
     The latest run is shown in full; with several runs, a runs table, each metric over
     time and its timing figures beside the previous run's (performance changes) are added. ``out_dir`` is where the file will live (claim links are made relative
@@ -189,10 +183,11 @@ def render_html(
     """
     if not runs:
         raise ValueError("render_html needs at least one run record")
-    current = latest(runs)
+    history = as_history(runs)
+    current = history.current
     view = run_view(current, link_template=link_template, out_dir=out_dir)
     if plots is None:
-        plots = report_plots(runs)
+        plots = report_plots(history)
     environment = _template_environment()
     environment.filters["short_source"] = lambda source: short_source(source, current.index)
     template = environment.get_template("report.html.j2")
@@ -203,8 +198,8 @@ def render_html(
         claim_plots=[p for p in plots if p.key.startswith("claims-")],
         zoo_plots=[p for p in plots if p.key == "accuracy-throughput"],
         history_plots=[p for p in plots if p.key.startswith("history-")],
-        runs=_summaries(runs) if len(runs) > 1 else [],
-        changes=performance_changes(runs),
+        runs=_summaries(history.runs) if len(history.runs) > 1 else [],
+        changes=performance_changes(history.records),
         change_order=CHANGE_ORDER,
         accuracy_rows=_accuracy_rows(view),
         baseline_rows=baseline_changes(current),
@@ -217,19 +212,20 @@ def render_html(
     )
 
 
-def report_plots(runs: Sequence[RunRecord]) -> list[plotting.Plot]:
+def report_plots(runs: Union[Sequence[RunRecord], History]) -> list[plotting.Plot]:
     """Every plot the report shows: claims and zoo plots of the latest run, then history."""
-    current = latest(runs)
+    history = as_history(runs)
+    current = history.current
     result = plotting.claim_plots(current)
     zoo_plot = plotting.accuracy_throughput_plot(current)
     if zoo_plot is not None:
         result.append(zoo_plot)
-    result += plotting.history_plots(runs)
+    result += plotting.history_plots(history.runs)
     return result
 
 
 def write_html_report(
-    runs: Sequence[RunRecord],
+    runs: Union[Sequence[RunRecord], History],
     out_dir: Path,
     *,
     link_template: Optional[str] = None,
@@ -242,9 +238,10 @@ def write_html_report(
     :func:`report_plots`.
     """
     out_dir = Path(out_dir)
+    history = as_history(runs)
     if plots is None:
-        plots = report_plots(runs)
-    html = render_html(runs, out_dir=out_dir, link_template=link_template, plots=plots)
+        plots = report_plots(history)
+    html = render_html(history, out_dir=out_dir, link_template=link_template, plots=plots)
     assets = out_dir / "assets"
     for plot in plots:
         write_atomic(inside(out_dir, assets / f"{plot.key}.png"), plot.png)  # keys carry metric names from records

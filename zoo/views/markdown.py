@@ -11,8 +11,9 @@ from typing import Optional, Sequence, Union
 
 from zoo.records import RunRecord
 from zoo.views.baseline_rows import BaselineChanges, baseline_changes
+from zoo.views.history_data import History, as_history
 from zoo.views.history_rows import CHANGE_ORDER, PerformanceChanges, performance_changes
-from zoo.views.rows import VERDICT_ORDER, ClaimRow, RunView, latest, run_view
+from zoo.views.rows import VERDICT_ORDER, ClaimRow, RunView, run_view
 
 VERDICT_MARKS = {"pass": "✅", "drift": "❌", "error": "⛔", "unverified": "⚠️", "waived": "➖"}
 CHANGE_MARKS = {"regression": "❌", "improvement": "✅", "unchanged": "➖", "inconclusive": "❔", "incomparable": "⚠️"}
@@ -71,7 +72,8 @@ def _claim_rows(rows: Sequence[ClaimRow], linked: bool, with_why: bool) -> list[
 
 
 def render_markdown(
-    runs: Union[Sequence[RunRecord], RunRecord], *, link_template: Optional[str] = None, title: str = "zoo reproducibility report"
+    runs: Union[Sequence[RunRecord], RunRecord, History], *, link_template: Optional[str] = None,
+    title: str = "zoo reproducibility report",
 ) -> str:
     """Markdown for the latest of ``runs``: outcome, counts, attention, unverified, all claims,
     and with several runs the performance changes since the run that finished before it.
@@ -79,10 +81,10 @@ def render_markdown(
     Claim sources become links only with ``link_template`` (a CI summary cannot open
     local files); otherwise they are shown as ``path:line``.
     """
-    records = [runs] if isinstance(runs, RunRecord) else list(runs)
-    if not records:
+    if not isinstance(runs, (History, RunRecord)) and not runs:
         raise ValueError("render_markdown needs at least one run record")
-    view = run_view(latest(records), link_template=link_template)
+    history = as_history(runs)
+    view = run_view(history.current, link_template=link_template)
     linked = bool(link_template)
     lines = _header(view, title)
 
@@ -123,7 +125,7 @@ def render_markdown(
     paired = baseline_changes(view.run)
     if paired:
         lines += [""] + _baseline_changes(paired)
-    changes = performance_changes(records)
+    changes = performance_changes(history.records)
     if changes is not None:
         lines += [""] + _changes(changes)
     lines += ["", _environment_line(view.run), ""]

@@ -15,7 +15,7 @@ import base64
 import datetime as dt
 import io
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
@@ -24,7 +24,8 @@ from matplotlib.text import Text
 from matplotlib.ticker import EngFormatter, FuncFormatter
 
 from zoo.records import Metric, RunRecord, Uncertainty, Verdict
-from zoo.views.rows import is_percent, judged_value, metric_label, metric_sort_key, unit_suffix
+from zoo.views.history_data import PLOTTED_METRICS, RunDigest, digest_run
+from zoo.views.rows import is_percent, metric_label, metric_sort_key, unit_suffix
 
 VERDICT_COLOURS: dict[str, str] = {
     "pass": "#1a7f37",
@@ -165,13 +166,6 @@ def _plottable(verdict: Verdict) -> bool:
 
 
 # --------------------------------------------------------------------------- measured vs claimed
-
-
-PLOTTED_METRICS = frozenset(
-    m.value for m in (Metric.PARAMETERS, Metric.FLOPS, Metric.FILE_SIZE, Metric.TOP1, Metric.TOP5,
-                      Metric.THROUGHPUT, Metric.LATENCY_P50, Metric.LATENCY_P90)
-)
-"""Quantities worth a scatter; settings such as image size or crop pct are not."""
 
 
 def claim_plots(run: RunRecord) -> list[Plot]:
@@ -338,7 +332,7 @@ def _throughput_device(run: RunRecord) -> str:
 # --------------------------------------------------------------------------- history
 
 
-def _when(run: RunRecord) -> dt.datetime:
+def _when(run: Union[RunRecord, RunDigest]) -> dt.datetime:
     for text in (run.finished, run.started):
         try:
             return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -347,32 +341,32 @@ def _when(run: RunRecord) -> dt.datetime:
     return dt.datetime.fromtimestamp(0)
 
 
-def history_plots(runs: Sequence[RunRecord]) -> list[Plot]:
-    """Each measured metric over time, one line per model; empty with fewer than two runs."""
+def history_plots(runs: Union[Sequence[RunRecord], Sequence[RunDigest]]) -> list[Plot]:
+    """Each measured metric over time, one line per model; empty with fewer than two runs.
+
+    ``runs``: run records, or their digests (:func:`zoo.views.history_data.digest_run`), which
+    hold the values the verdicts judged."""
     if len(runs) < 2:
         return []
-    ordered = sorted(runs, key=_when)
+    digests = [run if isinstance(run, RunDigest) else digest_run(run) for run in runs]
+    ordered = sorted(digests, key=_when)
     series: dict[str, dict[str, list[tuple[dt.datetime, float]]]] = {}
     claims: dict[str, dict[str, float]] = {}
     units: dict[str, str] = {}
-    for run in ordered:
-        when = _when(run)
-        for result in run.models:
-            for measurement in result.measurements:
-                # The value the verdict judged (the matched FLOPs convention), as every view shows.
-                judged = judged_value(result, measurement.metric)
-                value = float(judged) if isinstance(judged, (int, float)) and not isinstance(judged, bool) else None
-                if value is None or measurement.metric not in PLOTTED_METRICS:
-                    continue
-                series.setdefault(measurement.metric, {}).setdefault(result.card.name, []).append((when, value))
-                units.setdefault(measurement.metric, measurement.unit)
-                claimed = result.card.number(measurement.metric)
-                if claimed is not None:
-                    claims.setdefault(measurement.metric, {})[result.card.name] = claimed
+    for digest in ordered:
+        when = _when(digest)
+        for metric, column in digest.values.items():
+            per_model = series.setdefault(metric, {})
+            for name, value in zip(digest.names, column):
+                if value is not None:
+                    per_model.setdefault(name, []).append((when, value))
+            units.setdefault(metric, digest.units.get(metric, ""))
+        for metric, claimed in digest.claims.items():
+            claims.setdefault(metric, {}).update(claimed)
     plots = []
     for metric in sorted(series, key=metric_sort_key):
         per_model = series[metric]
-        if max(len(points) for points in per_model.values()) < 2:
+        if metric not in PLOTTED_METRICS or not per_model or max(len(points) for points in per_model.values()) < 2:
             continue
         plots.append(_history_plot(metric, per_model, claims.get(metric, {}), units.get(metric, "")))
     return plots
