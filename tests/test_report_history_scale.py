@@ -11,6 +11,7 @@ on the second.
 from __future__ import annotations
 
 import dataclasses
+import json
 import datetime as dt
 import re
 import sqlite3
@@ -288,3 +289,18 @@ def test_a_warm_gate_prints_the_same_and_reads_no_record_whole(world: list[str],
     assert len(expired_read) == 6 and "drift in metrics that do not gate (reported only):" not in cold
     waived = expired.index("drift in metrics that do not gate (reported only):")
     assert "mobilenetv2_120d file size" in expired[waived + 1] and "waiver expired" in expired[waived + 1]
+
+
+def test_a_header_is_cut_from_the_record_text_only_in_the_layout_zoo_writes(world: list[str]) -> None:
+    from zoo.runs.history import header_text
+
+    for folder in world:
+        text = (Path(folder) / "run.json").read_text(encoding="utf-8")
+        whole = json.loads(text)
+        assert json.loads(header_text(text)) == {**whole, "models": []}
+        assert len(header_text(text)) < len(text) / 5
+    # A key other than "models" between "models" and "shard" (a record laid out by hand): not cut.
+    odd = text.replace('\n  "shard": ', '\n  "options": {},\n  "shard": ', 1)
+    assert header_text(odd) == odd
+    compact = json.dumps(whole)
+    assert header_text(compact) == compact

@@ -77,6 +77,28 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+MODELS_KEY = '\n  "models": ['
+AFTER_MODELS = '\n  "shard": '
+TOP_LEVEL = '\n  "'
+
+
+def header_text(text: str) -> str:
+    """The JSON of a record written by :func:`zoo.runs.store.publish` (``indent=2``) with its
+    models cut out unread; ``text`` itself when it is not laid out so.
+
+    In that layout every top-level key, and only a top-level key, starts a line with exactly two
+    spaces (a string cannot hold a raw line break), and ``models`` is followed by ``shard``: the
+    cut is made only when ``models`` is the one key between the two marks. Hand-written here
+    because no JSON library reads part of a document; what is cut out is never looked at, and
+    the header is validated like the whole record.
+    """
+    start = text.find(MODELS_KEY)
+    end = text.rfind(AFTER_MODELS)
+    if start < 0 or end < start or text.find(TOP_LEVEL, start + 1, end) != -1:
+        return text
+    return text[:start] + '\n  "models": [],' + text[end:]
+
+
 def _header_of_file(path: Path) -> RunRecord:
     """The header of the record at ``path``: its JSON without the models, validated.
 
@@ -84,12 +106,12 @@ def _header_of_file(path: Path) -> RunRecord:
     field) is left to :func:`~zoo.runs.store.load_run`, whose errors name the file and field.
     """
     try:
-        data: Any = json.loads(path.read_bytes())
+        data: Any = json.loads(header_text(path.read_text(encoding="utf-8")))
         if isinstance(data, dict):
             data = upgrade(data)
             if isinstance(data, dict):
                 return from_json_dict(RunRecord, {**data, "models": []})
-    except (ValueError, TypeError, OSError):  # json, pydantic's ValidationError and schema's are ValueErrors
+    except (ValueError, TypeError, OSError):  # json's, pydantic's, the schema's and UTF-8's errors are ValueErrors
         pass
     record = load_run(path)  # raises the InputError that names what is wrong
     return dataclasses.replace(record, models=[])

@@ -8,6 +8,7 @@ The plots are also written as PNG files under ``assets/`` for reuse elsewhere.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -216,12 +217,9 @@ def report_plots(runs: Union[Sequence[RunRecord], History]) -> list[plotting.Plo
     """Every plot the report shows: claims and zoo plots of the latest run, then history."""
     history = as_history(runs)
     current = history.current
-    result = plotting.claim_plots(current)
-    zoo_plot = plotting.accuracy_throughput_plot(current)
-    if zoo_plot is not None:
-        result.append(zoo_plot)
-    result += plotting.history_plots(history.runs)
-    return result
+    jobs = plotting.claim_plot_jobs(current) + [functools.partial(plotting.accuracy_throughput_plot, current)]
+    jobs += plotting.history_plot_jobs(history.runs)
+    return [plot for plot in plotting.draw(jobs) if plot is not None]
 
 
 def write_html_report(

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import io
+import multiprocessing
+import os
+import sys
 from dataclasses import dataclass
-from typing import Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
@@ -54,6 +58,10 @@ class Plot:
     @property
     def data_uri(self) -> str:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+
+Job = Callable[[], Optional[Plot]]
+"""Draws one plot (``None``: nothing to draw)."""
 
 
 def _render(figure: Figure) -> bytes:
@@ -168,13 +176,18 @@ def _plottable(verdict: Verdict) -> bool:
 # --------------------------------------------------------------------------- measured vs claimed
 
 
-def claim_plots(run: RunRecord) -> list[Plot]:
-    """One measured-vs-claimed scatter per measured quantity that has a numeric claim."""
+def claim_plot_jobs(run: RunRecord) -> list[Job]:
+    """What :func:`claim_plots` draws, one job per plot (for :func:`draw`)."""
     by_metric: dict[str, list[Verdict]] = {}
     for verdict in run.verdicts():
         if verdict.metric in PLOTTED_METRICS and _plottable(verdict):
             by_metric.setdefault(verdict.metric, []).append(verdict)
-    return [_claim_plot(metric, by_metric[metric]) for metric in sorted(by_metric, key=metric_sort_key)]
+    return [functools.partial(_claim_plot, metric, by_metric[metric]) for metric in sorted(by_metric, key=metric_sort_key)]
+
+
+def claim_plots(run: RunRecord) -> list[Plot]:
+    """One measured-vs-claimed scatter per measured quantity that has a numeric claim."""
+    return [job() for job in claim_plot_jobs(run)]  # type: ignore[misc]
 
 
 def _claim_plot(metric: str, verdicts: list[Verdict]) -> Plot:
@@ -346,6 +359,11 @@ def history_plots(runs: Union[Sequence[RunRecord], Sequence[RunDigest]]) -> list
 
     ``runs``: run records, or their digests (:func:`zoo.views.history_data.digest_run`), which
     hold the values the verdicts judged."""
+    return [job() for job in history_plot_jobs(runs)]  # type: ignore[misc]
+
+
+def history_plot_jobs(runs: Union[Sequence[RunRecord], Sequence[RunDigest]]) -> list[Job]:
+    """What :func:`history_plots` draws, one job per plot (for :func:`draw`)."""
     if len(runs) < 2:
         return []
     digests = [run if isinstance(run, RunDigest) else digest_run(run) for run in runs]
@@ -368,8 +386,55 @@ def history_plots(runs: Union[Sequence[RunRecord], Sequence[RunDigest]]) -> list
         per_model = series[metric]
         if metric not in PLOTTED_METRICS or not per_model or max(len(points) for points in per_model.values()) < 2:
             continue
-        plots.append(_history_plot(metric, per_model, claims.get(metric, {}), units.get(metric, "")))
+        plots.append(functools.partial(_history_plot, metric, per_model, claims.get(metric, {}), units.get(metric, "")))
     return plots
+
+
+# --------------------------------------------------------------------------- drawing on two cores
+
+
+MIN_PARALLEL_JOBS = 4
+"""Fewer plots than this are drawn in this process: a second process costs more than it saves."""
+_JOBS: list[Job] = []
+"""The jobs of the :func:`draw` call in progress, for the process it forks to read."""
+
+
+def _draw_job(number: int) -> Optional[Plot]:
+    return _JOBS[number]()
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def draw(jobs: Sequence[Job]) -> list[Optional[Plot]]:
+    """Every job's plot, in order: every other job drawn in a second, forked process when this
+    one may use two cores (matplotlib draws on one).
+
+    The forked process inherits the jobs and their data (nothing is pickled but the PNGs coming
+    back) and draws exactly what this process would. It is not used where forking is not safe
+    or not possible: no ``fork`` start method, one core, few jobs, or torch loaded (its OpenMP
+    threads do not survive a fork).
+    """
+    global _JOBS
+    serial = (len(jobs) < MIN_PARALLEL_JOBS or _cores() < 2 or "torch" in sys.modules
+              or "fork" not in multiprocessing.get_all_start_methods())
+    if serial:
+        return [job() for job in jobs]
+    _JOBS = list(jobs)
+    try:
+        try:
+            pool = multiprocessing.get_context("fork").Pool(1)
+        except OSError:  # no process to be had (limits): draw them all here
+            return [job() for job in jobs]
+        with pool:
+            theirs = list(range(1, len(jobs), 2))
+            pending = pool.map_async(_draw_job, theirs)
+            mine = {number: jobs[number]() for number in range(0, len(jobs), 2)}
+            done = dict(zip(theirs, pending.get()))
+    finally:
+        _JOBS = []
+    return [mine[number] if number in mine else done[number] for number in range(len(jobs))]
 
 
 def _most_changed(per_model: dict[str, list[tuple[dt.datetime, float]]]) -> dict[str, list[tuple[dt.datetime, float]]]:
