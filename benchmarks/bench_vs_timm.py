@@ -145,6 +145,7 @@ def main() -> None:
     parser.add_argument("--no-again", dest="again", action="store_false", help="leave out the second bare process")
     parser.add_argument("--json", default=None, help="also write the figures and ratios to this file")
     args = parser.parse_args()
+    args.timm = str(Path(args.timm).resolve())
     THREADS["n"] = args.threads
     with_timm = args.allocator == "default" and (Path(args.timm) / "benchmark.py").exists()
     print(f"{args.model} batch {args.batch_size}, {args.dtype}{' channels_last' if args.channels_last else ''}, "

@@ -161,8 +161,10 @@ def main() -> None:
     parser.add_argument("--allocator", choices=("default", "tuned"), default="tuned", help="zoo's (default: tuned)")
     parser.add_argument("--timm", default="/tmp/timm", help="a checkout of timm holding validate.py")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (both sides)")
+    parser.add_argument("--variants", type=int, default=len(VARIANTS), help=f"how many of the {len(VARIANTS)} variants share decode")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args()
+    args.timm = str(Path(args.timm).resolve())
     if not (Path(args.timm) / "validate.py").exists():
         print(f"no validate.py in {args.timm}: pass --timm with a checkout of timm; nothing measured")
         return
@@ -175,7 +177,8 @@ def main() -> None:
         write_jpegs(Path(tmp) / "staging", args.images)
         weights.mkdir()
         torch.manual_seed(0)
-        for name in VARIANTS:
+        variants = list(VARIANTS[: args.variants])
+        for name in variants:
             torch.save(timm.create_model(name).state_dict(), weights / f"{name}.pth")
         label_by_prediction(Path(tmp) / "staging", data, weights, VARIANTS[0], args.device)
         # validate.py maps folders to ImageNet's 1,000 class indices as zoo does (WordNet id order)
@@ -186,8 +189,8 @@ def main() -> None:
         for number in range(args.rounds):
             v_one, v_top1 = validate_process(args, data, weights, VARIANTS[0])
             z_one = zoo_process(args, data, weights, [VARIANTS[0]])
-            z_four = zoo_process(args, data, weights, list(VARIANTS))
-            v_four = v_one + sum(validate_process(args, data, weights, n)[0] for n in VARIANTS[1:])
+            z_four = zoo_process(args, data, weights, variants)
+            v_four = v_one + sum(validate_process(args, data, weights, n)[0] for n in variants[1:])
             one.append(v_one / z_one["wall"])
             four.append(v_four / z_four["wall"])
             share.append(z_one["eval_images_per_s"] / z_one["forward_images_per_s"])
@@ -200,11 +203,11 @@ def main() -> None:
                   f"img/s ({share[-1]:.2f}); top-1 validate.py {v_top1:.3f}, zoo {z_one['top1'][VARIANTS[0]]:.3f}; "
                   f"load {os.getloadavg()[0]:.2f}")
         summary: dict[str, object] = {"images": args.images, "batch_size": args.batch_size, "workers": args.workers,
-                                      "device": args.device, "allocator": args.allocator, "variants": list(VARIANTS),
+                                      "device": args.device, "allocator": args.allocator, "variants": variants,
                                       "rounds": rounds, "medians": {}}
         for key, label, values, target in (
             ("one", "one model, validate.py time / zoo time", one, 1.5),
-            ("four", "four variants, 4 validate.py runs / zoo shared decode", four, 2.5),
+            ("four", f"{len(variants)} variants, {len(variants)} validate.py runs / zoo shared decode", four, 2.5),
             ("eval_over_forward", "zoo eval img/s / bare forward img/s, same batch", share, 0.60),
         ):
             print(f"{label}: median {statistics.median(values):.2f} (range {min(values):.2f}-{max(values):.2f}; "

@@ -41,6 +41,7 @@ CACHE_ENV = "ZOO_HISTORY_CACHE"
 OFF = ("off", "0", "no", "false")
 FORMAT = 1
 """The layout of the tables; a file of another layout is emptied and refilled."""
+COMMIT_SECONDS = 2.0
 KEEP_SECONDS = 90 * 24 * 3600
 """Entries not read for this long are dropped (records deleted, policies changed)."""
 
@@ -105,6 +106,7 @@ class DerivedCache:
         self.connection: Optional[sqlite3.Connection] = None
         self.now = int(time.time())
         self.pending = 0
+        self.since = 0.0
         self.opened = False
 
     @property
@@ -131,11 +133,12 @@ class DerivedCache:
                 "CREATE TABLE derived (kind TEXT, key TEXT, payload TEXT, used INTEGER, PRIMARY KEY (kind, key));"
                 f"PRAGMA user_version={FORMAT};"
             )
-        connection.execute("BEGIN")
-        self.connection = connection
         cutoff = self.now - KEEP_SECONDS
-        connection.execute("DELETE FROM derived WHERE used < ?", (cutoff,))
-        connection.execute("DELETE FROM headers WHERE used < ?", (cutoff,))
+        with connection:  # one short transaction: other processes are kept waiting as little as possible
+            connection.execute("BEGIN")
+            connection.execute("DELETE FROM derived WHERE used < ?", (cutoff,))
+            connection.execute("DELETE FROM headers WHERE used < ?", (cutoff,))
+        self.connection = connection
 
     def _guard(self, action: Any, *args: Any) -> Any:
         try:
@@ -206,11 +209,16 @@ class DerivedCache:
 
         def write() -> None:
             assert self.connection is not None
+            if not self.connection.in_transaction:
+                self.connection.execute("BEGIN")
+                self.since = time.monotonic()
             self.connection.execute(sql, tuple(args))
             self.pending += 1
-            if self.pending >= 200:  # a long first read keeps what it has made, in steps
+            # Writes are committed in batches (one commit per entry would cost a sync each), and at
+            # least every few seconds: a long first read keeps what it made, and another process
+            # writing to the cache waits no longer than that.
+            if self.pending >= 200 or time.monotonic() - self.since > COMMIT_SECONDS:
                 self.connection.execute("COMMIT")
-                self.connection.execute("BEGIN")
                 self.pending = 0
 
         self._guard(write)
@@ -221,7 +229,8 @@ class DerivedCache:
             return
         connection = self.connection
         try:
-            connection.execute("COMMIT")
+            if connection.in_transaction:
+                connection.execute("COMMIT")
             connection.close()
         except sqlite3.Error as exc:
             print(f"note: the history cache {self.path} could not be written ({exc})", file=sys.stderr)
