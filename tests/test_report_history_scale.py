@@ -11,10 +11,14 @@ on the second.
 from __future__ import annotations
 
 import dataclasses
-import json
 import datetime as dt
+import json
+import os
 import re
+import shutil
 import sqlite3
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Optional
@@ -304,3 +308,48 @@ def test_a_header_is_cut_from_the_record_text_only_in_the_layout_zoo_writes(worl
     assert header_text(odd) == odd
     compact = json.dumps(whole)
     assert header_text(compact) == compact
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="the second process is used only with two cores")
+def test_plots_drawn_on_two_cores_are_those_drawn_on_one(world: list[str], tmp_path: Path) -> None:
+    """zoo report (which imports no torch) forks a second process that draws the plots while the
+    report is written, and draws those left itself; the PNGs are byte for byte those one process
+    draws, in the same order."""
+    code = f"""
+import json, multiprocessing, sys
+from zoo.views import drawing
+from zoo.views.html import report_plots
+from zoo.views.history_data import History
+from zoo.judge.gate import rejudge
+from zoo.judge.policy import load_policy
+from zoo.runs.merge import combine_runs
+from zoo.runs.store import load_run
+runs = [rejudge(r, load_policy(None)).run for r in combine_runs([load_run(f) for f in {world!r}])]
+assert "torch" not in sys.modules and "matplotlib" not in sys.modules
+forked = []
+original = multiprocessing.get_context
+multiprocessing.get_context = lambda method=None: forked.append(method) or original(method)
+parallel = report_plots(History.of(runs))
+drawing.may_fork = lambda jobs: False
+serial = report_plots(History.of(runs))
+print(json.dumps({{"same": [p.png for p in parallel] == [p.png for p in serial], "keys": [p.key for p in parallel],
+                   "forked": forked, "serial_keys": [p.key for p in serial]}}))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["forked"] == ["fork"]
+    assert found["same"] and found["keys"] == found["serial_keys"]
+    assert len(found["keys"]) >= 4 and any(key.startswith("history-") for key in found["keys"])
+
+
+def test_a_copied_history_is_known_by_its_bytes(world: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records downloaded again (another path, another time) are found in the cache by their
+    SHA-256: only the latest two runs are read whole."""
+    report(world, tmp_path / "first", monkeypatch)
+    shutil.copytree(tmp_path / "runs", tmp_path / "downloaded")
+    for path in (tmp_path / "downloaded").rglob("run.json"):
+        os.utime(path, (1e9, 1e9))
+    copied = [folder.replace("runs/", "downloaded/", 1) for folder in world]
+    again = report(copied, tmp_path / "again", monkeypatch)
+    assert len(again["validated"]) == 3
+    assert runs_table(again["page"]) == expected_table(reference(copied))

@@ -88,13 +88,17 @@ def command(
         print_record(current, fmt, verbose, False, color)
     elif not any((html_dir, markdown_file, csv_file, json_file)):
         markdown_file = "-"
-    if html_dir:
-        from zoo.views.html import write_html_report  # imports matplotlib: only when asked for
+    drawing = None
+    if html_dir:  # the plots are drawn (on a second core where there is one) while the Markdown is written
+        from zoo.views.html import start_report_plots, write_html_report
 
-        page = write_html_report(history, Path(html_dir), link_template=link_template)
+        drawing = start_report_plots(history)
+    markdown = render_markdown(history, link_template=link_template) if markdown_file else ""
+    if html_dir:
+        page = write_html_report(history, Path(html_dir), link_template=link_template, plots=drawing)
         click.echo(f"report: {page}", err=True)
     if markdown_file:
-        _emit(markdown_file, render_markdown(history, link_template=link_template), "Markdown")
+        _emit(markdown_file, markdown, "Markdown")
     if csv_file:
         _emit(csv_file, _csv_of_all(every_run(stored, history, judged)), "CSV")
     if json_file:

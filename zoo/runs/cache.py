@@ -35,7 +35,7 @@ import sys
 import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional, Sequence
 
 CACHE_ENV = "ZOO_HISTORY_CACHE"
 OFF = ("off", "0", "no", "false")
@@ -161,20 +161,44 @@ class DerivedCache:
 
     # ------------------------------------------------------------------ files and headers
 
-    def sha256_of(self, stamp: tuple[str, int, int]) -> Optional[str]:
-        """The SHA-256 recorded for a file with this stamp, if its size and mtime still match."""
+    def sha256s_of(self, stamps: Sequence[tuple[str, int, int]]) -> dict[str, str]:
+        """Path -> SHA-256 of each file whose recorded size and mtime still match its stamp."""
+        found: dict[str, str] = {}
+        wanted = {stamp[0]: stamp[1:] for stamp in stamps}
+        for rows in self._select("SELECT path, size, mtime_ns, sha256 FROM files WHERE path IN ({})", list(wanted)):
+            found.update({path: sha for path, size, mtime, sha in rows if wanted.get(path) == (size, mtime)})
+        return found
+
+    def headers_of(self, sha256s: Sequence[str]) -> dict[str, Any]:
+        """SHA-256 -> the header stored for it, of those stored."""
+        found: dict[str, Any] = {}
+        for rows in self._select("SELECT sha256, header FROM headers WHERE sha256 IN ({})", sorted(set(sha256s)),
+                                 touch="UPDATE headers SET used = ? WHERE used < ? AND sha256 IN ({})"):
+            found.update({sha: json.loads(text) for sha, text in rows})
+        return found
+
+    def _select(self, sql: str, keys: list[str], touch: Optional[str] = None) -> Iterator[list[Any]]:
+        """The rows of ``sql`` for ``keys``, a few hundred keys a query; ``touch`` marks them used."""
         if not self.active:
-            return None
-        row = self._guard(lambda: self.connection.execute(  # type: ignore[union-attr]
-            "SELECT size, mtime_ns, sha256 FROM files WHERE path = ?", (stamp[0],)).fetchone())
-        return row[2] if row and (row[0], row[1]) == stamp[1:] else None
+            return
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+
+            def select() -> list[Any]:
+                assert self.connection is not None
+                rows = self.connection.execute(sql.format(marks), chunk).fetchall()
+                if touch is not None:
+                    self.connection.execute(touch.format(marks), (self.now, self.now - 24 * 3600, *chunk))
+                return rows
+
+            rows = self._guard(select)
+            if rows is None:
+                return
+            yield rows
 
     def remember_file(self, stamp: tuple[str, int, int], sha256: str) -> None:
         self._write("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", (*stamp, sha256))
-
-    def header(self, sha256: str) -> Optional[dict[str, Any]]:
-        found = self._read("headers", "header", "sha256 = ?", (sha256,))
-        return found if isinstance(found, dict) else None
 
     def remember_header(self, sha256: str, header: dict[str, Any]) -> None:
         self._write("INSERT OR REPLACE INTO headers VALUES (?, ?, ?)", (sha256, json.dumps(header), self.now))

@@ -69,12 +69,11 @@ class StoredRun:
         return records[0] if records[0].shard is None else merge_runs(records)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read run record: {exc}", hint="check the file's permissions") from None
 
 
 MODELS_KEY = '\n  "models": ['
@@ -99,14 +98,15 @@ def header_text(text: str) -> str:
     return text[:start] + '\n  "models": [],' + text[end:]
 
 
-def _header_of_file(path: Path) -> RunRecord:
-    """The header of the record at ``path``: its JSON without the models, validated.
+def _header_of_file(path: Path, content: Optional[bytes] = None) -> RunRecord:
+    """The header of the record at ``path`` (whose bytes are ``content`` when already read): its
+    JSON without the models, validated.
 
     Anything unexpected (unreadable, not JSON, an old schema this zoo cannot upgrade, a bad
     field) is left to :func:`~zoo.runs.store.load_run`, whose errors name the file and field.
     """
     try:
-        data: Any = json.loads(header_text(path.read_text(encoding="utf-8")))
+        data: Any = json.loads(header_text((path.read_bytes() if content is None else content).decode("utf-8")))
         if isinstance(data, dict):
             data = upgrade(data)
             if isinstance(data, dict):
@@ -117,33 +117,46 @@ def _header_of_file(path: Path) -> RunRecord:
     return dataclasses.replace(record, models=[])
 
 
+def _stamp(file: Path) -> tuple[str, int, int]:
+    try:
+        return file_stamp(file)
+    except FileNotFoundError:
+        raise InputError(f"no run record at {file}", hint="pass a run folder or its run.json (see `ls runs/`)") from None
+
+
 def read_record(path: Union[str, Path], cache: DerivedCache) -> StoredRecord:
     """The header of the run record at ``path`` (a run.json or its folder), from the cache when
     the file is unchanged (same size and modification time, or the same bytes)."""
-    file = run_file(path)
-    try:
-        stamp = file_stamp(file)
-    except FileNotFoundError:
-        raise InputError(f"no run record at {file}", hint="pass a run folder or its run.json (see `ls runs/`)") from None
-    if not cache.active:
-        return StoredRecord(file, "", _header_of_file(file))  # no cache: nothing is kept under the SHA-256
-    sha256 = cache.sha256_of(stamp)
-    if sha256 is None:
-        sha256 = _sha256(file)
-        cache.remember_file(stamp, sha256)
-    stored = cache.header(sha256)
-    if stored is not None:
-        try:
-            return StoredRecord(file, sha256, from_json_dict(RunRecord, stored))
-        except ValueError:
-            pass  # a cache entry of another form: made again below
-    header = _header_of_file(file)
-    cache.remember_header(sha256, to_json_dict(header))
-    return StoredRecord(file, sha256, header)
+    return read_records([path], cache)[0]
 
 
 def read_records(paths: Sequence[Union[str, Path]], cache: DerivedCache) -> list[StoredRecord]:
-    return [read_record(path, cache) for path in paths]
+    """:func:`read_record` of each path, asking the cache for all of them at once."""
+    files = [run_file(path) for path in paths]
+    stamps = [_stamp(file) for file in files]
+    if not cache.active:  # no cache: nothing is kept under the SHA-256
+        return [StoredRecord(file, "", _header_of_file(file)) for file in files]
+    known = cache.sha256s_of(stamps)
+    stored = cache.headers_of(list(known.values()))
+    records = []
+    for file, stamp in zip(files, stamps):
+        sha256, content = known.get(stamp[0]), None
+        if sha256 is None:  # a file not seen as it is now: its bytes are read once, for the hash and the header
+            content = _read(file)
+            sha256 = hashlib.sha256(content).hexdigest()
+            cache.remember_file(stamp, sha256)
+            stored.update(cache.headers_of([sha256]))  # the same bytes seen elsewhere (a copied history)
+        header = None
+        if sha256 in stored:
+            try:
+                header = from_json_dict(RunRecord, stored[sha256])
+            except ValueError:
+                pass  # a cache entry of another form: made again below
+        if header is None:
+            header = _header_of_file(file, content)
+            cache.remember_header(sha256, to_json_dict(header))
+        records.append(StoredRecord(file, sha256, header))
+    return records
 
 
 def runs_of(records: Sequence[StoredRecord]) -> list[StoredRun]:

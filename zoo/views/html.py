@@ -22,6 +22,7 @@ from zoo.paths import inside
 from zoo.records import Environment, Metric, RunRecord
 from zoo.views import plots as plotting
 from zoo.views.baseline_rows import baseline_changes
+from zoo.views.drawing import Drawing
 from zoo.views.history_data import History, RunDigest, as_history
 from zoo.views.history_rows import CHANGE_ORDER, performance_changes
 from zoo.atomic import write_atomic
@@ -172,7 +173,7 @@ def render_html(
     *,
     out_dir: Optional[Path] = None,
     link_template: Optional[str] = None,
-    plots: Optional[list[plotting.Plot]] = None,
+    plots: Optional[Union[list[plotting.Plot], Drawing]] = None,
 ) -> str:
     """The report for ``runs`` (run records, or a :class:`~zoo.views.history_data.History`) as one HTML document.
 
@@ -186,19 +187,15 @@ def render_html(
         raise ValueError("render_html needs at least one run record")
     history = as_history(runs)
     current = history.current
+    drawing = start_report_plots(history) if plots is None else plots  # drawn meanwhile, where two cores allow
     view = run_view(current, link_template=link_template, out_dir=out_dir)
-    if plots is None:
-        plots = report_plots(history)
     environment = _template_environment()
     environment.filters["short_source"] = lambda source: short_source(source, current.index)
     template = environment.get_template("report.html.j2")
-    return template.render(
+    context = dict(
         view=view,
         run=current,
         verdict_order=VERDICT_ORDER,
-        claim_plots=[p for p in plots if p.key.startswith("claims-")],
-        zoo_plots=[p for p in plots if p.key == "accuracy-throughput"],
-        history_plots=[p for p in plots if p.key.startswith("history-")],
         runs=_summaries(history.runs) if len(history.runs) > 1 else [],
         changes=performance_changes(history.records),
         change_order=CHANGE_ORDER,
@@ -211,15 +208,32 @@ def render_html(
         generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
     )
+    drawn = _plots_of(drawing)
+    return template.render(
+        claim_plots=[p for p in drawn if p.key.startswith("claims-")],
+        zoo_plots=[p for p in drawn if p.key == "accuracy-throughput"],
+        history_plots=[p for p in drawn if p.key.startswith("history-")],
+        **context,
+    )
+
+
+def _plots_of(plots: Union[list[plotting.Plot], Drawing]) -> list[plotting.Plot]:
+    if isinstance(plots, Drawing):
+        return [plot for plot in plots.result() if plot is not None]
+    return list(plots)
+
+
+def start_report_plots(runs: Union[Sequence[RunRecord], History]) -> Drawing:
+    """The plots of :func:`report_plots`, drawing from now on (:mod:`zoo.views.drawing`)."""
+    history = as_history(runs)
+    current = history.current
+    jobs = plotting.claim_plot_jobs(current) + [functools.partial(plotting.accuracy_throughput_plot, current)]
+    return Drawing(jobs + plotting.history_plot_jobs(history.runs))
 
 
 def report_plots(runs: Union[Sequence[RunRecord], History]) -> list[plotting.Plot]:
     """Every plot the report shows: claims and zoo plots of the latest run, then history."""
-    history = as_history(runs)
-    current = history.current
-    jobs = plotting.claim_plot_jobs(current) + [functools.partial(plotting.accuracy_throughput_plot, current)]
-    jobs += plotting.history_plot_jobs(history.runs)
-    return [plot for plot in plotting.draw(jobs) if plot is not None]
+    return _plots_of(start_report_plots(runs))
 
 
 def write_html_report(
@@ -227,7 +241,7 @@ def write_html_report(
     out_dir: Path,
     *,
     link_template: Optional[str] = None,
-    plots: Optional[list[plotting.Plot]] = None,
+    plots: Optional[Union[list[plotting.Plot], Drawing]] = None,
 ) -> Path:
     """Write ``out_dir/index.html`` (self-contained) and ``out_dir/assets/*.png``; return the page.
 
@@ -237,9 +251,9 @@ def write_html_report(
     """
     out_dir = Path(out_dir)
     history = as_history(runs)
-    if plots is None:
-        plots = report_plots(history)
-    html = render_html(history, out_dir=out_dir, link_template=link_template, plots=plots)
+    drawing = start_report_plots(history) if plots is None else plots
+    html = render_html(history, out_dir=out_dir, link_template=link_template, plots=drawing)
+    plots = _plots_of(drawing)
     assets = out_dir / "assets"
     for plot in plots:
         write_atomic(inside(out_dir, assets / f"{plot.key}.png"), plot.png)  # keys carry metric names from records

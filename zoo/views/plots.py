@@ -15,21 +15,17 @@ import base64
 import datetime as dt
 import functools
 import io
-import multiprocessing
-import os
-import sys
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence, Union
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-from matplotlib.figure import Figure
-from matplotlib.text import Text
-from matplotlib.ticker import EngFormatter, FuncFormatter
+from typing import TYPE_CHECKING, Callable, Optional, Sequence, Union
 
 from zoo.records import Metric, RunRecord, Uncertainty, Verdict
 from zoo.views.history_data import PLOTTED_METRICS, RunDigest, digest_run
 from zoo.views.rows import is_percent, metric_label, metric_sort_key, unit_suffix
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+# matplotlib itself is imported where a figure is drawn: a report's plots are drawn in a second
+# process (zoo.views.drawing), and this one need not pay for the import.
 
 VERDICT_COLOURS: dict[str, str] = {
     "pass": "#1a7f37",
@@ -65,6 +61,9 @@ Job = Callable[[], Optional[Plot]]
 
 
 def _render(figure: Figure) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
     FigureCanvasAgg(figure)
     for text in figure.findobj(Text):  # model names come from cards: "$" must not start mathtext
         text.set_parse_math(False)
@@ -74,6 +73,8 @@ def _render(figure: Figure) -> bytes:
 
 
 def _new_figure(size: tuple[float, float] = SIZE) -> Figure:
+    from matplotlib.figure import Figure
+
     # Fixed margins rather than layout="constrained": that solver costs ~40% more time
     # per figure, and these figures have one axes with short tick labels.
     figure = Figure(figsize=size)
@@ -89,6 +90,8 @@ def _style(ax: object) -> None:
 
 
 def _value_formatter(unit: str) -> object:
+    from matplotlib.ticker import EngFormatter, FuncFormatter
+
     if is_percent(unit):
         return FuncFormatter(lambda v, _: f"{v:g} %")
     if unit == "bytes":
@@ -311,8 +314,8 @@ def accuracy_throughput_plot(run: RunRecord) -> Optional[Plot]:
     device = _throughput_device(run)
     ax.set_xlabel("measured throughput (images/s" + (f", {device}" if device else "") + ")")
     ax.set_ylabel("top-1 accuracy (%)")
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g} %"))
-    ax.xaxis.set_major_formatter(EngFormatter())
+    ax.yaxis.set_major_formatter(_value_formatter("%"))  # type: ignore[arg-type]
+    ax.xaxis.set_major_formatter(_value_formatter(""))  # type: ignore[arg-type]
     low, high = _limits(ys, percent=True, floor_pad=0.25)
     ax.set_ylim(low, high + (high - low) * 0.15)  # room above the top point for its name
     span = max(max(xs) - min(xs), max(xs) * 0.1)
@@ -368,90 +371,61 @@ def history_plot_jobs(runs: Union[Sequence[RunRecord], Sequence[RunDigest]]) -> 
         return []
     digests = [run if isinstance(run, RunDigest) else digest_run(run) for run in runs]
     ordered = sorted(digests, key=_when)
-    series: dict[str, dict[str, list[tuple[dt.datetime, float]]]] = {}
+    # Each model's values first (references to the digests' own floats); the dated points only
+    # for the models a plot draws: a year of a large zoo holds hundreds of thousands of values.
+    values: dict[str, dict[str, list[float]]] = {}
     claims: dict[str, dict[str, float]] = {}
     units: dict[str, str] = {}
     for digest in ordered:
-        when = _when(digest)
         for metric, column in digest.values.items():
-            per_model = series.setdefault(metric, {})
+            per_model = values.setdefault(metric, {})
             for name, value in zip(digest.names, column):
                 if value is not None:
-                    per_model.setdefault(name, []).append((when, value))
+                    per_model.setdefault(name, []).append(value)
             units.setdefault(metric, digest.units.get(metric, ""))
         for metric, claimed in digest.claims.items():
             claims.setdefault(metric, {}).update(claimed)
-    plots = []
-    for metric in sorted(series, key=metric_sort_key):
-        per_model = series[metric]
-        if metric not in PLOTTED_METRICS or not per_model or max(len(points) for points in per_model.values()) < 2:
-            continue
-        plots.append(functools.partial(_history_plot, metric, per_model, claims.get(metric, {}), units.get(metric, "")))
-    return plots
+    drawn = {metric: _most_changed(per_model) for metric, per_model in values.items()
+             if metric in PLOTTED_METRICS and per_model and max(len(found) for found in per_model.values()) >= 2}
+    points = _points(ordered, drawn)
+    return [functools.partial(_history_plot, metric, points[metric], claims.get(metric, {}), units.get(metric, ""),
+                              len(values[metric])) for metric in sorted(drawn, key=metric_sort_key)]
 
 
-# --------------------------------------------------------------------------- drawing on two cores
+def _points(ordered: Sequence[RunDigest], drawn: dict[str, list[str]]) -> dict[str, dict[str, list[tuple[dt.datetime, float]]]]:
+    """Metric -> model -> (time, value) in each run (oldest first) that measured it, for the
+    models ``drawn`` names per metric."""
+    points: dict[str, dict[str, list[tuple[dt.datetime, float]]]] = {
+        metric: {name: [] for name in names} for metric, names in drawn.items()
+    }
+    for digest in ordered:
+        when = _when(digest)
+        where = {name: i for i, name in enumerate(digest.names)}
+        for metric, names in drawn.items():
+            column = digest.values.get(metric)
+            if column is None:
+                continue
+            for name in names:
+                i = where.get(name)
+                if i is not None and column[i] is not None:
+                    points[metric][name].append((when, column[i]))  # type: ignore[arg-type]
+    return points
 
 
-MIN_PARALLEL_JOBS = 4
-"""Fewer plots than this are drawn in this process: a second process costs more than it saves."""
-_JOBS: list[Job] = []
-"""The jobs of the :func:`draw` call in progress, for the process it forks to read."""
-
-
-def _draw_job(number: int) -> Optional[Plot]:
-    return _JOBS[number]()
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def draw(jobs: Sequence[Job]) -> list[Optional[Plot]]:
-    """Every job's plot, in order: every other job drawn in a second, forked process when this
-    one may use two cores (matplotlib draws on one).
-
-    The forked process inherits the jobs and their data (nothing is pickled but the PNGs coming
-    back) and draws exactly what this process would. It is not used where forking is not safe
-    or not possible: no ``fork`` start method, one core, few jobs, or torch loaded (its OpenMP
-    threads do not survive a fork).
-    """
-    global _JOBS
-    serial = (len(jobs) < MIN_PARALLEL_JOBS or _cores() < 2 or "torch" in sys.modules
-              or "fork" not in multiprocessing.get_all_start_methods())
-    if serial:
-        return [job() for job in jobs]
-    _JOBS = list(jobs)
-    try:
-        try:
-            pool = multiprocessing.get_context("fork").Pool(1)
-        except OSError:  # no process to be had (limits): draw them all here
-            return [job() for job in jobs]
-        with pool:
-            theirs = list(range(1, len(jobs), 2))
-            pending = pool.map_async(_draw_job, theirs)
-            mine = {number: jobs[number]() for number in range(0, len(jobs), 2)}
-            done = dict(zip(theirs, pending.get()))
-    finally:
-        _JOBS = []
-    return [mine[number] if number in mine else done[number] for number in range(len(jobs))]
-
-
-def _most_changed(per_model: dict[str, list[tuple[dt.datetime, float]]]) -> dict[str, list[tuple[dt.datetime, float]]]:
+def _most_changed(per_model: dict[str, list[float]]) -> list[str]:
     """The :data:`MAX_LINES` models whose value moved the most (relative), in name order."""
     if len(per_model) <= MAX_LINES:
-        return per_model
+        return sorted(per_model)
 
-    def change(points: list[tuple[dt.datetime, float]]) -> float:
-        values = [v for _, v in points]
+    def change(values: list[float]) -> float:
         return (max(values) - min(values)) / (abs(sum(values) / len(values)) or 1.0)
 
-    chosen = sorted(per_model, key=lambda m: (-change(per_model[m]), m))[:MAX_LINES]
-    return {m: per_model[m] for m in sorted(chosen)}
+    return sorted(sorted(per_model, key=lambda m: (-change(per_model[m]), m))[:MAX_LINES])
 
 
-def _history_plot(metric: str, every_model: dict[str, list[tuple[dt.datetime, float]]], claims: dict[str, float], unit: str) -> Plot:
-    per_model = _most_changed(every_model)
+def _history_plot(metric: str, per_model: dict[str, list[tuple[dt.datetime, float]]], claims: dict[str, float], unit: str,
+                  every_model: int) -> Plot:
+    """``per_model``: the models drawn (:func:`_most_changed`) of ``every_model`` with a value of ``metric``."""
     figure = _new_figure((6.6, 3.4))
     figure.subplots_adjust(right=1 - 1.75 / 6.6)  # the legend sits to the right of the axes
     ax = figure.add_subplot()
@@ -462,10 +436,12 @@ def _history_plot(metric: str, every_model: dict[str, list[tuple[dt.datetime, fl
         if model in claims:
             ax.axhline(claims[model], color=colour, linewidth=0.9, linestyle=":", alpha=0.8)
     label = metric_label(metric)
-    shown = "" if len(per_model) == len(every_model) else f" ({len(per_model)} of {len(every_model)} models: the most changed)"
+    shown = "" if len(per_model) == every_model else f" ({len(per_model)} of {every_model} models: the most changed)"
     ax.set_title(f"{label} over time{shown}", fontsize=11 if not shown else 9)
     ax.set_ylabel(_lower_first(label) + _axis_unit(metric, unit))
     ax.yaxis.set_major_formatter(_value_formatter(unit))  # type: ignore[arg-type]
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
     locator = AutoDateLocator(maxticks=6)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
