@@ -7,9 +7,10 @@ with :func:`to_json_dict` / :func:`from_json_dict`, which use pydantic's
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Literal, Optional, TypeVar, Union
+from typing import Any, Literal, Optional, TypeVar, Union
+
+from zoo.metrics import MEASUREMENT_KINDS, Metric, metrics_of  # re-exported: the metric table lives in zoo.metrics
 
 SCHEMA_VERSION = 2
 """Version 2 moved the merge and gate facts out of ``options`` into typed fields and gave
@@ -31,39 +32,6 @@ class SourceRef:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}"
-
-
-class Metric(str, enum.Enum):
-    """The quantities zoo knows how to claim and measure (canonical names)."""
-
-    PARAMETERS = "parameters"
-    FLOPS = "flops"
-    FILE_SIZE = "file_size"
-    TOP1 = "top1"
-    TOP5 = "top5"
-    IMAGE_SIZE = "image_size"
-    CROP_PCT = "crop_pct"
-    INTERPOLATION = "interpolation"
-    WEIGHTS = "weights"
-    THROUGHPUT = "throughput"
-    LATENCY_P50 = "latency_p50"
-    LATENCY_P90 = "latency_p90"
-
-
-MEASUREMENT_KINDS: dict[str, tuple[str, ...]] = {
-    "config": (Metric.IMAGE_SIZE.value, Metric.CROP_PCT.value, Metric.INTERPOLATION.value),
-    "params": (Metric.PARAMETERS.value,),
-    "flops": (Metric.FLOPS.value,),
-    "weights": (Metric.FILE_SIZE.value, Metric.WEIGHTS.value),
-    "throughput": (Metric.THROUGHPUT.value, Metric.LATENCY_P50.value, Metric.LATENCY_P90.value),
-    "accuracy": (Metric.TOP1.value, Metric.TOP5.value),
-}
-"""Measurement kind (``--only``/``--skip``) -> the metrics it produces, in the order a run makes them."""
-
-
-def metrics_of(kinds: Iterable[str]) -> set[str]:
-    """Every metric the given kinds produce."""
-    return {metric for kind in kinds for metric in MEASUREMENT_KINDS.get(kind, ())}
 
 
 @dataclass(frozen=True)

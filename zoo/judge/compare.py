@@ -27,6 +27,7 @@ from urllib.parse import unquote, urlparse
 from zoo.judge.conventions import Convention, skipped_layer
 from zoo.measure.accuracy.paired import describe as describe_paired
 from zoo.judge.policy import Policy, waiver_is_live
+from zoo.metrics import METRICS
 from zoo.records import Claim, Measurement, Metric, ModelCard, PairedEstimate, Tolerance, Verdict, VerdictStatus
 from zoo.weights.integrity import hash_prefix_from_name
 
@@ -59,7 +60,7 @@ def judge(
     return verdicts
 
 
-CHECKPOINT_METRICS = frozenset({Metric.WEIGHTS.value, Metric.FILE_SIZE.value, Metric.TOP1.value, Metric.TOP5.value})
+CHECKPOINT_METRICS = frozenset(m.name for m in METRICS if m.checkpoint)
 """Claims about the card's checkpoint: judged only when the measured file is that checkpoint."""
 
 

@@ -12,21 +12,16 @@ import yaml
 from zoo.errors import InputError
 from zoo.index.documents import display_path
 from zoo.index.located_yaml import LocatedMap, error_position, load_located, read_utf8
-from zoo.records import Metric, SourceRef, Tolerance, Waiver
+from zoo.metrics import METRIC_NAMES, METRICS, gating_by_default
+from zoo.records import SourceRef, Tolerance, Waiver
 
 DEFAULT_POLICY_PATH = Path("metadata") / "tolerances.yml"
-DEFAULT_GATE = ("top1", "top5")
+DEFAULT_GATE = gating_by_default()
 DEFAULT_TOLERANCES: dict[str, Tolerance] = {
-    t.metric: t
-    for t in (
-        Tolerance("flops", relative=0.02),
-        Tolerance("top1", absolute=0.25),
-        Tolerance("top5", absolute=0.25),
-        Tolerance("throughput", relative=0.10),
-    )
+    m.name: Tolerance(m.name, relative=m.relative, absolute=m.absolute) for m in METRICS if m.relative or m.absolute
 }
-"""Used when no tolerances file is found; the same figures as the shipped metadata/tolerances.yml."""
-KNOWN_METRICS = tuple(m.value for m in Metric)
+"""Used when no tolerances file is found (from :data:`zoo.metrics.METRICS`); the same figures as the shipped metadata/tolerances.yml."""
+KNOWN_METRICS = METRIC_NAMES
 
 
 @dataclass(frozen=True)

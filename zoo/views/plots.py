@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import EngFormatter, FuncFormatter
 
+from zoo.metrics import METRICS
 from zoo.records import Metric, RunRecord, Uncertainty, Verdict
 from zoo.views.rows import is_percent, judged_value, metric_label, metric_sort_key, unit_suffix
 
@@ -167,10 +168,7 @@ def _plottable(verdict: Verdict) -> bool:
 # --------------------------------------------------------------------------- measured vs claimed
 
 
-PLOTTED_METRICS = frozenset(
-    m.value for m in (Metric.PARAMETERS, Metric.FLOPS, Metric.FILE_SIZE, Metric.TOP1, Metric.TOP5,
-                      Metric.THROUGHPUT, Metric.LATENCY_P50, Metric.LATENCY_P90)
-)
+PLOTTED_METRICS = frozenset(m.name for m in METRICS if m.plot)
 """Quantities worth a scatter; settings such as image size or crop pct are not."""
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Optional, Sequence, Union
 from urllib.parse import quote, urlsplit
 
+from zoo import metrics
 from zoo.judge.gate import missing_shards, requested_metrics, run_exit_code
 from zoo.records import (
     Alternative,
@@ -32,21 +33,7 @@ from zoo.records import (
 VERDICT_ORDER: tuple[VerdictStatus, ...] = ("drift", "error", "unverified", "waived", "pass")
 """Worst first: the order in which summaries list verdicts."""
 
-METRIC_LABELS: dict[str, str] = {
-    Metric.PARAMETERS.value: "Parameters",
-    Metric.FLOPS.value: "FLOPs",
-    Metric.FILE_SIZE.value: "File size",
-    Metric.TOP1.value: "Top-1 accuracy",
-    Metric.TOP5.value: "Top-5 accuracy",
-    Metric.IMAGE_SIZE.value: "Image size",
-    Metric.CROP_PCT.value: "Crop pct",
-    Metric.INTERPOLATION.value: "Interpolation",
-    Metric.WEIGHTS.value: "Weights",
-    Metric.THROUGHPUT.value: "Throughput",
-    Metric.LATENCY_P50.value: "Latency p50",
-    Metric.LATENCY_P90.value: "Latency p90",
-}
-METRIC_ORDER = list(METRIC_LABELS)
+METRIC_ORDER = metrics.METRIC_ORDER
 
 # Units as cards and measurements spell them -> the short suffix shown after a value.
 # Units that only restate the metric ("parameters", "pixels") are not repeated.
@@ -77,13 +64,8 @@ GATE_OUTCOMES: dict[int, tuple[str, str]] = {
 # --------------------------------------------------------------------------- formatting
 
 
-def metric_label(metric: str) -> str:
-    """A person's name for a canonical metric ("top1" -> "Top-1 accuracy")."""
-    return METRIC_LABELS.get(metric, metric.replace("_", " ").capitalize())
-
-
-def metric_sort_key(metric: str) -> tuple[int, str]:
-    return (METRIC_ORDER.index(metric) if metric in METRIC_ORDER else len(METRIC_ORDER), metric)
+metric_label = metrics.label
+metric_sort_key = metrics.sort_key
 
 
 def unit_suffix(unit: str) -> str:
