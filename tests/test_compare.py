@@ -35,6 +35,25 @@ def test_parameters_beyond_the_precision_drift():
     assert verdict.relative_difference == pytest.approx(60_000 / 3_500_000)
 
 
+@pytest.mark.parametrize(
+    ("raw", "measured", "status"),
+    [
+        ("0.897", 0.8975, "pass"),   # timm's 0.8975 written to three decimals (inception_resnet_v2, xception)
+        ("0.897", 0.8976, "drift"),
+        ("0.875", 0.95, "drift"),
+        ("0.94", 0.95, "drift"),
+        ("1.0", 1.0, "pass"),
+    ],
+)
+def test_a_decimal_holds_to_half_a_unit_of_its_last_written_digit(tmp_path, raw, measured, status):
+    text = f"Models:\n- Name: m\n  Metadata:\n    Crop Pct: '{raw}'\n"
+    from zoo.index import load_index
+
+    card = load_index([write(tmp_path / "m.yml", text)]).get("m")
+    verdict = judge_claim("m", card.claims["crop_pct"], ok("crop_pct", measured), Tolerance("crop_pct"))
+    assert verdict.status == status, verdict.explanation
+
+
 def test_exact_bytes_for_file_size():
     c = claim("file_size", 14_202_571, precision=1)
     assert judge_claim("m", c, ok("file_size", 14_202_571), Tolerance("file_size")).status == "pass"

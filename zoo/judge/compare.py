@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
+from decimal import Decimal, InvalidOperation
 from dataclasses import replace
 from typing import TYPE_CHECKING, Mapping, Optional, Sequence
 from urllib.parse import unquote, urlparse
@@ -192,7 +193,7 @@ def _judge_number(claim: Claim, measurement: Measurement, tolerance: Tolerance, 
             "unverified": f"inconclusive: {span} overlaps {band} but is too wide to decide (evaluate more images)",
         }[status]
         return Verdict(status=status, explanation=explanation, **base, **extra)
-    if abs(difference) <= half_digit:
+    if holds_at_precision(claimed, measured, claim.precision):
         return Verdict(status="pass", explanation=f"holds at the precision claimed ({claim.raw}){where}", **base, **extra)
     if abs(difference) <= allowance:
         return Verdict(status="pass", explanation=f"within tolerance {_describe(tolerance)}{where}", **base, **extra)
@@ -201,6 +202,22 @@ def _judge_number(claim: Claim, measurement: Measurement, tolerance: Tolerance, 
         explanation=f"off by {_signed(difference, relative)}, beyond tolerance {_describe(tolerance)}{where}{_others(measurement, claimed)}",
         **base, **extra,
     )
+
+
+def holds_at_precision(claimed: float, measured: float, precision: Optional[float]) -> bool:
+    """Whether ``measured`` is within half a unit of the claim's last written digit.
+
+    Compared in decimal, on the shortest text of each float: 0.8975 against a claim of
+    "0.897" (precision 0.001) is off by exactly 0.0005 and holds, where binary floats would
+    make the difference 0.000500000000000056 and refuse it.
+    """
+    if not precision:
+        return measured == claimed
+    try:
+        gap = abs(Decimal(repr(float(measured))) - Decimal(repr(float(claimed))))
+        return gap <= Decimal(repr(float(precision))) / 2
+    except InvalidOperation:  # inf or nan
+        return False
 
 
 def _judge_paired(claim: Claim, paired: PairedEstimate, allowance: float, base: dict) -> Verdict:
