@@ -189,10 +189,14 @@ def resolve_target(card: ModelCard) -> BuildTarget:
     elif timm.is_model(name):
         architecture, alias_tag = _registry.split_model_name_tag(name)
     else:
-        if by_file:  # the card's own weights file identifies the model
+        if by_file:  # the card's own weights file identifies the model (up to its hash: the architecture only)
             architecture, tag = _registry.split_model_name_tag(by_file[0])
-            reason = f"timm has no model named {name}; its Weights file {file_name} is {by_file[0]}'s"
-            return BuildTarget(name, architecture, tag, (name, by_file[0]), reason, (reason,))
+            if file_name in files:
+                reason = f"timm has no model named {name}; its Weights file {file_name} is {by_file[0]}'s"
+                return BuildTarget(name, architecture, tag, (name, by_file[0]), reason, (reason,))
+            tag, why = _choose_tag(architecture, "", file_name, by_file, card)
+            reason = f"timm has no model named {name}; its Weights file {file_name} is named as {architecture}'s files are"
+            return BuildTarget(name, architecture, tag, (name, architecture), f"{reason}; {why}", (reason,))
         close = difflib.get_close_matches(name, timm.list_models(), n=3, cutoff=0.75)
         hint = f"did you mean {', '.join(close)}?" if close else "check the Name against `timm.list_models()`"
         raise BuildError(f"{card.source}: model {name!r}: timm {timm.__version__} has no model of that name ({hint})")
@@ -211,13 +215,24 @@ def _choose_tag(
 
     tags = [n.split(".", 1)[1] for n in _registry.get_arch_pretrained_cfgs(architecture) if "." in n] if architecture in _registry._model_default_cfgs else []
     same = [_registry.split_model_name_tag(n)[1] for n in by_file if _registry.split_model_name_tag(n)[0] == architecture]
-    if same:
-        exact = file_name in _files_to_tags()
-        if alias_tag in same and (len(same) > 1 or not exact):  # a re-released name fits several tags: the alias decides
-            return alias_tag, f"the tag timm's alias names; the card's Weights file {file_name} is its file" + ("" if exact else " (up to its hash)")
-        return same[0], f"the card's Weights file {file_name} is this tag's file" + ("" if exact else " (up to its hash)")
+    exact = file_name in _files_to_tags()
+    if same and exact:
+        if alias_tag in same and len(same) > 1:  # one file shared by several tags: the alias decides
+            return alias_tag, f"the tag timm's alias names; the card's Weights file {file_name} is its file"
+        return same[0], f"the card's Weights file {file_name} is this tag's file"
+    # A file matched only up to its hash is another checkpoint of the same name (a re-release, or
+    # another source's training run): it says nothing about which tag the card means.
+    other = f"; the card's Weights file {file_name} matches {architecture}.{same[0]}'s only up to its hash (another checkpoint)" if same else ""
     if alias_tag:
-        return alias_tag, "the tag timm's alias names"
+        return alias_tag, "the tag timm's alias names" + other
+    tag, reason = _tag_without_file_match(architecture, tags, file_name, card)
+    return tag, reason + other
+
+
+def _tag_without_file_match(
+    architecture: str, tags: list[str], file_name: Optional[str], card: Optional[ModelCard]
+) -> tuple[str, str]:
+    """The tag a card means when no tag's file is the card's Weights file."""
     if file_name:
         worded = _tag_from_file_words(architecture, tags, file_name)
         if worded:
