@@ -11,7 +11,8 @@ from zoo.verify.build import BuildError, build_model
 from zoo.judge.compare import judge_claim
 from zoo.measure.flops import measure_flops
 from zoo.measure.params import measure_params
-from zoo.records import Claim, ModelCard, SourceRef, Tolerance
+from zoo.records import Claim, Convention, ModelCard, SourceRef, Tolerance
+from zoo.judge.conventions import reference_key
 
 SRC = SourceRef("i.yml", 1)
 
@@ -61,14 +62,16 @@ def test_flops_primary_value_and_conventions_at_both_sizes():
     assert "FlopCounterMode" in measurement.method
 
 
-def test_convention_search_names_the_match():
+def test_a_flops_claim_is_judged_by_the_convention_given_never_the_closest():
     claimed = 2 * conv_linear_macs(16)
     c = card(**SMALL, flops=claimed)
     measurement = measure_flops(c, Tiny().eval())
-    verdict = judge_claim("tiny", c.claims["flops"], measurement, Tolerance("flops", relative=0.01))
-    assert verdict.status == "pass"
-    assert "2x macs @16px (resize before crop)" in verdict.explanation
-    assert verdict.difference == 0
+    verdict = judge_claim("tiny", c.claims["flops"], measurement, Tolerance("flops", relative=0.01), Convention("2x macs @resize"))
+    assert verdict.status == "pass" and verdict.difference == 0
+    assert verdict.convention == "2x macs @resize" and "2x macs @resize" in verdict.explanation
+    # Without a zoo convention the reference counter decides, though another convention matches exactly.
+    alone = judge_claim("tiny", c.claims["flops"], measurement, Tolerance("flops", relative=0.01))
+    assert alone.status == "drift" and alone.convention == reference_key()
 
 
 def test_without_crop_pct_timms_default_crop_sets_the_resize_size():
