@@ -8,7 +8,7 @@ from torch import nn
 
 from index_worlds import write
 from zoo.judge.compare import judge
-from zoo.judge.conventions import fit_conventions, parse_convention
+from zoo.judge.conventions import REFERENCE_KEY, convention_value, fit_conventions, parse_convention
 from zoo.judge.policy import Policy, load_policy
 from zoo.measure.flops import count_operators, measure_flops
 from zoo.records import Claim, ModelCard, SourceRef
@@ -56,24 +56,24 @@ def test_a_model_whose_counter_skipped_a_layer_type_drifts_and_the_reason_names_
     for i, (width, std) in enumerate([(4, False), (6, False), (8, False), (5, True)]):
         model = Net(width, std)
         _, [m] = measured(f"m{i}", model)
-        reference = m.value
+        reference = convention_value(m, REFERENCE_KEY)  # the counter the judge fits a ratio to
         layer = m.conditions.get("layer_macs:StdConv", 0)
         pairs.append((card(f"m{i}", 1.3 * (reference - layer)), [m]))
     conventions, verdicts = judged(pairs)
-    assert {c.label() for c in conventions.values()} == {"1.3x macs+norm+pool @image"}
+    assert {c.label() for c in conventions.values()} == {f"1.3x {REFERENCE_KEY}"}
     assert [verdicts[f"m{i}"].status for i in range(3)] == ["pass"] * 3
-    assert all(verdicts[f"m{i}"].convention == "1.3x macs+norm+pool @image" for i in range(4))
+    assert all(verdicts[f"m{i}"].convention == f"1.3x {REFERENCE_KEY}" for i in range(4))
     skipped = verdicts["m3"]
     assert skipped.status == "drift"
     assert "the card's counter likely skipped StdConv" in skipped.explanation
-    assert "1.3x macs+norm+pool @image (the zoo's convention: explains 3 of 4 models" in skipped.explanation
+    assert f"1.3x {REFERENCE_KEY} (the zoo's convention: explains 3 of 4 models" in skipped.explanation
 
 
 def test_sibling_collections_are_each_judged_by_their_own_convention_not_the_closest():
     pairs = []
     for i, width in enumerate([4, 5, 6, 7, 10]):  # the zoo's: 1.3x the reference
         _, [m] = measured(f"a{i}", Net(width))
-        pairs.append((card(f"a{i}", 1.3 * m.value, "A"), [m]))
+        pairs.append((card(f"a{i}", 1.3 * convention_value(m, REFERENCE_KEY), "A"), [m]))
     for i, width in enumerate([4, 6, 8]):  # collection B counts 2x MACs at the image size
         _, [m] = measured(f"b{i}", Net(width))
         macs = next(a.value for a in m.alternatives if a.convention == "2x macs @8px")
@@ -82,7 +82,7 @@ def test_sibling_collections_are_each_judged_by_their_own_convention_not_the_clo
     _, [m] = measured("a_odd", Net(9))
     pairs.append((card("a_odd", next(a.value for a in m.alternatives if a.convention == "2x macs @8px"), "A"), [m]))
     conventions, verdicts = judged(pairs)
-    assert conventions["a0"].label() == "1.3x macs+norm+pool @image"
+    assert conventions["a0"].label() == f"1.3x {REFERENCE_KEY}"
     assert conventions["b0"].label() == "2x macs @image" and "collection B" in conventions["b0"].scope
     assert all(verdicts[n].status == "pass" for n in ("a0", "a1", "a2", "a3", "a4", "b0", "b1", "b2"))
     assert verdicts["a_odd"].status == "drift"
