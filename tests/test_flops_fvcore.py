@@ -167,4 +167,4 @@ def test_the_measured_value_is_fvcore_s_total_and_a_named_convention():
     assert "fvcore @80px (resize before crop)" in by_name
     assert "fvcore" in measurement.method
     assert sum(v for k, v in measurement.conditions.items() if k.startswith("fvcore_macs:")) == expected
-    assert "fvcore" in COUNTERS and parse_convention("2x fvcore @resize").key == "2x fvcore @resize"
+    assert "fvcore" in COUNTERS and parse_convention("2x fvcore @resize").label() == "2x fvcore @resize"
