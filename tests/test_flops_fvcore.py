@@ -16,7 +16,7 @@ from torch import nn
 
 from conftest import card
 from zoo.judge.conventions import parse_convention
-from zoo.measure.flops import COUNTERS, REFERENCE, OperatorCounts, count_operators, measure_flops
+from zoo.measure.flops import COUNTERS, FVCORE, FVCORE_ATTENTION, REFERENCE, OperatorCounts, count_operators, measure_flops
 
 
 def fvcore_count(model: nn.Module, size: int) -> FlopCountAnalysis:
@@ -82,6 +82,24 @@ def test_only_the_pooling_fvcore_counts_is_counted():
     assert counts.groups["pool"] > counts.fvcore["adaptive_avg_pool2d"]  # zoo's own rules count the SE means too
     bit = zoo_count(lambda: timm.create_model("resnetv2_50x1_bit", pretrained=False), 64)
     assert bit.counter(REFERENCE) > bit.counter("macs+norm+pool")  # 4 per weight element, 5 per GroupNorm element
+
+
+def test_fvcore_with_attention_equals_fvcore_on_timm_s_attention_run_as_matmuls():
+    """timm's published infer_gmacs of attention models are fvcore's count with the attention run as
+    matmuls (``TIMM_FUSED_ATTN=0``); ``fvcore+attention`` is that figure from the default (fused) model."""
+
+    def build() -> nn.Module:
+        return timm.create_model("deit_tiny_patch16_224", pretrained=False, img_size=32)
+
+    unfused = build()
+    layers = [m for m in unfused.modules() if hasattr(m, "fused_attn")]
+    assert layers and all(m.fused_attn for m in layers)
+    for m in layers:
+        m.fused_attn = False
+    fv = fvcore_count(unfused, 32)
+    counts = zoo_count(build, 32)
+    assert counts.groups["attention"] > 0
+    assert counts.counter(FVCORE_ATTENTION) == int(fv.total()) == counts.counter(FVCORE) + counts.groups["attention"]
 
 
 class Rules(nn.Module):
@@ -164,7 +182,40 @@ def test_the_measured_value_is_fvcore_s_total_and_a_named_convention():
     by_name = {a.convention: a.value for a in measurement.alternatives}
     assert measurement.value == expected == by_name[f"fvcore @{size}px"]
     assert by_name[f"2x fvcore @{size}px"] == 2 * expected
+    assert by_name[f"fvcore+attention @{size}px"] == expected  # no attention in this model
     assert "fvcore @80px (resize before crop)" in by_name
     assert "fvcore" in measurement.method
     assert sum(v for k, v in measurement.conditions.items() if k.startswith("fvcore_macs:")) == expected
     assert "fvcore" in COUNTERS and parse_convention("2x fvcore @resize").label() == "2x fvcore @resize"
+
+
+class Blocks(nn.Module):
+    """Takes a (tokens, class token) pair, as pit's transformer stages do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(3, 3)
+
+    def forward(self, pair: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        x, cls = pair
+        return self.fc(torch.cat([cls, x], dim=1))
+
+
+class ClassToken(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, 3))
+        self.blocks = Blocks()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        tokens = x.flatten(2).transpose(1, 2)
+        return self.blocks((tokens, self.cls_token.expand(x.shape[0], -1, -1)))  # a view of a parameter, made under no_grad
+
+
+def test_a_view_of_a_parameter_passed_as_a_module_input_is_counted_on_the_meta_device():
+    """pit, cait and siglip's attention-pool heads failed FlopCounterMode's gradient hook assertion."""
+    with torch.device("meta"):
+        model = ClassToken().eval()
+    counts = count_operators(model, 4)
+    assert counts.fvcore == {"linear": (4 * 4 + 1) * 3 * 3} == {"linear": int(fvcore_count(ClassToken(), 4).total())}
+    assert all(p.requires_grad for p in model.parameters())  # left as they were

@@ -39,19 +39,25 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from zoo.records import Alternative, Measurement, Metric, ModelCard
 
 FVCORE = "fvcore"
+FVCORE_ATTENTION = "fvcore+attention"
 COUNTERS: dict[str, tuple[str, ...]] = {
     FVCORE: (),
+    FVCORE_ATTENTION: (),
     "macs": ("matrix", "attention"),
     "macs+norm+pool": ("matrix", "attention", "norm", "pool"),
     "all-ops": ("matrix", "attention", "norm", "pool", "elementwise"),
 }
 """Named counters: the zoo groups each one sums. ``fvcore`` sums no groups: it is fvcore's own
-per-operator count (:attr:`OperatorCounts.fvcore`), and it is the reference."""
+per-operator count (:attr:`OperatorCounts.fvcore`), and it is the reference. ``fvcore+attention``
+adds the matmuls of ``scaled_dot_product_attention``, which fvcore has no rule for: it is what
+fvcore reports when timm runs attention as explicit matmuls (``TIMM_FUSED_ATTN=0``), as in timm's
+published ``infer_gmacs`` of attention models; it equals ``fvcore`` on models without attention."""
 REFERENCE = FVCORE
 NO_ATTENTION = "macs+norm+pool without attention"
 """zoo's ``macs+norm+pool`` less the matmuls of ``scaled_dot_product_attention``."""
 DESCRIPTIONS = {
-    FVCORE: "fvcore 0.1.5's per-operator rules (timm's infer_gmacs)",
+    FVCORE: "fvcore 0.1.5's per-operator rules (timm's benchmark.py)",
+    FVCORE_ATTENTION: "fvcore 0.1.5's rules + attention matmuls (timm's published infer_gmacs)",
     "macs": "matrix + attention MACs",
     "macs+norm+pool": "matrix + attention + norm + pool MACs (zoo's rules)",
     "all-ops": "matrix + attention + norm + pool + elementwise MACs (zoo's rules)",
@@ -103,6 +109,8 @@ class OperatorCounts:
     def counter(self, name: str) -> int:
         if name == FVCORE:
             return int(sum(self.fvcore.values()))
+        if name == FVCORE_ATTENTION:
+            return self.counter(FVCORE) + self.groups.get("attention", 0)
         if name == NO_ATTENTION:
             return self.counter("macs+norm+pool") - self.groups.get("attention", 0)
         return int(sum(self.groups.get(g, 0) for g in COUNTERS[name]))
@@ -224,10 +232,10 @@ def _fvcore_rules() -> dict[Any, FvcoreRule]:
     def linear(args: tuple, kwargs: dict, out: Any) -> tuple[str, int]:
         return "linear", numel(arg(args, kwargs, 0, "input")) * arg(args, kwargs, 1, "weight").shape[0]
 
-    def norm(name: str, weight_at: int, training_at: Optional[int] = None, training_name: str = "training") -> FvcoreRule:
+    def norm(name: str, weight_at: int, training_at: Optional[int] = None) -> FvcoreRule:
         def rule(args: tuple, kwargs: dict, out: Any) -> tuple[str, int]:
             affine = arg(args, kwargs, weight_at, "weight") is not None
-            by_statistics = training_at is None or bool(arg(args, kwargs, training_at, training_name, False))
+            by_statistics = training_at is None or bool(arg(args, kwargs, training_at, "training", False))
             per_element = (5 if affine else 4) if by_statistics else (2 if affine else 1)
             return name, numel(arg(args, kwargs, 0, "input")) * per_element
 
@@ -334,10 +342,20 @@ def count_operators(model: torch.nn.Module, size: int) -> OperatorCounts:
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     example = torch.zeros(1, 3, size, size, device=device)
     counter = FlopCounterMode(display=False, depth=None, custom_mapping=_formulas())
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        with _PythonCalls(), counter, _Calls():
-            model(example)
+    # FlopCounterMode's module tracker hooks the gradient of every module input that requires one; a
+    # parameter passed on as a module input (pit's and cait's class tokens) has no gradient function under
+    # no_grad and fails its assertion. Nothing here needs gradients, so parameters stop requiring them.
+    requiring = [p for p in model.parameters() if p.requires_grad]
+    try:
+        for p in requiring:
+            p.requires_grad_(False)
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            with _PythonCalls(), counter, _Calls():
+                model(example)
+    finally:
+        for p in requiring:
+            p.requires_grad_(True)
     by_module = counter.get_flop_counts()
     groups: Counter[str] = Counter()
     for op, flops in by_module.get("Global", {}).items():
