@@ -15,8 +15,7 @@ from zoo.cli.runs_args import read_runs
 from zoo.errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, InputError
 from zoo.fix.diff import unified_diff
 from zoo.fix.edit import prepare_edits, write_edits
-from zoo.fix.plan import plan_fixes
-from zoo.fix.source import FRESH_KINDS, fresh_run, judged, split_arguments
+from zoo.fix.source import FRESH_KINDS, fresh_run, propose, split_arguments
 from zoo.judge.exit_codes import worst_code
 from zoo.judge.gate import GateSettings
 from zoo.runs.store import results_dir
@@ -61,6 +60,8 @@ def command(
     measures the models' config, params and FLOPs (like `zoo verify --only config,params,flops`,
     writing a run record) and fixes from that run; for File Size or accuracy claims, run `zoo verify`
     and pass its run. With RUN, MODEL and --all choose among the run's models (default: all of them).
+    A model given a new Image Size, Crop Pct or Interpolation is counted again with it (config,
+    params, FLOPs; a second run record) and its FLOPs and params are proposed from that count.
 
     Only `drift` verdicts get a value, as `zoo gate` judges the run: the measured figure the claim was
     compared with (FLOPs under the zoo's convention), written at the precision and in the form the card
@@ -85,11 +86,7 @@ def command(
                              tolerances=tolerances, conventions=conventions, today=day)]
         models = None
     settings = GateSettings(index_paths=index_paths if split.runs else (), tolerances=tolerances, conventions=conventions, today=day)
-    outcomes, index = judged(records, settings)
-    for outcome in outcomes:
-        for note in outcome.notes:
-            progress.note(f"zoo: {note}")
-    plan = plan_fixes([outcome.run for outcome in outcomes], index, models)
+    plan = propose(records, settings, models, results_dir(results))
     edits = prepare_edits(plan)
     left = plan.left_alone + edits.refused
     written = False
@@ -97,9 +94,9 @@ def command(
         write_edits(edits.files)
         written = True
     elif not write and (show_diff or markdown != "-"):
-        stdout = click.get_binary_stream("stdout")
-        stdout.write(unified_diff(edits.files).encode("utf-8"))  # bytes: CRLF lines stay CRLF
-        stdout.flush()
+        sys.stdout.flush()
+        sys.stdout.buffer.write(unified_diff(edits.files).encode("utf-8"))  # bytes: CRLF lines stay CRLF
+        sys.stdout.buffer.flush()
     if markdown is not None:
         text = pull_request(plan, edits.files, left)
         if markdown == "-":

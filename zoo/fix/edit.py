@@ -74,14 +74,13 @@ class _Refusal(Exception):
 def prepare_edits(plan: FixPlan) -> Edits:
     """The edited bytes of every file ``plan`` changes; nothing is written."""
     folders = index_folders(plan.runs)
-    digests = _digests(plan.runs)
     by_file: dict[str, list[Change]] = {}
     for change in plan.changes:
         by_file.setdefault(change.path, []).append(change)
     edits = Edits()
     for path, changes in by_file.items():
         try:
-            target, before = _checked_file(path, folders, digests, plan.runs)
+            target, before = _checked_file(path, folders, plan)
             after, refused = _edited(Path(path), before, changes)
         except _Refusal as refusal:
             edits.unsafe = edits.unsafe or refusal.unsafe
@@ -123,18 +122,7 @@ def index_folders(runs: Sequence[RunRecord]) -> list[Path]:
     return folders
 
 
-def _digests(runs: Sequence[RunRecord]) -> dict[str, str]:
-    """Real path -> the SHA-256 the runs judged the file at."""
-    found: dict[str, str] = {}
-    for run in runs:
-        if run.judged_against is None:
-            continue
-        for digest in run.judged_against.cards:
-            found[os.path.realpath(digest.path)] = digest.sha256
-    return found
-
-
-def _checked_file(path: str, folders: Sequence[Path], digests: dict[str, str], runs: Sequence[RunRecord]) -> tuple[Path, bytes]:
+def _checked_file(path: str, folders: Sequence[Path], plan: FixPlan) -> tuple[Path, bytes]:
     """The file's place and bytes, once it is proven safe to edit (see the module doc)."""
     odd = next((ch for ch in path if unicodedata.category(ch)[0] == "C"), None)
     if odd is not None:
@@ -152,10 +140,10 @@ def _checked_file(path: str, folders: Sequence[Path], digests: dict[str, str], r
         raise _Refusal(f"it lies outside the index folder(s) of the run ({shown}); zoo edits only files inside them", unsafe=True)
     if file.is_symlink():
         raise _Refusal(f"it is a symbolic link (to {os.readlink(file)}); zoo edits only regular files", unsafe=True)
-    if any(run.judged_against is None for run in runs):
-        old = ", ".join(run.run_id for run in runs if run.judged_against is None)
+    if plan.unhashed:
+        old = ", ".join(plan.unhashed)
         raise _Refusal(f"run {old} keeps no SHA-256 of its cards (a record older than schema 3): run `zoo fix` without RUN", unsafe=True)
-    expected = digests.get(os.path.realpath(file))
+    expected = plan.digests.get(os.path.realpath(file))
     if expected is None:
         raise _Refusal("the run(s) were not judged against this file: run `zoo fix` without RUN, or from the folder the run was made in", unsafe=True)
     before = _read_regular(target)

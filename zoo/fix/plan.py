@@ -20,6 +20,7 @@ written at the claim's precision.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Optional, Sequence, Union
 
@@ -108,6 +109,11 @@ class FixPlan:
     left_alone: list[LeftAlone] = field(default_factory=list)
     runs: list[RunRecord] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)
+    """Real path -> SHA-256 of each card file as the runs measured it (:func:`card_digests`): a
+    file is edited only while its bytes are still those."""
+    unhashed: list[str] = field(default_factory=list)
+    """Runs that keep no card digests (records older than schema 3): nothing of theirs is edited."""
 
     def drifted(self) -> int:
         """Drifted claims in scope: changed (counted per model) and refused."""
@@ -146,6 +152,18 @@ def plan_fixes(runs: Sequence[RunRecord], index: Index, models: Optional[Sequenc
             else:
                 candidates.append(proposal)
     _group(candidates, index, {result.card.name: (run, result) for run, result in results}, plan)
+    return plan
+
+
+def card_digests(plan: FixPlan, records: Sequence[RunRecord]) -> FixPlan:
+    """``plan`` with the card digests of ``records`` as they were stored when the runs were made
+    (not those of a record judged again, which are the cards' as they are now)."""
+    for run in records:
+        if run.judged_against is None:
+            plan.unhashed.append(run.run_id)
+            continue
+        for digest in run.judged_against.cards:
+            plan.digests.setdefault(os.path.realpath(digest.path), digest.sha256)
     return plan
 
 

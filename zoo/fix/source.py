@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from zoo import progress
 from zoo.errors import InputError
@@ -21,6 +21,9 @@ from zoo.index import Index, load_index
 from zoo.judge.gate import GateResult, GateSettings, gate_records, run_index
 from zoo.records import RunRecord
 from zoo.runs.store import RUN_FILE
+
+if TYPE_CHECKING:
+    from zoo.fix.plan import FixPlan
 
 FRESH_KINDS = ("config", "params", "flops")
 """What a fix measures when it is given no run."""
@@ -92,3 +95,29 @@ def judged(runs: Sequence[RunRecord], settings: GateSettings) -> tuple[list[Gate
             hint="fix one index at a time, or pass --index",
         )
     return results, index
+
+
+def propose(
+    records: Sequence[RunRecord], settings: GateSettings, models: Optional[Sequence[str]], results: Path,
+) -> "FixPlan":
+    """The fix plan for ``records``: judged again (:func:`judged`), planned (:func:`zoo.fix.plan.plan_fixes`),
+    and, where a model gets a new config value, its params and FLOPs counted again with it
+    (:mod:`zoo.fix.recount`, a second run written in ``results``)."""
+    from dataclasses import replace
+
+    from zoo.fix.plan import card_digests, plan_fixes
+    from zoo.fix.recount import merge_recount, recount, with_new_config
+
+    outcomes, index = judged(records, settings)
+    for outcome in outcomes:
+        for note in outcome.notes:
+            progress.note(f"zoo: {note}")
+    plan = card_digests(plan_fixes([outcome.run for outcome in outcomes], index, models), records)
+    cards = with_new_config(plan, index)
+    if not cards:
+        return plan
+    first = next(o.run for o in outcomes if any(r.card.name == cards[0].name for r in o.run.models))
+    second = recount(cards, first, index, results, tolerances=settings.tolerances, today=settings.today)
+    [again] = gate_records([second], replace(settings, index_paths=(), stored_claims=True))
+    merged = merge_recount(plan, plan_fixes([again.run], index), again.run)
+    return replace(merged, digests=plan.digests, unhashed=plan.unhashed)

@@ -55,6 +55,8 @@ def written_like(claim: Claim, spec: MetricSpec, value: Union[int, float, str]) 
     quantum = _quantum(claim, spec, match, scale)
     try:
         exact = Decimal(repr(float(value))) / scale
+        if not exact.is_finite():
+            raise InvalidOperation
         rounded = (exact / quantum).to_integral_value(ROUND_HALF_EVEN) * quantum
     except (InvalidOperation, OverflowError, ValueError):
         raise NotWritable(f"the measured {spec.label} {value!r} is not a finite number") from None
