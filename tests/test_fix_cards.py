@@ -222,3 +222,15 @@ def test_a_new_image_size_gets_its_flops_counted_again_and_the_written_card_veri
     for row in rows:
         for metric in changed[row["model"]]:
             assert row[f"{metric}_verdict"] == "pass", (row["model"], metric, row)
+
+
+def test_a_collection_value_is_left_alone_when_one_of_its_models_is_not_chosen(world: Path) -> None:
+    card = write_world(world)
+    before = card.read_bytes()
+    run = make_run(world, {
+        "test_efficientnet": [*config(160, 0.875, "bilinear"), params(3_500_000), flops(321_536_358)],
+        "test_resnet": [*config(160, 0.9), params(4_520_000)],
+    })
+    result = fix(str(run), "test_efficientnet", "--write")
+    assert result.exit_code == 3 and card.read_bytes() == before
+    assert "test_resnet was not chosen (name it too, or pass --all)" in result.stderr

@@ -62,7 +62,9 @@ class Evidence:
     method: str
     """How it was measured (the measurement's method)."""
     conditions: str
-    """What it was measured on: convention, data, checkpoint, transform, input."""
+    """What this model was measured on: the input size (FLOPs); data, checkpoint, transform (accuracy)."""
+    convention: str
+    """The FLOPs convention judged, with its evidence ("" for other metrics)."""
     environment: str
 
 
@@ -108,7 +110,6 @@ class FixPlan:
     changes: list[Change] = field(default_factory=list)
     left_alone: list[LeftAlone] = field(default_factory=list)
     runs: list[RunRecord] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)
     """Real path -> SHA-256 of each card file as the runs measured it (:func:`card_digests`): a
     file is edited only while its bytes are still those."""
@@ -151,7 +152,8 @@ def plan_fixes(runs: Sequence[RunRecord], index: Index, models: Optional[Sequenc
                 plan.left_alone.append(_left(verdict, "refused", proposal))
             else:
                 candidates.append(proposal)
-    _group(candidates, index, {result.card.name: (run, result) for run, result in results}, plan)
+    everything = {result.card.name: result for run in runs for result in run.models}
+    _group(candidates, index, everything, {result.card.name for _, result in results}, plan)
     return plan
 
 
@@ -302,20 +304,17 @@ def _evidence(run: RunRecord, result: ModelResult, verdict: Verdict) -> Evidence
     figure, reading = measured_text(verdict)
     measured = f"{figure} ({reading})" if reading else figure
     conditions = []
+    convention = ""
     if verdict.metric == "flops" and run.judged_against is not None:
-        convention = run.judged_against.conventions.for_collection(result.card.collection)
-        if convention is not None:
-            conditions.append(f"convention {convention.describe()}")
-    elif verdict.convention:
-        conditions.append(verdict.convention)
+        found = run.judged_against.conventions.for_collection(result.card.collection)
+        convention = found.describe() if found is not None else ""
     if verdict.metric in ("top1", "top5"):
         conditions.append(_accuracy_conditions(measurement, result.measurement("weights")))
-    for key in ("input", "counter"):
-        if key in measurement.conditions and measurement.conditions[key] not in (None, ""):
-            conditions.append(f"{key} {measurement.conditions[key]}")
+    if measurement.conditions.get("input") not in (None, ""):
+        conditions.append(f"input {measurement.conditions['input']}")
     return Evidence(
         model=verdict.model, run_id=run.run_id, measured=measured, method=measurement.method,
-        conditions="; ".join(c for c in conditions if c), environment=describe_environment(run),
+        conditions="; ".join(c for c in conditions if c), convention=convention, environment=describe_environment(run),
     )
 
 
@@ -340,7 +339,7 @@ def describe_environment(run: RunRecord) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def _group(candidates: Iterable[_Candidate], index: Index, measured: dict, plan: FixPlan) -> None:
+def _group(candidates: Iterable[_Candidate], index: Index, measured: dict[str, ModelResult], chosen: set[str], plan: FixPlan) -> None:
     """One change per place written: a model's own claim, or a collection's value when every
     model that inherits it gets the same new value."""
     at: dict[tuple[str, int, str], list[_Candidate]] = {}
@@ -359,7 +358,7 @@ def _group(candidates: Iterable[_Candidate], index: Index, measured: dict, plan:
         problem = None
         if set(sharing) != set(names):
             others = [name for name in sharing if name not in names]
-            problem = _shared_problem(others, measured, metric)
+            problem = _shared_problem(others, measured, chosen, metric)
         elif len(texts) > 1:
             problem = "they would get different values: " + ", ".join(f"{c.card.name} {c.new}" for c in group)
         if problem is not None:
@@ -395,15 +394,16 @@ def _collection_of(card: ModelCard, claim: Claim) -> Optional[str]:
     return None if own else card.collection
 
 
-def _shared_problem(others: Sequence[str], measured: dict, metric: str) -> str:
+def _shared_problem(others: Sequence[str], measured: dict[str, ModelResult], chosen: set[str], metric: str) -> str:
     """What the other models that inherit a value say about it."""
     parts = []
     for name in others:
         if name not in measured:
             parts.append(f"{name} is not in the run(s) given")
-            continue
-        _, result = measured[name]
-        verdict = next((v for v in result.verdicts if v.metric == metric), None)
-        status = verdict.status if verdict is not None else "not judged"
-        parts.append(f"{name} is {status}")
+        elif name not in chosen:
+            parts.append(f"{name} was not chosen (name it too, or pass --all)")
+        else:
+            verdict = next((v for v in measured[name].verdicts if v.metric == metric), None)
+            status = verdict.status if verdict is not None else "not judged"
+            parts.append(f"{name} drifted and gets no value of its own" if status == "drift" else f"{name} is {status}")
     return ", ".join(parts)

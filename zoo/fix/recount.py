@@ -104,4 +104,4 @@ def merge_recount(first: FixPlan, second: FixPlan, recounted: RunRecord) -> FixP
     changes += [c for c in second.changes if c.metric not in CONFIG_METRICS and set(c.models) <= moved]
     left += [item for item in first.left_alone if item.model not in moved or item.metric in CONFIG_METRICS]
     left += [item for item in second.left_alone if item.model in moved and item.metric not in CONFIG_METRICS]
-    return FixPlan(changes=changes, left_alone=left, runs=first.runs + second.runs, notes=first.notes + second.notes)
+    return FixPlan(changes=changes, left_alone=left, runs=first.runs + second.runs)

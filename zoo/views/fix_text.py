@@ -14,7 +14,7 @@ from collections import Counter
 from typing import Sequence
 
 from zoo.fix.edit import FileEdit
-from zoo.fix.plan import LEFT_KINDS, Change, FixPlan, LeftAlone, describe_environment
+from zoo.fix.plan import LEFT_KINDS, Change, Evidence, FixPlan, LeftAlone, describe_environment
 from zoo.metrics import label, sort_key
 from zoo.views.markdown import _cell as cell
 from zoo.views.markdown import _code as code
@@ -56,7 +56,7 @@ def _ordered(counts: Counter[str]) -> list[tuple[str, int]]:
 
 def pull_request(plan: FixPlan, files: Sequence[FileEdit], left: Sequence[LeftAlone]) -> str:
     """A pull-request description in Markdown for the changes of ``files``."""
-    changes = [c for f in files for c in f.changes]
+    changes = sorted((c for f in files for c in f.changes), key=lambda c: (c.path, c.line))
     runs = ", ".join(code(run.run_id) for run in plan.runs)
     count = sum(len(c.models) for c in changes)
     lines = [
@@ -82,20 +82,33 @@ def pull_request(plan: FixPlan, files: Sequence[FileEdit], left: Sequence[LeftAl
         lines += table(["Model", "Claim", "Old", "New", "Evidence"], rows)
     else:
         lines.append("No claim is changed.")
+    lines += _how_measured(changes)
     lines += ["", "### Environment", ""]
     lines += [f"- run {code(run.run_id)}: {cell(describe_environment(run))}" for run in plan.runs]
     lines += _left_alone(left)
     return "\n".join(lines) + "\n"
 
 
-def _evidence_text(evidence) -> str:  # type: ignore[no-untyped-def]
+def _evidence_text(evidence: Evidence) -> str:
     parts = [f"{cell(evidence.model)}: measured {cell(evidence.measured)}"]
     if evidence.conditions:
         parts.append(cell(evidence.conditions))
-    if evidence.method:
-        parts.append(cell(evidence.method))
     parts.append(f"run {code(evidence.run_id)}")
     return "; ".join(parts)
+
+
+def _how_measured(changes: Sequence[Change]) -> list[str]:
+    """Each changed metric's measurement methods and FLOPs conventions, said once."""
+    lines = ["", "### How it was measured", ""]
+    for metric in sorted({c.metric for c in changes}, key=sort_key):
+        evidence = [e for c in changes if c.metric == metric for e in c.evidence]
+        methods = sorted({e.method for e in evidence if e.method})
+        conventions = sorted({e.convention for e in evidence if e.convention})
+        text = "; ".join(cell(m) for m in methods)
+        if conventions:
+            text += "; judged under the FLOPs convention " + "; ".join(cell(c) for c in conventions)
+        lines.append(f"- {cell(label(metric))}: {text}")
+    return lines
 
 
 def _left_alone(left: Sequence[LeftAlone]) -> list[str]:
