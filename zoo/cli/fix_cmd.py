@@ -97,6 +97,9 @@ def command(
         sys.stdout.flush()
         sys.stdout.buffer.write(unified_diff(edits.files).encode("utf-8"))  # bytes: CRLF lines stay CRLF
         sys.stdout.buffer.flush()
+        if any(Path(edit.path).is_absolute() for edit in edits.files):
+            click.echo("zoo fix: the diff names absolute paths (the cards lie outside the working folder): "
+                       "run zoo fix from the repository's folder for a diff `git apply` takes", err=True)
     if markdown is not None:
         text = pull_request(plan, edits.files, left)
         if markdown == "-":
