@@ -10,6 +10,7 @@ from typing import Optional, Sequence
 import click
 
 from zoo import progress
+from zoo.atomic import write_atomic
 from zoo.cli.common import EXIT_CODES_HELP, conventions_option, explained_errors, index_option
 from zoo.cli.runs_args import read_runs
 from zoo.errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, InputError
@@ -34,11 +35,12 @@ FIX_EXIT_HELP = (
 @click.option("--all", "all_models", is_flag=True, help="Every model (of the index, or of the runs given).")
 @index_option
 @click.option("--results", type=click.Path(file_okay=False), default=None,
-              help="Where the run made without RUN is written (default: runs/, or $ZOO_RESULTS).")
+              help="Where the runs zoo fix makes are written: the measurement without RUN, the recount of "
+              "models given a new config value (default: runs/, or $ZOO_RESULTS).")
 @click.option("--only", multiple=True, metavar="KINDS",
               help=f"Without RUN: what to measure (comma-separated; default and at most: {','.join(FRESH_KINDS)}).")
 @click.option("--diff", "show_diff", is_flag=True,
-              help="Print a unified diff of the card files on stdout, for `git apply` (the default).")
+              help="Print a unified diff of the card files on stdout, for `git apply` (the default without --write).")
 @click.option("--write", "write", is_flag=True,
               help="Edit the card files in place (atomically; only each value on its line changes).")
 @click.option("--markdown", "markdown", default=None, metavar="FILE|-",
@@ -89,28 +91,29 @@ def command(
     plan = propose(records, settings, models, results_dir(results))
     edits = prepare_edits(plan)
     left = plan.left_alone + edits.refused
+    refused_files = write and edits.unsafe
     written = False
-    if write and not edits.unsafe:
+    if write and not refused_files:
         write_edits(edits.files)
         written = True
-    elif not write and (show_diff or markdown != "-"):
+    if show_diff or (not write and markdown != "-"):
         sys.stdout.flush()
         sys.stdout.buffer.write(unified_diff(edits.files).encode("utf-8"))  # bytes: CRLF lines stay CRLF
         sys.stdout.buffer.flush()
         if any(Path(edit.path).is_absolute() for edit in edits.files):
             click.echo("zoo fix: the diff names absolute paths (the cards lie outside the working folder): "
                        "run zoo fix from the repository's folder for a diff `git apply` takes", err=True)
-    if markdown is not None:
+    if markdown is not None and not refused_files:
         text = pull_request(plan, edits.files, left)
         if markdown == "-":
             click.echo(text, nl=False)
         else:
-            Path(markdown).write_text(text, encoding="utf-8")
+            write_atomic(markdown, text)
             progress.note(f"zoo: pull-request description: {markdown}")
     for line in summary_lines(plan, edits.files, left, written):
         click.echo(line, err=True)
-    if write and edits.unsafe:
-        click.echo("zoo fix: nothing was written: a card file was refused (see above)", err=True)
+    if refused_files:
+        click.echo("zoo fix: nothing was written (no card, no description): a card file was refused (see above)", err=True)
     refused = any(item.kind == "refused" for item in left)
     code = worst_code([EXIT_BAD_INPUT if edits.unsafe else EXIT_OK, EXIT_INCOMPLETE if refused else EXIT_OK])
     sys.exit(code)
