@@ -184,15 +184,36 @@ def _outside_world(root: Path, link: str) -> tuple[Path, bytes, Path]:
     return outside, outside.read_bytes(), index
 
 
-@pytest.mark.parametrize("link", ["import", "file-link", "folder-link"])
-def test_a_card_outside_the_index_folder_is_refused(world: Path, link: str) -> None:
+@pytest.mark.parametrize(
+    ("link", "why"),
+    [
+        ("import", "it lies outside the index folder(s) of the run (cards)"),
+        ("file-link", "it lies outside the index folder(s) of the run (cards)"),  # the index reader shows the link's target
+        ("folder-link", "it lies outside the index folder(s) of the run (cards)"),
+    ],
+)
+def test_a_card_outside_the_index_folder_is_refused(world: Path, link: str, why: str) -> None:
     outside, before, index = _outside_world(world, link)
     run = _params_drift(world, index="cards/model-index.yml")
     result = fix(str(run), "--write")
     assert result.exit_code == 2, result.stderr
     _unchanged(outside, before, result)
-    assert ("outside the index folder" in result.stderr) or ("symbolic link" in result.stderr)
+    assert why in result.stderr
     assert "nothing was written" in result.stderr
+
+
+def test_a_card_that_is_a_symbolic_link_is_refused(world: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from another folder, paths are shown as given (not resolved): the card's own name is a
+    link, inside the index folder, to a file outside it."""
+    outside, before, index = _outside_world(world, "file-link")
+    elsewhere = world / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    run = _params_drift(world, index=str(index))
+    result = fix(str(run), "--write")
+    assert result.exit_code == 2, result.stderr
+    _unchanged(outside, before, result)
+    assert "it is a symbolic link (to ../outside/tiny.yml)" in result.stderr
 
 
 def test_one_unsafe_file_stops_every_write(world: Path) -> None:
