@@ -21,6 +21,8 @@ ROOT_NAMES = ("model-index.yml", "model-index.yaml", "model-index.json")
 DEFAULT_INDEX = Path("metadata")
 CARD_SUFFIXES = (".yml", ".yaml", ".json", ".md", ".mdx")
 """Files read from an index folder that has no root model-index file."""
+ZOO_DATA_FILES = frozenset({"flops-conventions.yml", "tolerances.yml"})
+"""Zoo data that may sit beside the cards in such a folder; never read as a card."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,9 @@ def resolve_roots(paths: Iterable[Union[str, Path]]) -> list[Path]:
 
 def folder_cards(folder: Path) -> list[Path]:
     """The card files directly inside ``folder`` (no root file), in name order."""
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in CARD_SUFFIXES and p.is_file())
+    return sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in CARD_SUFFIXES and p.name not in ZOO_DATA_FILES and p.is_file()
+    )
 
 
 class _IndexLoader:
