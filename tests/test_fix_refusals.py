@@ -253,3 +253,27 @@ def test_unknown_models_and_models_in_two_runs_are_bad_usage(world: Path) -> Non
     assert fix(str(first), "nosuch_model").exit_code == 2
     both = fix(str(first), str(second))
     assert both.exit_code == 2 and "is in two of the runs given" in both.stderr
+
+
+def test_a_card_changed_between_the_edit_and_the_write_is_refused_before_any_write(world: Path) -> None:
+    """Two files edited; one changes after zoo read it: neither is replaced."""
+    from zoo.fix.edit import CardChanged, prepare_edits, write_edits
+    from zoo.fix.source import propose
+    from zoo.judge.gate import GateSettings
+    from zoo.runs.store import load_run
+
+    card = write_world(world)
+    other = world / "cards" / "more.yml"
+    other.write_text("Models:\n- Name: test_vit\n  Metadata:\n    Parameters: 1000000\n", encoding="utf-8")
+    run = make_run(world, {
+        "test_efficientnet": [*config(224, 0.875, "bilinear"), params(3_438_984), flops(321_536_358)],
+        "test_vit": [params(2_000_000)],
+    })
+    plan = propose([load_run(run)], GateSettings(today=TODAY), None, world / "runs")
+    edits = prepare_edits(plan)
+    assert [edit.path for edit in edits.files] == ["cards/tiny.mdx", "cards/more.yml"]
+    other.write_bytes(other.read_bytes() + b"# a line added meanwhile\n")  # the second file to be written
+    untouched, changed = card.read_bytes(), other.read_bytes()
+    with pytest.raises(CardChanged, match="more.yml changed while zoo was preparing its edit"):
+        write_edits(edits.files)
+    assert card.read_bytes() == untouched and other.read_bytes() == changed
