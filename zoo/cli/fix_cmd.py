@@ -21,7 +21,7 @@ from zoo.judge.exit_codes import worst_code
 from zoo.judge.gate import GateSettings
 from zoo.runs.store import results_dir
 from zoo.verify.plan import parse_kinds
-from zoo.views.fix_text import pull_request, summary_lines
+from zoo.fix.text import pull_request, summary_lines
 
 FIX_EXIT_HELP = (
     "Exit codes: 0 every drifted claim in scope got a new value (or none drifted); 2 bad usage or input, or a card "

@@ -5,5 +5,5 @@ decides which drifted claims get a value and which are left alone and why, :mod:
 writes a value the way the card wrote the old one, :mod:`zoo.fix.edit` edits the card files
 (only each value, every other byte kept, only safe files), and :mod:`zoo.fix.diff` shows the edits
 as a unified diff. ``zoo fix`` (:mod:`zoo.cli.fix_cmd`) puts them together;
-:mod:`zoo.views.fix_text` writes the summary and the pull-request description.
+:mod:`zoo.fix.text` writes the summary and the pull-request description.
 """
