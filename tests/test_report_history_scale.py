@@ -28,8 +28,8 @@ from click.testing import CliRunner
 from fixtures.runs.world import REPORT_WAIVERS, make_run, report_outcomes, write_index, write_tolerances
 
 from zoo.cli import gate_cmd, report_cmd
-from zoo.judge.gate import rejudge
-from zoo.judge.policy import load_policy
+from zoo.judge.gate import GateSettings, gate_records
+from zoo.judge.tally import tally
 from zoo.records import Measurement, RunRecord, Uncertainty
 from zoo.runs import store
 from zoo.runs.merge import combine_runs
@@ -99,8 +99,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def reference(folders: list[str]) -> list[RunRecord]:
     """Every run read whole, shards merged, and judged as the report judges it."""
-    policy = load_policy(None)
-    return [rejudge(run, policy, today=TODAY).run for run in combine_runs([load_run(f) for f in folders])]
+    return [result.run for result in gate_records(combine_runs([load_run(f) for f in folders]), GateSettings(today=TODAY))]
 
 
 class RunsTable(HTMLParser):
@@ -140,7 +139,7 @@ def expected_table(runs: list[RunRecord]) -> list[list[str]]:
     rows = []
     for run in sorted(runs, key=lambda r: (r.started, r.run_id)):
         shard = ",".join(run.merge.shards) if run.merge is not None else ""
-        counts = [str(sum(v.status == s for v in run.verdicts())) for s in ("drift", "error", "unverified", "waived", "pass")]
+        counts = [str(tally(run).by_status[s]) for s in ("drift", "error", "unverified", "waived", "pass")]
         rows.append([f"{run.run_id} ({shard})" if shard else run.run_id, run.started, run.environment.hostname,
                      (run.environment.git_commit or "")[:10], str(len(run.models)), *counts])
     return rows
@@ -320,11 +319,10 @@ import json, multiprocessing, sys
 from zoo.views import drawing
 from zoo.views.html import report_plots
 from zoo.views.history_data import History
-from zoo.judge.gate import rejudge
-from zoo.judge.policy import load_policy
+from zoo.judge.gate import gate_records
 from zoo.runs.merge import combine_runs
 from zoo.runs.store import load_run
-runs = [rejudge(r, load_policy(None)).run for r in combine_runs([load_run(f) for f in {world!r}])]
+runs = [r.run for r in gate_records(combine_runs([load_run(f) for f in {world!r}]))]
 assert "torch" not in sys.modules and "matplotlib" not in sys.modules
 forked = []
 original = multiprocessing.get_context
@@ -353,3 +351,36 @@ def test_a_copied_history_is_known_by_its_bytes(world: list[str], tmp_path: Path
     again = report(copied, tmp_path / "again", monkeypatch)
     assert len(again["validated"]) == 3
     assert runs_table(again["page"]) == expected_table(reference(copied))
+
+
+def test_changed_zoo_data_is_judged_again(world: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cached verdict rests on the zoo data beside the index as well as on the records: a
+    claim changed in a card, then FLOPs conventions pinned beside the index, each make the warm
+    gate and report judge every run again, and show what an uncached run shows."""
+
+    def uncached_gate() -> list[str]:
+        with monkeypatch.context() as patch:
+            patch.setenv("ZOO_HISTORY_CACHE", "off")
+            return gate(world, monkeypatch, "--today", "2025-06-01")[1]
+
+    first = gate(world, monkeypatch, "--today", "2025-06-01")[1]
+    report(world, tmp_path / "first", monkeypatch)
+    # A card's claim changes: mobilenetv2_100's top-1 claim moves by 1 pp (it drifts in every run).
+    card = tmp_path / "metadata" / "zoo.yml"
+    card.write_text(card.read_text(encoding="utf-8").replace("Top 1 Accuracy: 72.95%", "Top 1 Accuracy: 73.95%"), encoding="utf-8")
+    code, claimed, read = gate(world, monkeypatch, "--today", "2025-06-01")
+    assert code == 1 and len(read) == 6 and claimed == uncached_gate() and claimed != first
+    assert any("mobilenetv2_100 top-1 accuracy, claimed 73.95%" in line for line in claimed)
+    shown = report(world, tmp_path / "claimed", monkeypatch)
+    assert runs_table(shown["page"]) == expected_table(reference(world))
+    assert [row[5] for row in runs_table(shown["page"])] == ["2", "2", "2", "2"]  # was 1, 1, 2, 1
+    # FLOPs conventions pinned beside the index: every FLOPs claim is judged by them.
+    (tmp_path / "metadata" / "flops-conventions.yml").write_text(
+        "tolerance: 0.02\nzoo:\n  convention: 3x fvcore @image\n", encoding="utf-8")
+    _, pinned, read = gate(world, monkeypatch, "--today", "2025-06-01")
+    assert len(read) == 6 and pinned == uncached_gate() and pinned != claimed
+    assert any("FLOPs conventions: pinned in" in line for line in pinned)
+    assert sum("flops" in line and "from 3x fvcore @image" in line for line in pinned) == 4 * len(reference(world))
+    shown = report(world, tmp_path / "pinned", monkeypatch)
+    assert runs_table(shown["page"]) == expected_table(reference(world))
+    assert shown["drawn"] == expected_series(reference(world))

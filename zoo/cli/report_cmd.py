@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
@@ -10,18 +9,17 @@ from urllib.parse import urlsplit
 
 import click
 
-from zoo.cli.common import explained_errors
+from zoo.cli.common import conventions_option, explained_errors, index_option
 from zoo.cli.output_options import FORMATS, print_record
 from zoo.cli.runs_args import runs_argument, stored_runs
 from zoo.errors import InputError
-from zoo.judge.gate import rejudge
-from zoo.judge.policy import load_policy
+from zoo.judge.gate import Gate, GateSettings
 from zoo.records import RunRecord
 from zoo.views.export import render_csv, render_model_index_json
 from zoo.views.markdown import render_markdown
 from zoo.atomic import write_atomic
 from zoo.runs.cache import open_cache
-from zoo.views.history_data import collect_history, every_run, judging_inputs
+from zoo.views.history_data import collect_history, every_run
 
 REPORT_HELP = """\b
 Exit codes:
@@ -48,12 +46,31 @@ Exit codes:
               help="Print the latest run on stdout as zoo verify does: its table, or one JSON/CSV row per model.")
 @click.option("-v", "--verbose", is_flag=True, help="With --format table: every claim of every model.")
 @click.option("--color/--no-color", "color", default=None, help="Force styling on or off (default: on for a terminal).")
+@index_option
+@click.option("--stored-claims", is_flag=True,
+              help="Show the verdicts on the claims stored in the run instead of its index as it is now (as `zoo gate --stored-claims`).")
+@click.option("--tolerances", type=click.Path(dir_okay=False), default=None,
+              help="Tolerances and waivers file (default: metadata/tolerances.yml), as for `zoo gate`.")
+@conventions_option
 @explained_errors
 def command(
     runs: Sequence[str], results: Optional[str], html_dir: Optional[str], markdown_file: Optional[str],
     csv_file: Optional[str], json_file: Optional[str], link_template: Optional[str],
     fmt: Optional[str] = None, verbose: bool = False, color: Optional[bool] = None,
+    index_paths: Sequence[str] = (), stored_claims: bool = False, tolerances: Optional[str] = None,
+    conventions: Optional[str] = None,
 ) -> None:
+    """Render run records as HTML, Markdown, CSV and model-index JSON.
+
+    RUN: run.json files or run folders (default: the latest run in the results folder).
+    Shards of one run are merged. The verdicts shown are those `zoo gate` gives the same
+    runs: each run re-judged against its own index as it is now and the current zoo data
+    (--index, --stored-claims, --tolerances and --conventions as for `zoo gate`). With
+    several runs, the latest is shown in full and the report adds each metric over time and
+    its throughput and latency beside the previous run's (a regression only when the change
+    exceeds both runs' spread). Nothing is measured. With no output option, the Markdown
+    summary is printed; --format table prints the run's table again.
+    """
     try:
         scheme = urlsplit(link_template).scheme.lower() if link_template else ""
     except ValueError:
@@ -63,26 +80,17 @@ def command(
             f"--source-url {link_template!r} is not an http(s) URL",
             hint="give e.g. https://github.com/ORG/REPO/blob/SHA/{path}?plain=1#L{line}, or leave it out for relative links",
         )
-    """Render run records as HTML, Markdown, CSV and model-index JSON.
-
-    RUN: run.json files or run folders (default: the latest run in the results folder).
-    Shards of one run are merged. With several runs, the latest is shown in full and
-    the report adds each metric over time and its throughput and latency beside the
-    previous run's (a regression only when the change exceeds both runs' spread). Nothing is measured. With no output option,
-    the Markdown summary is printed; --format table prints the run's table again.
-    """
     # One rule with `zoo gate`: the verdicts shown (and the gate box) are re-judged from the
-    # stored measurements, as `zoo gate --stored-claims` does, never taken from the record as is.
-    policy = load_policy(None)
-    today = dt.date.today()
-
-    def judged(run: RunRecord) -> RunRecord:
-        return rejudge(run, policy, today=today).run
-
-    # Runs before the latest two are read only for what the history shows, from the history cache when it has it.
+    # stored measurements with the gate's own defaults (zoo.judge.gate.Gate), never taken from the
+    # record as is. Runs before the latest two are read only for what the history shows, from the
+    # history cache when it holds it under the same records and judging inputs.
+    gate = Gate(GateSettings(index_paths=index_paths, stored_claims=stored_claims, tolerances=tolerances, conventions=conventions))
     with open_cache(use=len(runs) != 1) as cache:
         stored = stored_runs(runs, results, cache)
-        history = collect_history(stored, judged, judging_inputs(policy, today), cache)
+        history = collect_history(stored, gate, cache)
+    for digest in history.runs:
+        for note in digest.notes:
+            click.echo(f"zoo: run {digest.run_id}: {note}", err=True)
     current = history.current
     if fmt is not None:
         print_record(current, fmt, verbose, False, color)
@@ -100,7 +108,7 @@ def command(
     if markdown_file:
         _emit(markdown_file, markdown, "Markdown")
     if csv_file:
-        _emit(csv_file, _csv_of_all(every_run(stored, history, judged)), "CSV")
+        _emit(csv_file, _csv_of_all(every_run(stored, history, gate)), "CSV")
     if json_file:
         _emit(json_file, render_model_index_json(current), "model-index JSON")
 

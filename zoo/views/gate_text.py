@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from dataclasses import dataclass
+from typing import Optional
 
 from zoo.judge.gate import CAUSES, GateResult, unclaimed_failures
-from zoo.judge.policy import Policy
+from zoo.judge.tally import VERDICT_ORDER, tally
 from zoo.records import Verdict
-from zoo.views.rows import GATE_OUTCOMES, VERDICT_ORDER, format_value, metric_label
-
-if TYPE_CHECKING:
-    from zoo.index import Index
+from zoo.views.rows import GATE_OUTCOMES, measured_text, metric_label
 
 
 def _claim_line(verdict: Verdict) -> str:
@@ -19,21 +17,31 @@ def _claim_line(verdict: Verdict) -> str:
     if claim is not None:
         parts.append(f"claimed {claim.raw or claim.value}")
     if measurement is not None and measurement.status == "ok":
-        parts.append(f"measured {format_value(measurement.value, measurement.unit)}")
+        shown, note = measured_text(verdict)
+        parts.append(f"measured {shown}" + (f" ({note})" if note else ""))
     text = ", ".join(parts) + f": {verdict.explanation}"
     return text + (f"  ({claim.source})" if claim is not None else "")
 
 
-def gate_lines(result: GateResult, index: Optional["Index"], policy: Policy) -> list[str]:
+def gate_lines(result: GateResult) -> list[str]:
     """What the gate found in one run: header, counts, missing shards, then the claims that
     keep it from passing, by cause, and drifts that do not gate."""
     run = result.run
-    verdicts = run.verdicts()
-    counts = " · ".join(f"{sum(v.status == s for v in verdicts)} {s}" for s in VERDICT_ORDER)
+    counted = tally(run)
+    counts = " · ".join(f"{counted.by_status[s]} {s}" for s in VERDICT_ORDER)
+    if counted.not_requested:
+        counts += f" ({counted.not_requested} not asked for)"
+    judged = run.judged_against
+    gating = run.gate.gate_metrics if run.gate else []
     lines = [
-        gate_head(run.run_id, len(run.models), len(verdicts), run.gate.judged_on if run.gate else None, index, policy),
-        f"  {counts}; gating: {', '.join(sorted(policy.gate_metrics)) or 'none'}",
+        GateHead.of(result).line(run.gate.judged_on if run.gate else None),
+        f"  {counts}; gating: {', '.join(gating) or 'none'}",
     ]
+    if judged is not None:
+        lines.append(f"  FLOPs conventions: {judged.conventions.source or 'none'}")
+    lines += [f"  note: {note}" for note in result.notes]
+    if result.changed:
+        lines.append(f"  changed since the run (judged as they are now): {', '.join(result.changed)}")
     if result.dropped:
         lines.append(f"  not judged (no longer in the index): {', '.join(result.dropped)}")
     if run.merge is not None and run.merge.missing:
@@ -53,11 +61,30 @@ def gate_lines(result: GateResult, index: Optional["Index"], policy: Policy) -> 
     return lines
 
 
-def gate_head(run_id: str, models: int, claims: int, judged_on: Optional[str], index: Optional["Index"], policy: Policy) -> str:
-    """The first line of a run's gate text: what was judged, when, against what."""
-    against = "the claims stored in the run" if index is None else ", ".join(index.roots)
-    return (f"zoo gate: run {run_id} ({models} models, {claims} claims) "
-            f"judged on {judged_on} against {against} and {policy.source or 'built-in tolerances'}")
+@dataclass(frozen=True)
+class GateHead:
+    """The first line of a run's gate text, less the day it was judged on (the history cache
+    keeps the rest of the text, and the day is written anew)."""
+
+    run_id: str
+    models: int
+    claims: int
+    against: str
+    tolerances: str
+
+    @classmethod
+    def of(cls, result: GateResult) -> "GateHead":
+        run = result.run
+        judged = run.judged_against
+        return cls(
+            run_id=run.run_id, models=len(run.models), claims=tally(run).claims,
+            against=", ".join(run.index) if result.index_read else "the claims stored in the run",
+            tolerances=judged.tolerances.path if judged is not None and judged.tolerances is not None else "built-in tolerances",
+        )
+
+    def line(self, judged_on: Optional[str]) -> str:
+        return (f"zoo gate: run {self.run_id} ({self.models} models, {self.claims} claims) "
+                f"judged on {judged_on} against {self.against} and {self.tolerances}")
 
 
 def gate_summary(code: int) -> str:
@@ -66,4 +93,4 @@ def gate_summary(code: int) -> str:
     return f"gate: {label} (exit {code}): {meaning}"
 
 
-__all__ = ["gate_head", "gate_lines", "gate_summary"]
+__all__ = ["GateHead", "gate_lines", "gate_summary"]

@@ -18,24 +18,21 @@ read and judged in full (``tests/test_report_history_scale.py`` holds the two pa
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence, Union
 
-from zoo.records import Metric, RunRecord
+from zoo.metrics import METRICS
+from zoo.records import RunRecord
 from zoo.judge.policy import waiver_is_live
-from zoo.runs.cache import DerivedCache, canonical, code_fingerprint, key_of
+from zoo.runs.cache import DerivedCache, code_fingerprint, key_of
 from zoo.runs.history import StoredRun, previous_and_latest
-from zoo.views.rows import VERDICT_ORDER, finish_order, judged_value, latest
+from zoo.judge.tally import tally
+from zoo.views.rows import finish_order, judged_value, latest
 
 if TYPE_CHECKING:
-    from zoo.judge.policy import Policy
+    from zoo.judge.gate import Gate, GateResult
 
-PLOTTED_METRICS = frozenset(
-    m.value for m in (Metric.PARAMETERS, Metric.FLOPS, Metric.FILE_SIZE, Metric.TOP1, Metric.TOP5,
-                      Metric.THROUGHPUT, Metric.LATENCY_P50, Metric.LATENCY_P90)
-)
+PLOTTED_METRICS = frozenset(m.name for m in METRICS if m.plot)
 """Quantities worth a plot (claims and history); settings such as image size or crop pct are not."""
 DIGEST_KIND = "history-digest"
 
@@ -54,7 +51,7 @@ class RunDigest:
     """The git commit, first 10 characters."""
     models: int
     counts: dict[str, int]
-    """Verdicts by status, every status of :data:`~zoo.views.rows.VERDICT_ORDER` present."""
+    """Claims by verdict as :func:`zoo.judge.tally.tally` counts them, every status present."""
     names: list[str] = field(default_factory=list)
     """The models with a plotted value, in the run's order."""
     values: dict[str, list[Optional[float]]] = field(default_factory=dict)
@@ -63,12 +60,13 @@ class RunDigest:
     """Metric -> the unit of the run's first plotted value of it."""
     claims: dict[str, dict[str, float]] = field(default_factory=dict)
     """Metric -> model -> the claimed number, for models with a plotted value."""
+    notes: list[str] = field(default_factory=list)
+    """What the judging of the run rested on that a reader should know (:func:`gate_notes`)."""
 
 
-def digest_run(run: RunRecord) -> RunDigest:
-    """The digest of ``run`` (already judged as the report shows it)."""
-    counts: dict[str, int] = {status: 0 for status in VERDICT_ORDER}
-    counts.update(Counter(verdict.status for verdict in run.verdicts()))
+def digest_run(run: RunRecord, notes: Sequence[str] = ()) -> RunDigest:
+    """The digest of ``run`` (already judged as the report shows it), with the judging's ``notes``."""
+    counts = dict(tally(run).by_status)  # as every view counts them (claims not asked for apart)
     names: list[str] = []
     columns: dict[str, dict[str, float]] = {}
     units: dict[str, str] = {}
@@ -102,6 +100,7 @@ def digest_run(run: RunRecord) -> RunDigest:
         values={metric: [column.get(name) for name in names] for metric, column in columns.items()},
         units=units,
         claims=claims,
+        notes=list(notes),
     )
 
 
@@ -156,53 +155,77 @@ def as_history(runs: Union[Sequence[RunRecord], RunRecord, History]) -> History:
     return History.of([runs] if isinstance(runs, RunRecord) else list(runs))
 
 
-def judging_inputs(policy: "Policy", today: dt.date, **more: Any) -> dict[str, Any]:
-    """What a re-judged run depends on besides its records: the policy with the waivers in
-    force on ``today`` (an expired waiver changes no verdict, only its explanation), and
-    ``more`` (the index, the lock, ...)."""
-    live = [waiver for waiver in policy.waivers if waiver_is_live(waiver, today)]
-    return canonical({"policy": dataclasses.replace(policy, waivers=tuple(live)), **more})
+class JudgingKeys:
+    """The cache key part of everything a verdict re-judged by ``gate`` depends on besides the
+    run's own records: the tolerances with the waivers in force on the gate's day (an expired
+    waiver changes a verdict, and only a live one can), the zoo data beside the index judged
+    against (:meth:`zoo.judge.zoo_data.ZooData.judged_against`: every card file's SHA-256, the
+    tolerances file, the FLOPs conventions table and the pinned file it came from, the weights
+    lock, the benchmark tables), the index roots, whether stored claims are judged, and zoo's
+    own code. A cached verdict is therefore never stale: any of these changing gives a new key.
+    Runs judged against the same index and zoo data share one key (computed once)."""
+
+    def __init__(self, gate: "Gate", kind: str) -> None:
+        self.gate = gate
+        self.kind = kind
+        self._known: dict[tuple[int, int], str] = {}
+
+    def of(self, run: RunRecord) -> str:
+        """The key part for ``run`` (its header is enough)."""
+        index, zoo = self.gate.zoo_for(run)
+        memo = (id(index), id(zoo))
+        if memo not in self._known:
+            live = tuple(waiver for waiver in zoo.policy.waivers if waiver_is_live(waiver, self.gate.today))
+            inputs = {
+                "policy": dataclasses.replace(zoo.policy, waivers=live),
+                "zoo": zoo.judged_against(),
+                "pinned": zoo.pinned,
+                "index": None if index is None else list(index.roots),
+                "stored_claims": self.gate.settings.stored_claims,
+            }
+            self._known[memo] = key_of(self.kind, inputs, code_fingerprint())
+        return self._known[memo]
 
 
-def collect_history(
-    runs: Sequence[StoredRun],
-    judge: Callable[[RunRecord], RunRecord],
-    judging: Any,
-    cache: DerivedCache,
-) -> History:
-    """The history of the stored ``runs``: the latest two read whole and passed through
-    ``judge`` (the report's re-judging), the others digested, from ``cache`` when it holds
-    their digest under the same records and ``judging`` (what the judgement depends on:
-    tolerances, waivers in force, ...).
+def collect_history(runs: Sequence[StoredRun], gate: "Gate", cache: DerivedCache) -> History:
+    """The history of the stored ``runs``: the latest two read whole and judged by ``gate`` (as
+    ``zoo gate`` judges them), the others digested, from ``cache`` when it holds their digest
+    under the same records' SHA-256s and judging inputs (:class:`JudgingKeys`).
 
     Runs are read one at a time, so memory holds one run beside the latest two.
     """
     previous_run, current_run = previous_and_latest(runs)
-    current = judge(current_run.load())
-    previous = judge(previous_run.load()) if previous_run is not None else None
+    current = gate.judge(current_run.load())
+    previous = gate.judge(previous_run.load()) if previous_run is not None else None
     whole = {id(current_run): current, id(previous_run): previous}
-    fingerprint = key_of(DIGEST_KIND, judging, code_fingerprint())
+    keys = JudgingKeys(gate, DIGEST_KIND)
     digests = []
     for run in runs:
-        record = whole.get(id(run))
-        if record is not None:
-            digests.append(digest_run(record))
+        outcome = whole.get(id(run))
+        if outcome is not None:
+            digests.append(digest_run(outcome.run, gate_notes(outcome)))
             continue
-        key = key_of(fingerprint, run.sha256s)
+        key = key_of(keys.of(run.header), run.sha256s)
         digest = _from_payload(cache.get(DIGEST_KIND, key)) if cache.active else None
         if digest is None:
-            digest = digest_run(judge(run.load()))
+            outcome = gate.judge(run.load())
+            digest = digest_run(outcome.run, gate_notes(outcome))
             cache.put(DIGEST_KIND, key, _payload(digest))
         digests.append(digest)
-    return History(current=current, previous=previous, runs=digests)
+    return History(current=current.run, previous=previous.run if previous is not None else None, runs=digests)
 
 
-def every_run(runs: Sequence[StoredRun], history: History, judge: Callable[[RunRecord], RunRecord]) -> Iterator[RunRecord]:
+def gate_notes(outcome: "GateResult") -> list[str]:
+    """What a reader of a re-judged run should know (the gate's notes, the cards changed since)."""
+    return outcome.notes + ([f"changed since the run: {', '.join(outcome.changed)}"] if outcome.changed else [])
+
+
+def every_run(runs: Sequence[StoredRun], history: History, gate: "Gate") -> Iterator[RunRecord]:
     """Every stored run read whole and judged, one at a time, in order (the two ``history``
     holds are not read again): for views that show every run in full (the CSV)."""
     held = {run.run_id: run for run in history.records}
     for run in runs:
-        yield held.get(run.header.run_id) or judge(run.load())
+        yield held.get(run.header.run_id) or gate.judge(run.load()).run
 
 
-__all__ = ["History", "PLOTTED_METRICS", "RunDigest", "as_history", "collect_history", "digest_run", "every_run", "judging_inputs"]
+__all__ = ["History", "PLOTTED_METRICS", "RunDigest", "as_history", "collect_history", "digest_run", "every_run", "JudgingKeys", "gate_notes"]

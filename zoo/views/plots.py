@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Sequence, Union
 
 from zoo.records import Metric, RunRecord, Uncertainty, Verdict
 from zoo.views.history_data import PLOTTED_METRICS, RunDigest, digest_run
-from zoo.views.rows import is_percent, metric_label, metric_sort_key, unit_suffix
+from zoo.views.rows import is_percent, judged_value, metric_label, metric_sort_key, unit_suffix
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -278,7 +278,8 @@ def accuracy_throughput_plot(run: RunRecord) -> Optional[Plot]:
             continue
         top1 = result.measurement(Metric.TOP1.value)
         claimed = result.card.number(Metric.TOP1)
-        measured = _number(top1)
+        judged = judged_value(result, Metric.TOP1.value)  # the figure the verdict judged (a paired estimate where one was used)
+        measured = float(judged) if isinstance(judged, (int, float)) and not isinstance(judged, bool) else None
         if measured is None and claimed is None:
             continue
         points.append((result.card.name, throughput, measured, claimed, top1.uncertainty if measured is not None and top1 else None))
