@@ -28,15 +28,16 @@ import multiprocessing
 import os
 import random
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
 from zoo.index import load_index
-from zoo.judge.compare import judge
-from zoo.judge.conventions import fit_conventions
+from zoo.judge.conventions import fit_table, samples_of
 from zoo.judge.policy import load_policy
-from zoo.records import Alternative, Environment, Measurement, ModelCard, ModelResult, RunRecord, Uncertainty, to_json_dict
+from zoo.judge.verdicts import judge_models
+from zoo.judge.zoo_data import load_zoo_data
+from zoo.records import Alternative, Environment, Measurement, ModelCard, RunRecord, Uncertainty, to_json_dict
 from zoo.verify.shard import select_shard
 
 FAMILIES = (
@@ -273,22 +274,27 @@ class _Writer:
         try:
             index = load_index(["metadata"])
             policy = load_policy("metadata/tolerances.yml")
+            zoo = load_zoo_data(index.roots, index.digests, policy=policy)
         finally:
             os.chdir(here)
         self.cards: list[ModelCard] = list(index.models)
         self.shard_cards = [select_shard(self.cards, k, shards) for k in range(1, shards + 1)]
         # A model's fixed measurements and verdicts, judged once per timm version and data state:
         # JSON dicts keyed by (name, timm, data). Timing has no claims here, so it is not judged.
+        # The FLOPs conventions are fitted over the whole index's FLOPs measurements (as `zoo verify`
+        # does when none is pinned) and the record names the zoo data it was judged against.
         self.templates: dict[tuple[str, str, bool], dict[str, Any]] = {}
+        self.judged_against: dict[str, Any] = {}
         for timm in ("1.0.9", "1.0.11"):
+            fixed = [(card, _fixed_measurements(self.models[card.name], timm)) for card in self.cards]
+            source = f"fitted over the {len(fixed)} FLOPs claims of metadata (no pinned conventions)"
+            table = fit_table(samples_of(fixed), policy.tolerance("flops").relative or 0.02, policy.flops_conventions, source=source)
+            judged = replace(zoo, conventions=table)
+            self.judged_against[timm] = to_json_dict(judged.judged_against())
             for data in (True, False):
-                pairs = [(card, _fixed_measurements(self.models[card.name], timm) + _accuracy(self.models[card.name], data))
-                         for card in self.cards]
-                conventions = fit_conventions(pairs, policy.tolerance("flops").relative or 0.02, policy.flops_conventions)
-                for card, found in pairs:
-                    verdicts = judge(card, found, policy, dt.date(2025, 6, 1), conventions=conventions)
-                    result = ModelResult(card=card, measurements=found, verdicts=verdicts)
-                    self.templates[(card.name, timm, data)] = to_json_dict(result)
+                pairs = [(card, found + _accuracy(self.models[card.name], data)) for card, found in fixed]
+                for result in judge_models(pairs, judged, dt.date(2025, 6, 1)):
+                    self.templates[(result.card.name, timm, data)] = to_json_dict(result)
 
     def night(self, night: int) -> list[Path]:
         rng = random.Random(self.seed * 100_003 + night)
@@ -316,6 +322,7 @@ class _Writer:
                 timing = _timing(self.models[card.name], night, rng)
                 models.append({**template, "measurements": template["measurements"] + timing})
             header["models"] = models
+            header["judged_against"] = self.judged_against[timm]
             folder = self.root / "runs" / run_id
             folder.mkdir(parents=True)
             (folder / "run.json").write_text(json.dumps(header, indent=2) + "\n", encoding="utf-8")

@@ -388,6 +388,26 @@ class GateInfo:
 
 
 @dataclass(frozen=True)
+class CarriedOver:
+    """A ``zoo verify --changed-since REF`` run: the models measured, and those whose
+    measurements were taken from an earlier full run (then judged again with the rest)."""
+
+    changed_since: str
+    """The git revision given (REF), and the commit it named."""
+    commit: str
+    from_run: str
+    """The run id of the run measurements were taken from (a merged id for shards)."""
+    from_records: list[str] = field(default_factory=list)
+    """The run ids of that run's records (its shards)."""
+    carried: list[str] = field(default_factory=list)
+    """Models whose measurements come from ``from_run``."""
+    measured: dict[str, str] = field(default_factory=dict)
+    """Model -> why it was measured in this run."""
+    everything: Optional[str] = None
+    """Why every model was measured (the run's environment or options differ), else None."""
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """One run of zoo: the single source of every view (table, report, gate)."""
 
@@ -412,6 +432,8 @@ class RunRecord:
     """Set on a record re-judged by the gate (:mod:`zoo.judge.gate`)."""
     judged_against: Optional[JudgedAgainst] = None
     """The zoo data its verdicts were judged against (None on records older than schema 3)."""
+    carried: Optional[CarriedOver] = None
+    """Set on a ``zoo verify --changed-since`` run: which models were measured, which carried over."""
 
     def verdicts(self) -> list[Verdict]:
         return [v for m in self.models for v in m.verdicts]

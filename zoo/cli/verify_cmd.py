@@ -28,6 +28,8 @@ from zoo.runs.shard import parse_shard
 from zoo.verify.shard import default_run_group, select_shard
 from zoo.verify.pipeline import VerifyRequest, is_main_process, run_verify
 from zoo.verify.repeat import CHILD_ENV, write_child_record
+from zoo.errors import InputError
+from zoo.verify.changed import last_full_run
 
 
 def verify_options(func: Any) -> Any:
@@ -72,7 +74,15 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     index = load_index(kw["index_paths"])
     if index.from_folder:  # a folder without a root file: say which cards it stood for
         click.echo(f"zoo: {index.describe_files()}", err=True)
-    cards = index.select(kw["models"], kw["all_models"])
+    changed_since = kw.get("changed_since")
+    if changed_since:  # the arguments are the last full run's records; every model of the index is considered
+        if kw["shard"]:
+            raise InputError("--changed-since measures only what changed: run it without --shard",
+                             hint="run the shards of a full run without --changed-since")
+        last = last_full_run(kw["models"])
+        cards = index.select((), True)
+    else:
+        cards = index.select(kw["models"], kw["all_models"])
     shard = None
     kw["run_group"] = kw.get("run_group") or default_run_group()
     if kw["shard"]:
@@ -87,6 +97,11 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     zoo = load_zoo_data(
         index.roots, index.digests, conventions=kw["conventions"], tables=kw["reference_tables"], policy=policy,
     )
+    carry = None
+    if changed_since:
+        carry = _plan_changes(changed_since, cards, last, index, zoo, kinds, kw)
+        progress.note(f"zoo: {carry.summary()}")
+        cards = carry.measure
     evaluation = eval_options_from_cli(**kw) if "accuracy" in kinds else None
     if evaluation is not None and evaluation.data:
         check_spec(evaluation.data)  # a mistyped --data fails now, not after the downloads
@@ -106,6 +121,7 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
         today=dt.date.today(),
         zoo=zoo,
         index_cards=index.models,
+        carried=carry,
     )
     record, path = run_verify(request, say=progress.note)
     code = run_exit_code(record)  # the same rule the table's summary line and `zoo gate` use
@@ -122,8 +138,34 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     sys.exit(code)
 
 
+def _plan_changes(ref: str, cards: list, last: Any, index: Any, zoo: Any, kinds: list[str], kw: dict[str, Any]) -> Any:
+    """What a --changed-since run measures and carries over (zoo.verify.changed)."""
+    from zoo.judge.conventions_file import ENV as CONVENTIONS_ENV
+    from zoo.measure.allocator import describe as describe_allocator
+    from zoo.runs.environment import fingerprint
+    from zoo.verify.at_ref import zoo_at_ref
+    from zoo.verify.changed import plan_changes
+    from zoo.weights.options import DEFAULT_LOCK_PATH
+
+    lock = kw.get("lock_file") or os.environ.get("ZOO_LOCK") or str(DEFAULT_LOCK_PATH)
+    then = zoo_at_ref(
+        ref, kw["index_paths"] or index.roots, [d.path for d in index.digests], tolerances=kw["tolerances"],
+        conventions=kw["conventions"] or os.environ.get(CONVENTIONS_ENV) or None, lock=str(lock),
+    )
+    options = {k: _plain_option(v) for k, v in kw.items()}
+    return plan_changes(
+        cards, then, last, here=fingerprint(allocator=describe_allocator()), kinds=kinds, options=options,
+        policy=zoo.policy, conventions=zoo.conventions, lock=zoo.lock,
+    )
+
+
 @click.command("verify", epilog=EXIT_CODES_HELP)
 @verify_options
+@click.option("--changed-since", "changed_since", default=None, metavar="REF",
+              help="Measure only the models whose claims, tolerances, waivers, pinned FLOPs conventions or weights lock "
+              "entry changed since the git revision REF; carry the others' measurements over from the last full run, "
+              "whose records are then the arguments (zoo verify --changed-since REF RUN...), and judge every model. "
+              "Everything is measured when that run's environment or measuring options differ (the output says why).")
 @click.option("--only", multiple=True, help=f"Measure only these (comma-separated): {', '.join(MEASUREMENT_KINDS)}.")
 @click.option("--skip", multiple=True, help="Skip these measurements (comma-separated).")
 @fetch_options
@@ -133,6 +175,7 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
 def command(only: Sequence[str], skip: Sequence[str], **kw: Any) -> None:
     """Measure the claims of MODELS (or --all) and set each beside its claim with a verdict.
 
-    Writes one run record (runs/<run-id>/run.json) that every view reads.
+    Writes one run record (runs/<run-id>/run.json) that every view reads. With
+    --changed-since REF the arguments are the last full run's records (RUN...), not models.
     """
     run_and_exit(choose_kinds(only, skip), kw)

@@ -31,6 +31,7 @@ from zoo.runs.store import new_run_id, publish, staging
 from zoo.verify.models import MeasureOptions, ModelWork, measure_model
 
 if TYPE_CHECKING:  # the options types live with the measurements that use them
+    from zoo.verify.changed import CarryPlan
     from zoo.measure.throughput.options import BenchOptions
     from zoo.measure.accuracy.options import EvalOptions
     from zoo.weights.options import FetchOptions
@@ -64,6 +65,9 @@ class VerifyRequest:
     index_cards: Sequence[ModelCard] = ()
     """Every card of the index: what the FLOPs conventions are fitted over when none is pinned
     (empty: ``cards``)."""
+    carried: Optional["CarryPlan"] = None
+    """A ``--changed-since`` run: the models carried over from the last full run, judged with
+    those measured (:mod:`zoo.verify.changed`); ``cards`` are the models to measure."""
 
 
 def is_main_process() -> bool:
@@ -98,6 +102,8 @@ def _measure_and_record(request: VerifyRequest, run_id: str, started: str, envir
     artifacts: dict[str, str] = {}
     if "accuracy" in kinds:
         artifacts.update(_measure_accuracy(works, request, folder, say))
+    if request.carried is not None:
+        works = request.carried.combine(works)
     zoo = zoo_data_of(request, works, say)
     results = judge_models(((w.card, w.measurements) for w in works), zoo, request.today)
     return RunRecord(
@@ -112,6 +118,7 @@ def _measure_and_record(request: VerifyRequest, run_id: str, started: str, envir
         shard=request.shard,
         artifacts=artifacts,
         judged_against=zoo.judged_against(),
+        carried=request.carried.info if request.carried is not None else None,
     )
 
 
