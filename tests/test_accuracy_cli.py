@@ -13,7 +13,7 @@ from accuracy_world import SCORED, grey_image, grey_plan, grey_wnids, GreyModel,
 from click.testing import CliRunner
 
 from zoo.cli import diff_cmd
-from zoo.cli.eval_options import eval_options, eval_options_from_cli
+from zoo.cli.declared import click_options, options_from
 from zoo.errors import InputError
 from zoo.runs.diff import diff_predictions
 from zoo.measure.accuracy.options import EvalOptions
@@ -26,7 +26,7 @@ def parse(args: list[str], with_bench: bool = False) -> EvalOptions:
     seen: dict = {}
 
     @click.command()
-    @eval_options
+    @click_options(EvalOptions)
     def command(**kw):
         seen.update(kw)
 
@@ -36,7 +36,7 @@ def parse(args: list[str], with_bench: bool = False) -> EvalOptions:
         )
     result = CliRunner().invoke(command, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    return eval_options_from_cli(**seen)
+    return options_from(EvalOptions, seen)
 
 
 def test_flags_become_eval_options_and_env_fills_the_rest(monkeypatch, tmp_path):
@@ -76,7 +76,7 @@ def test_shared_device_and_channels_last_flags_are_the_fallback(monkeypatch):
 
 def test_bad_values_are_input_errors(monkeypatch):
     monkeypatch.setenv("ZOO_EVAL_LIMIT", "lots")
-    with pytest.raises(InputError, match=r"\$ZOO_EVAL_LIMIT must be a whole number"):
+    with pytest.raises(InputError, match=r"ZOO_EVAL_LIMIT=\'lots\' is not a whole number"):
         EvalOptions.from_env()
     with pytest.raises(InputError, match="--limit must be a positive"):
         EvalOptions(limit=0)

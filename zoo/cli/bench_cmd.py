@@ -9,14 +9,15 @@ from typing import Any
 
 import click
 
-from zoo.cli.bench_options import bench_options
+from zoo.cli.declared import click_options, options_from
 from zoo.cli.common import EXIT_CODES_HELP, explained_errors
 from zoo.cli.verify_cmd import run_and_exit, verify_options
+from zoo.measure.throughput.options import BenchOptions
 
 
 @click.command("bench", epilog=EXIT_CODES_HELP)
 @verify_options
-@bench_options
+@click_options(BenchOptions)
 @click.option(
     "--repeat",
     type=click.IntRange(min=1),
@@ -47,10 +48,9 @@ def _repeated(repeat: int, kw: dict[str, Any]) -> None:
     from zoo.verify.repeat import combine_processes, run_in_fresh_processes, save_processes
     from zoo.views.terminal import print_run
 
-    from zoo.cli.bench_options import bench_options_from_cli
     from zoo.index import load_index
 
-    bench_options_from_cli(**kw)  # bad options and unknown models fail here, before any process starts
+    options_from(BenchOptions, kw)  # bad options and unknown models fail here, before any process starts
     load_index(kw["index_paths"]).select(kw["models"], kw["all_models"])
     args = ["bench", *_arguments(click.get_current_context())]
     records = run_in_fresh_processes(args, repeat, say=lambda line: click.echo(f"zoo bench: {line}", err=True))

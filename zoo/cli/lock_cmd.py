@@ -9,9 +9,10 @@ from typing import Any, Sequence
 import click
 
 from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
-from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
+from zoo.cli.declared import click_options, options_from
 from zoo.errors import InputError
 from zoo.index import load_index
+from zoo.weights.options import FetchOptions
 from zoo.judge.exit_codes import worst_code
 from zoo.weights.lockfile import load_lock
 from zoo.weights.select import fetch_cards
@@ -27,7 +28,7 @@ from zoo.weights.select import fetch_cards
     "checking them against the lock; review the diff afterwards.",
 )
 @index_option
-@fetch_options
+@click_options(FetchOptions)
 @explained_errors
 def command(models: Sequence[str], all_models: bool, update: bool, index_paths: Sequence[str], **kw: Any) -> None:
     """Fetch, verify and pin the weights of MODELS (or --all) in the lock file.
@@ -37,7 +38,7 @@ def command(models: Sequence[str], all_models: bool, update: bool, index_paths: 
     and `zoo verify`, are checked against the lock file.
     """
     cards = load_index(index_paths).select(models, all_models)
-    options = fetch_options_from_cli(**kw)
+    options = options_from(FetchOptions, kw)
     if options.lock_path is None:
         raise InputError("no lock file to write", hint="pass --lock-file PATH")
     lock = load_lock(options.lock_path)

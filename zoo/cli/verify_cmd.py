@@ -11,14 +11,15 @@ from typing import Any, Sequence
 import click
 
 from zoo import progress
-from zoo.cli.bench_options import bench_options, bench_options_from_cli
 from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
-from zoo.cli.eval_options import eval_options, eval_options_from_cli
-from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
+from zoo.cli.declared import click_options, options_from
 from zoo.cli.output_options import output_options, print_record
 from zoo.index.reference import find_reference_tables
 from zoo.measure.accuracy.data.resolve import check_spec
 from zoo.index import load_index
+from zoo.measure.accuracy.options import EvalOptions
+from zoo.measure.throughput.options import BenchOptions
+from zoo.weights.options import FetchOptions
 from zoo.judge.gate import run_exit_code
 from zoo.records import MEASUREMENT_KINDS
 from zoo.verify.plan import choose_kinds
@@ -83,7 +84,7 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     policy = load_policy(kw["tolerances"])
     if kw["gate_metrics"] is not None:
         policy = policy.with_gate_metrics(parse_gate_metrics(kw["gate_metrics"]))
-    evaluation = eval_options_from_cli(**kw) if "accuracy" in kinds else None
+    evaluation = options_from(EvalOptions, kw) if "accuracy" in kinds else None
     if evaluation is not None and evaluation.data:
         check_spec(evaluation.data)  # a mistyped --data fails now, not after the downloads
     record_to = os.environ.get(CHILD_ENV)  # one of `zoo bench --repeat N`'s processes
@@ -93,9 +94,9 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
         policy=policy,
         results=None if kw["no_record"] or record_to else results_dir(kw["results"]),
         index_paths=index.roots,
-        fetch=fetch_options_from_cli(**kw) if "weights" in kinds else None,
+        fetch=options_from(FetchOptions, kw) if "weights" in kinds else None,
         evaluation=evaluation,
-        bench=bench_options_from_cli(**kw) if "throughput" in kinds else None,
+        bench=options_from(BenchOptions, kw) if "throughput" in kinds else None,
         shard=shard,
         reference_tables=find_reference_tables(kw["reference_tables"]) if "throughput" in kinds else (),
         options={k: _plain_option(v) for k, v in kw.items()},
@@ -120,9 +121,9 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
 @verify_options
 @click.option("--only", multiple=True, help=f"Measure only these (comma-separated): {', '.join(MEASUREMENT_KINDS)}.")
 @click.option("--skip", multiple=True, help="Skip these measurements (comma-separated).")
-@fetch_options
-@eval_options
-@bench_options
+@click_options(FetchOptions)
+@click_options(EvalOptions)
+@click_options(BenchOptions)
 @explained_errors
 def command(only: Sequence[str], skip: Sequence[str], **kw: Any) -> None:
     """Measure the claims of MODELS (or --all) and set each beside its claim with a verdict.

@@ -16,6 +16,9 @@ from zoo.errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, ZooError
 class WeightsError(ZooError):
     """Base class. The message is built from four parts, each optional but the first."""
 
+    what = "failed"
+    """In a few words, for one-line summaries."""
+
     exit_code = EXIT_INCOMPLETE
 
     def __init__(
@@ -66,60 +69,88 @@ def _sentence(text: str) -> str:
 class NotFoundError(WeightsError):
     """The server answered 404 or 410, or a local file/mirror does not hold the file."""
 
+    what = "not found"
+
 
 class UnreachableError(WeightsError):
     """The host could not be reached: refused, DNS failure, reset, 5xx after every retry."""
+
+    what = "unreachable"
 
 
 class TimedOutError(UnreachableError):
     """The host accepted the connection but sent nothing for longer than the read timeout."""
 
+    what = "timed out"
+
 
 class TLSError(WeightsError):
     """The TLS handshake or certificate check failed (never retried)."""
+
+    what = "TLS check failed"
 
 
 class HTTPStatusError(WeightsError):
     """The server refused the request for a reason other than not found (401, 403, ...)."""
 
+    what = "refused by the server"
+
 
 class TruncatedError(WeightsError):
     """Fewer bytes arrived than the server announced or the file is known to have."""
+
+    what = "cut short"
 
 
 class HashMismatchError(WeightsError):
     """The SHA-256 of the bytes is not the one the file name or the lock file pins."""
 
+    what = "SHA-256 differs"
+
 
 class SizeMismatchError(WeightsError):
     """The byte size is not the one the lock file pins or the card claims."""
+
+    what = "wrong size"
 
 
 class UnverifiableError(WeightsError):
     """Nothing proves the bytes complete: no length or end marker from the server, and no
     hash or size to check them against (so they are neither kept nor pinned)."""
 
+    what = "unverifiable"
+
 
 class NoSpaceError(WeightsError):
     """The cache's disk is full."""
+
+    what = "disk full"
 
 
 class CacheError(WeightsError):
     """The cache folder cannot be created or written (permissions, read-only disk)."""
 
+    what = "cache not writable"
+
 
 class OfflineMissingError(WeightsError):
     """Offline mode is on and neither the cache nor a mirror holds the file."""
 
+    what = "missing offline"
+
 
 class UnsafeCheckpointError(WeightsError):
     """The checkpoint needs arbitrary unpickling; it was refused and never executed."""
+
+    what = "unsafe checkpoint refused"
 
     exit_code = EXIT_BAD_INPUT
 
 
 class CheckpointReadError(WeightsError):
     """The file is not a readable PyTorch checkpoint, or holds no state dict."""
+
+    what = "unreadable checkpoint"
 
     exit_code = EXIT_BAD_INPUT
 
@@ -128,11 +159,15 @@ class BadSourceError(WeightsError):
     """The card's Weights names no usable file: a name that is not a plain file name
     (``..``, a separator, a control character), or a URL that is not http(s)."""
 
+    what = "bad Weights URL"
+
     exit_code = EXIT_BAD_INPUT
 
 
 class CheckpointFitError(WeightsError):
     """The state dict does not fit the built architecture (names or shapes)."""
+
+    what = "does not fit the model"
 
     exit_code = EXIT_BAD_INPUT
 

@@ -411,12 +411,13 @@ def _from_cache(model: str, ref: HubRef, settings: HubSettings, options: FetchOp
         hub = HubFile(ref.repo_id, revision, commit, name, sha, size, proof, ref.origin)
         return _result(model, hub, path, _lock_status(lock, pinned), None, ["offline: from the Hub cache"])
     which = f"{ref.repo_id}@{pinned.commit} {pinned.file}" if pinned else f"{ref} ({' or '.join(candidate_files(ref))})"
+    set_by, leave = (options.offline_set_by(), options.going_online()) if options.offline else ("$HF_HUB_OFFLINE", "unset HF_HUB_OFFLINE")
     raise OfflineMissingError(
-        f"{model}: {which} is not in the Hub cache ({settings.cache_dir}), and offline mode (--offline, "
-        "ZOO_OFFLINE=1 or HF_HUB_OFFLINE=1) forbids downloading it",
+        f"{model}: {which} is not in the Hub cache ({settings.cache_dir}), and offline mode (set by {set_by}) "
+        "forbids downloading it",
         done="nothing was downloaded",
         todo=f"run `zoo fetch --source hub {model}` on a machine with network and copy its Hub cache "
-        "(HF_HUB_CACHE, default ~/.cache/huggingface/hub) here, or drop --offline",
+        f"(HF_HUB_CACHE, default ~/.cache/huggingface/hub) here, or {leave}",
     )
 
 

@@ -24,7 +24,6 @@ from zoo.weights.cache import CacheEntry, PartialFile
 from zoo.weights.download import download, progress_bar
 from zoo.weights.errors import (
     BadSourceError,
-    CacheError,
     NotFoundError,
     OfflineMissingError,
     UnverifiableError,
@@ -154,14 +153,14 @@ def fetch_request(
 
     entry = CacheEntry(options.cache_dir, request.file_name, source=request.url)
     tried: list[str] = []
-    try:
-        entry.prepare()
-    except CacheError:
-        # A read-only cache (shared on a cluster, say) still serves the files it holds.
-        cached = _from_cache(request, entry, expect, lock_status, tried)
-        if cached is not None:
-            return cached
-        raise
+    # A verified file is renamed into place whole, so a cache hit needs no lock and leaves no
+    # trace; bytes that fail are left to the locked pass below, which deletes them.
+    cached = _from_cache(request, entry, expect, lock_status, tried, delete_bad=False)
+    if cached is not None:
+        return cached
+    if options.offline and not options.mirrors and not entry.path.exists():
+        raise _offline_error(request, options, tried, entry)  # nothing to fetch: no lock, no folders made
+    entry.prepare()  # a read-only cache (shared on a cluster) has served its hit above
     own_session = session is None
     session = session or requests.Session()
     try:
@@ -258,14 +257,19 @@ def _use_local(request: WeightsRequest, expect: Expectation, lock_status: str, p
 
 
 def _from_cache(
-    request: WeightsRequest, entry: CacheEntry, expect: Expectation, lock_status: str, tried: list[str]
+    request: WeightsRequest, entry: CacheEntry, expect: Expectation, lock_status: str, tried: list[str],
+    *, delete_bad: bool = True,
 ) -> Optional[FetchResult]:
+    """The cached file when it passes the checks; ``delete_bad`` (only while holding the
+    entry's lock) deletes one that fails."""
     if not entry.path.is_file():
         return None
     sha256, size = hash_file(entry.path)
     try:
         expect.check(sha256, size, origin=f"the cache ({entry.path})")
     except WeightsError as err:
+        if not delete_bad:
+            return None
         try:
             entry.path.unlink(missing_ok=True)
             done = "the cached copy was deleted"
@@ -349,12 +353,12 @@ def _offline_error(
         where += " nor in the mirrors (" + ", ".join(options.mirrors) + ")"
     happened = f"{request.model}: {request.file_name} is not in {where}"
     if request.url:
-        happened += f", and offline mode (--offline, ZOO_OFFLINE=1 or HF_HUB_OFFLINE=1) forbids downloading it from {request.url}"
+        happened += f", and offline mode (set by {options.offline_set_by()}) forbids downloading it from {request.url}"
     todo = (
         f"To get it: run `zoo fetch {request.model}` on a machine with network, then copy "
         f"{entry.relative_path} from that machine's cache to the same place under {options.cache_dir} (or point --cache-dir / "
         f"$ZOO_CACHE at a folder holding it); or pass --mirror FOLDER holding {request.file_name}, or "
-        f"--weights {request.model}=PATH; or drop --offline"
+        f"--weights {request.model}=PATH; or {options.going_online()}"
     )
     if tried:
         todo += ". Tried: " + " | ".join(tried)
