@@ -70,7 +70,8 @@ GATE_OUTCOMES: dict[int, tuple[str, str]] = {
     0: ("pass", "every gating claim passes or is waived; every requested measurement was made"),
     1: ("drift", "a gating claim drifted beyond its tolerance: the claim is off"),
     2: ("error", "bad input: a model or its input is broken"),
-    3: ("incomplete", "a requested measurement could not be made (download, data, memory); nothing drifted"),
+    3: ("incomplete", "a requested measurement could not be made or could not decide a claim (download, data, memory, "
+        "too few images, not the data or file the claim is about); nothing drifted"),
 }
 
 

@@ -49,14 +49,22 @@ class WeightsError(ZooError):
             text += f" {_sentence(self.todo)}"
         return text
 
-    def amended(self, *, done: Optional[str] = None, also: Optional[str] = None) -> "WeightsError":
-        """A copy (same class) that also says what was done, and/or one more sentence to act on."""
+    def amended(
+        self, *, done: Optional[str] = None, also: Optional[str] = None, cause: Optional[str] = None,
+        todo: Optional[str] = None,
+    ) -> "WeightsError":
+        """A copy (same class) that also says what was done, and/or one more sentence to act on;
+        ``cause`` and ``todo`` replace the likely cause and what to do (the caller knows better)."""
         clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)
         if done:
             clone.done = done
+        if cause:
+            clone.cause = cause
+        if todo:
+            clone.todo = todo
         if also:
-            clone.todo = f"{self.todo.rstrip('.')}. {also}" if self.todo else also
+            clone.todo = f"{clone.todo.rstrip('.')}. {also}" if clone.todo else also
         Exception.__init__(clone, clone._render())
         return clone
 

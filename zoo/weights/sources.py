@@ -10,7 +10,7 @@ before they are used; bytes that fail are deleted, unless they are the user's ow
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence
 from urllib.parse import unquote, urlparse
@@ -108,6 +108,9 @@ class FetchResult:
     notes: tuple[str, ...] = ()
     hub: Optional["HubFile"] = None
     """The Hub file (repo, commit, file, hash) when the Hugging Face Hub served it (zoo.weights.hub)."""
+    not_card_file: Optional[str] = None
+    """Why the user's own file (``--weights MODEL=PATH``) is not the card's (its hash or size is
+    not the one the card's file has); set only when the caller accepts such a file (``own_file``)."""
 
 
 def fetch_weights(
@@ -142,14 +145,20 @@ def fetch_request(
     *,
     lock: Optional[WeightsLock] = None,
     session: Optional[requests.Session] = None,
+    own_file: bool = False,
 ) -> FetchResult:
-    """:func:`fetch_weights` for a request built by hand (no card needed)."""
+    """:func:`fetch_weights` for a request built by hand (no card needed).
+
+    ``own_file``: a ``--weights MODEL=PATH`` file that fails the card file's checks is still
+    returned (``FetchResult.not_card_file`` says why it is not the card's), for measuring
+    accuracy on it; otherwise (``zoo fetch``, ``zoo lock``) it is refused.
+    """
     if lock is None and options.lock_path is not None:
         lock = load_lock(options.lock_path)
     expect, lock_status = _expectation(request, lock)
     local = options.local_files.get(request.model)
     if local is not None:
-        return _use_local(request, expect, lock_status, local)
+        return _use_local(request, expect, lock_status, local, own_file=own_file)
 
     entry = CacheEntry(options.cache_dir, request.file_name, source=request.url)
     tried: list[str] = []
@@ -241,7 +250,7 @@ def _result(
     )
 
 
-def _use_local(request: WeightsRequest, expect: Expectation, lock_status: str, path: Path) -> FetchResult:
+def _use_local(request: WeightsRequest, expect: Expectation, lock_status: str, path: Path, *, own_file: bool = False) -> FetchResult:
     if not path.is_file():
         raise NotFoundError(
             f"{request.model}: the local weights file {path} does not exist",
@@ -252,7 +261,16 @@ def _use_local(request: WeightsRequest, expect: Expectation, lock_status: str, p
     try:
         expect.check(sha256, size, origin=f"the local file {path}")
     except WeightsError as err:
-        raise err.amended(done="the local file was left in place and not used") from err
+        if own_file:
+            result = _result(request, expect, lock_status, path, f"local {path}", sha256, size, [])
+            return replace(result, verified_by="", not_card_file=err.happened)
+        raise err.amended(
+            done="the local file was left in place and not used",
+            cause=f"the file given with --weights {request.model}=PATH is another checkpoint than the card's "
+            "(your own, or another version), or a damaged copy",
+            todo=f"give the card's own file, or check your checkpoint with `zoo verify {request.model} "
+            f"--weights {request.model}=PATH` (accuracy is measured on it; the card's Weights and File Size stay unverified)",
+        ) from err
     return _result(request, expect, lock_status, path, f"local {path}", sha256, size, [])
 
 

@@ -99,7 +99,7 @@ def measure_accuracy(
     context = distributed.setup(device)
     say = _speaker(options.progress and context.is_main)
     try:
-        dataset = open_dataset(options.data, options.labels)
+        dataset = open_dataset(options.data, options.labels, options.class_map)
     except DataUnavailableError as exc:
         return AccuracyOutcome(measurements=_for_all(names, Measurement.unavailable, str(exc)))
     report = check_dataset(dataset)
@@ -224,6 +224,9 @@ class _Scoring:
             "labels": self.report.label_source,
             "classes": self.report.classes,
             "population": self.population,
+            "population_given": options.population,
+            "imagenet_val": self.report.imagenet_val,
+            "imagenet_val_evidence": self.report.imagenet_val_why,
             "limit": options.limit,
             "subset_seed": options.seed if options.limit else None,
             "device": device_name,
