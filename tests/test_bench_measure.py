@@ -211,3 +211,23 @@ def test_a_model_that_cannot_be_copied_is_an_error_not_a_crash() -> None:
         assert m.status == "error"
         assert "while being prepared for timing" in (m.reason or "") and "lock" in (m.reason or "")
     assert model.seen == []
+
+
+class WaitingNet(TinyNet):
+    """A TinyNet whose every call waits 20 ms without using the CPU: what a process that does
+    not get its cores looks like from inside."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        import time
+
+        time.sleep(0.02)
+        return super().forward(x)
+
+
+def test_timing_records_the_machines_load_and_the_cpu_it_got() -> None:
+    got = by_metric(measure_throughput(card(image_size=IMAGE_SIDE), WaitingNet().eval(), fast_bench_options()))
+    for metric, measurement in got.items():
+        c = measurement.conditions
+        assert isinstance(c["load_1min_before"], float) and isinstance(c["load_1min_after"], float), metric
+        assert c["cpus"] and c["cpus"] >= 1
+        assert 0 <= c["cpu_per_wall"] < 0.5, (metric, c["cpu_per_wall"])  # it waited, so it used little CPU

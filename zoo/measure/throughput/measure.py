@@ -18,6 +18,7 @@ from zoo import progress
 from zoo.measure.allocator import describe as describe_allocator
 from zoo.measure.allocator import minor_faults, use_allocator
 from zoo.measure.device import DeviceUnavailable, device_name, resolve_device
+from zoo.measure.throughput.load import load_conditions, sample as load_sample
 from zoo.measure.throughput.memory import (
     Halved,
     OutOfMemoryAtMinimum,
@@ -223,15 +224,19 @@ class _Run:
             )
             return timing, baseline, peak_memory(self.device)
 
+        start = load_sample()
         try:
             halved = run_halving_on_oom(attempt, requested, self.device, on_halve=self._on_halve)
         except Exception as exc:
             return self._failure(Metric.THROUGHPUT.value, exc, requested)
-        return self._throughput_measurement(halved)
+        measurement = self._throughput_measurement(halved)
+        measurement.conditions.update(load_conditions(start, load_sample()))
+        return measurement
 
     def _latency(self, bench_model: torch.nn.Module) -> list[Measurement]:
         options = self.options
         batch_size = options.latency_batch_size
+        start = load_sample()
         try:
             x = self._input(batch_size)
             with torch.inference_mode(), self._amp():
@@ -249,7 +254,11 @@ class _Run:
             del x
         except Exception as exc:
             return [self._failure(m, exc, batch_size) for m in TIMING_METRICS[1:]]
-        return self._latency_measurements(timing)
+        load = load_conditions(start, load_sample())
+        measurements = self._latency_measurements(timing)
+        for measurement in measurements:
+            measurement.conditions.update(load)
+        return measurements
 
     # ------------------------------------------------------------------ records
 
