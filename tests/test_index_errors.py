@@ -119,3 +119,28 @@ def test_an_index_without_models_cannot_verify_all(tmp_path):
     index = load_index([write(tmp_path / "i.yml", "Collections:\n- Name: Empty\n")])
     with pytest.raises(InputError, match="defines no models"):
         index.select([], all_models=True)
+
+
+@pytest.mark.parametrize(
+    "bad_line, column",
+    [
+        ("    Image Size", 5),  # a key without its colon: PyYAML notices it on the next line
+        ("    Weights: 'http://x/w.pth", 14),  # an unclosed quote: noticed at the end of the file
+        ("    Crop Pct: [0.9, 0.8", 15),  # an unclosed bracket
+        ("   Image Size: 224", 4),  # a key indented one space short
+        ("    Image Size: 224: 3", 20),
+    ],
+)
+def test_a_yaml_syntax_error_is_reported_at_the_line_that_holds_it(tmp_path, bad_line, column):
+    from zoo.judge.policy import load_policy
+    from zoo.weights.lockfile import load_lock
+
+    text = f"Models:\n- Name: a\n  Metadata:\n    Parameters: 10\n{bad_line}\n    FLOPs: 3\n  Results: []\n"
+    path = write(tmp_path / "i.yml", text)
+    with pytest.raises(InputError) as info:
+        load_index([path])
+    assert (info.value.source.line, info.value.column) == (5, column), str(info.value)
+    for load in (load_policy, load_lock):  # the other YAML files zoo reads say the same place
+        with pytest.raises(InputError) as info:
+            load(path)
+        assert info.value.source.line == 5, str(info.value)

@@ -32,4 +32,4 @@ def command(index_paths: Sequence[str], fmt: str) -> None:
     for card in index.models:
         cells = [card.claims[m].raw if m in card.claims else "—" for m in ("parameters", "flops", "file_size", "top1", "top5")]
         rows.append((card.name, card.collection or "", *cells, short_source(card.source)))
-    print_grid(make_console(), f"{len(index.models)} models from {', '.join(index.roots)}", headers, rows, numeric=(2, 3, 4, 5, 6))
+    print_grid(make_console(), f"{len(index.models)} models from {index.describe_roots()}", headers, rows, numeric=(2, 3, 4, 5, 6))

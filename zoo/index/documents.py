@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from zoo.errors import InputError
-from zoo.index.located_yaml import LocatedMap, error_position, load_located, read_utf8
+from zoo.index.located_yaml import LocatedMap, error_position, error_problem, load_located, read_utf8
 from zoo.records import SourceRef
 
 STRUCTURED_SUFFIXES = {".yml", ".yaml", ".json"}
@@ -45,7 +45,7 @@ def _parse(path: Path, text: str, line_offset: int) -> Any:
         return load_located(text, line_offset)
     except yaml.YAMLError as exc:
         line, column = error_position(exc, line_offset)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem = error_problem(exc)
         raise InputError(
             f"malformed model-index YAML: {problem}",
             source=SourceRef(display_path(path), line or line_offset + 1),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import glob
 import os
@@ -45,11 +46,16 @@ class Index:
     """Whether a folder without a root file was read card by card."""
 
     def describe_files(self) -> str:
-        """Which files were read (and skipped), for a note on stderr."""
-        text = f"read {len(self.files)} file(s): {', '.join(self.files)}"
+        """Which files were read (and skipped), for a note on stderr: the files by name when
+        there are a few, else their count and folder (a note, not a listing)."""
+        text = f"read {counted_files(self.files)}"
         if self.skipped:
-            text += f"; skipped {len(self.skipped)} without model-index data: {', '.join(self.skipped)}"
+            text += f"; skipped {counted_files(self.skipped)} without model-index data"
         return text
+
+    def describe_roots(self) -> str:
+        """The index the cards came from, in a few words."""
+        return shown_files(self.roots)
 
     def names(self) -> list[str]:
         return [card.name for card in self.models]
@@ -58,10 +64,15 @@ class Index:
         for card in self.models:
             if card.name == name:
                 return card
-        raise UnknownModelError(
-            f"unknown model {name!r}: not in the index ({', '.join(self.roots)})",
-            hint=f"known models: {', '.join(self.names()) or 'none'}; `zoo list` shows them",
-        )
+        names = self.names()
+        close = difflib.get_close_matches(name, names, n=5, cutoff=0.6)
+        if close:
+            hint = f"did you mean {' or '.join(close)}? `zoo list` shows all {len(names)} models"
+        elif len(names) <= SHOW_NAMES:
+            hint = f"known models: {', '.join(names) or 'none'}"
+        else:
+            hint = f"no name is close; `zoo list` shows all {len(names)} models"
+        raise UnknownModelError(f"unknown model {name!r}: not in the index ({self.describe_roots()})", hint=hint)
 
     def select(self, names: Sequence[str], all_models: bool) -> list[ModelCard]:
         """The cards to work on: every model, or the ones named (in the order named)."""
@@ -69,11 +80,32 @@ class Index:
             raise InputError("give model names or --all, not both")
         if all_models:
             if not self.models:
-                raise InputError(f"the index ({', '.join(self.roots)}) defines no models", hint="check --index and the Import lists")
+                raise InputError(f"the index ({self.describe_roots()}) defines no models", hint="check --index and the Import lists")
             return list(self.models)
         if not names:
             raise InputError("no models chosen", hint="name models or pass --all")
         return [self.get(name) for name in dict.fromkeys(names)]
+
+
+SHOW_NAMES = 10
+"""How many model or file names a message lists before it gives a count instead."""
+
+
+def shown_files(paths: Sequence[str]) -> str:
+    """``a.yml, b.yml`` for a few paths; ``63 files in hfdocs/source/models`` for many."""
+    if len(paths) <= SHOW_NAMES // 2:
+        return ", ".join(paths)
+    try:
+        folder = os.path.commonpath([os.path.dirname(p) or "." for p in paths])
+    except ValueError:  # absolute and relative paths mixed
+        folder = ""
+    return f"{len(paths)} files in {folder}" if folder else f"{len(paths)} files ({paths[0]}, ...)"
+
+
+def counted_files(paths: Sequence[str]) -> str:
+    """``2 file(s): a.md, b.md``, or ``63 files in hfdocs/source/models``."""
+    shown = shown_files(paths)
+    return shown if len(paths) > SHOW_NAMES // 2 else f"{len(paths)} file(s): {shown}"
 
 
 def resolve_roots(paths: Iterable[Union[str, Path]]) -> list[Path]:

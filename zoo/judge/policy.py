@@ -11,7 +11,7 @@ import yaml
 
 from zoo.errors import InputError
 from zoo.index.documents import display_path
-from zoo.index.located_yaml import LocatedMap, error_position, load_located, read_utf8
+from zoo.index.located_yaml import LocatedMap, error_position, error_problem, load_located, read_utf8
 from zoo.records import Metric, SourceRef, Tolerance, Waiver
 
 DEFAULT_POLICY_PATH = Path("metadata") / "tolerances.yml"
@@ -72,7 +72,7 @@ def load_policy(path: Union[str, Path, None] = None) -> Policy:
         data = load_located(text) or LocatedMap()
     except yaml.YAMLError as exc:
         line, column = error_position(exc)
-        raise InputError(f"malformed YAML: {getattr(exc, 'problem', exc)}", source=SourceRef(shown, line or 1), column=column) from None
+        raise InputError(f"malformed YAML: {error_problem(exc)}", source=SourceRef(shown, line or 1), column=column) from None
     if not isinstance(data, LocatedMap):
         raise InputError("expected a mapping with tolerances, gate and waivers", source=SourceRef(shown, 1))
     return Policy(

@@ -30,7 +30,7 @@ def gate_lines(result: GateResult, index: Optional["Index"], policy: Policy) -> 
     run = result.run
     verdicts = run.verdicts()
     counts = " · ".join(f"{sum(v.status == s for v in verdicts)} {s}" for s in VERDICT_ORDER)
-    against = "the claims stored in the run" if index is None else ", ".join(index.roots)
+    against = "the claims stored in the run" if index is None else index.describe_roots()
     lines = [
         f"zoo gate: run {run.run_id} ({len(run.models)} models, {len(verdicts)} claims) "
         f"judged on {run.gate.judged_on if run.gate else None} against {against} and {policy.source or 'built-in tolerances'}",

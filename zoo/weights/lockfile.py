@@ -34,7 +34,7 @@ import yaml
 
 from zoo.atomic import write_atomic
 from zoo.errors import InputError
-from zoo.index.located_yaml import load_located, read_utf8
+from zoo.index.located_yaml import error_position, error_problem, load_located, read_utf8
 from zoo.records import SourceRef
 from zoo.weights.integrity import hash_prefix_from_name
 
@@ -134,10 +134,10 @@ def load_lock(path: Path) -> WeightsLock:
     try:
         data = load_located(text)  # safe, with limits on nesting and alias expansion
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        line, column = error_position(exc)
         raise InputError(
-            f"not valid YAML: {getattr(exc, 'problem', exc)}",
-            source=SourceRef(str(path), mark.line + 1 if mark else 1),
+            f"not valid YAML: {error_problem(exc)}",
+            source=SourceRef(str(path), line or 1), column=column,
             hint="fix the file, or delete it and run `zoo lock` to write it again",
         ) from exc
     data = data or {}
