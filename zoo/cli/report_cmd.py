@@ -52,6 +52,14 @@ def command(
     csv_file: Optional[str], json_file: Optional[str], link_template: Optional[str],
     fmt: Optional[str] = None, verbose: bool = False, color: Optional[bool] = None,
 ) -> None:
+    """Render run records as HTML, Markdown, CSV and model-index JSON.
+
+    RUN: run.json files or run folders (default: the latest run in the results folder).
+    Shards of one run are merged. With several runs, the latest is shown in full and
+    the report adds each metric over time and its throughput and latency beside the
+    previous run's (a regression only when the change exceeds both runs' spread). Nothing is measured. With no output option,
+    the Markdown summary is printed; --format table prints the run's table again.
+    """
     try:
         scheme = urlsplit(link_template).scheme.lower() if link_template else ""
     except ValueError:
@@ -61,14 +69,6 @@ def command(
             f"--source-url {link_template!r} is not an http(s) URL",
             hint="give e.g. https://github.com/ORG/REPO/blob/SHA/{path}?plain=1#L{line}, or leave it out for relative links",
         )
-    """Render run records as HTML, Markdown, CSV and model-index JSON.
-
-    RUN: run.json files or run folders (default: the latest run in the results folder).
-    Shards of one run are merged. With several runs, the latest is shown in full and
-    the report adds each metric over time and its throughput and latency beside the
-    previous run's (a regression only when the change exceeds both runs' spread). Nothing is measured. With no output option,
-    the Markdown summary is printed; --format table prints the run's table again.
-    """
     # One rule with `zoo gate`: the verdicts shown (and the gate box) are re-judged from the
     # stored measurements, as `zoo gate --stored-claims` does, never taken from the record as is.
     policy = load_policy(None)
