@@ -15,6 +15,8 @@ from zoo.judge.exit_codes import EXIT_CODES_HELP
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+EXIT_INTERRUPTED = 130
+"""Ctrl-C (SIGINT): 128 + the signal's number, as shells report it."""
 
 
 def explained_errors(func: F) -> F:
@@ -30,13 +32,13 @@ def explained_errors(func: F) -> F:
         except ZooError as exc:
             click.echo(f"zoo: error: {exc}", err=True)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo(
-                "zoo: interrupted. No half-written file was left under a final name; a partial download "
-                "is kept aside in the cache's .zoo/partial folder so the next run resumes it.",
-                err=True,
-            )
-            sys.exit(130)
+        except KeyboardInterrupt as exc:
+            text = "zoo: interrupted (exit 130): nothing was judged, and no half-written file was left under a final name"
+            kept = getattr(exc, "path", None)  # zoo.weights.download.DownloadInterrupted
+            if kept:
+                text += f"; the partial download is kept ({kept}, {getattr(exc, 'size', 0):,} bytes) so the next run resumes it"
+            click.echo(text + ".", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except OSError as exc:  # a path the user gave cannot be read or written
             click.echo(f"zoo: error: {exc}", err=True)
             sys.exit(EXIT_BAD_INPUT)

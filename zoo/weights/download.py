@@ -148,10 +148,10 @@ def download(
         total = info.get("total")
         result.total = total if isinstance(total, int) else None
         return result
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         # The partial and its info are consistent: the next run resumes from here.
         partial.abandon()
-        raise
+        raise DownloadInterrupted(str(partial.path), partial.size) from exc
     except _KeepPartial as keep:
         partial.abandon()
         raise keep.error from keep.__cause__
@@ -162,6 +162,15 @@ def download(
     finally:
         if own_session:
             session.close()
+
+
+class DownloadInterrupted(KeyboardInterrupt):
+    """Ctrl-C while bytes were arriving: the partial file at ``path`` is kept for a resume."""
+
+    def __init__(self, path: str, size: int) -> None:
+        super().__init__(path)
+        self.path = path
+        self.size = size
 
 
 class _KeepPartial(Exception):

@@ -144,13 +144,13 @@ class _Run:
         self.input_size = input_size
         self.conditions = conditions
         self.throughput_watch, self.latency_watch = stopwatches_for(device, clock)
-        self.progress = _progress_bar(card.name, options)
+        self.progress: progress.Task = _progress_bar(card.name, "throughput", options, enabled=False)
+        """The progress of the phase being timed (one task per phase: --rounds N shows N of N)."""
         self.faults_per_call: Optional[float] = None
 
     def measure(self) -> list[Measurement]:
         try:
             with contextlib.ExitStack() as stack:
-                stack.callback(self.progress.close)
                 allocator = stack.enter_context(use_allocator(self.options.allocator))
                 self.conditions["allocator"] = allocator
                 threads = stack.enter_context(torch_threads(self.options.threads))
@@ -226,7 +226,8 @@ class _Run:
 
         start = load_sample()
         try:
-            halved = run_halving_on_oom(attempt, requested, self.device, on_halve=self._on_halve)
+            with self._phase("throughput"):
+                halved = run_halving_on_oom(attempt, requested, self.device, on_halve=self._on_halve)
         except Exception as exc:
             return self._failure(Metric.THROUGHPUT.value, exc, requested)
         measurement = self._throughput_measurement(halved)
@@ -239,7 +240,7 @@ class _Run:
         start = load_sample()
         try:
             x = self._input(batch_size)
-            with torch.inference_mode(), self._amp():
+            with self._phase("latency"), torch.inference_mode(), self._amp():
                 timing = time_latency(
                     _step(bench_model, x),
                     self.latency_watch,
@@ -384,6 +385,11 @@ class _Run:
 
     # ------------------------------------------------------------------ progress
 
+    def _phase(self, name: str) -> progress.Task:
+        """A progress task for one phase's rounds, the current one for :meth:`_on_round`."""
+        self.progress = _progress_bar(self.card.name, name, self.options)
+        return self.progress
+
     def _on_round(self, label: str, unit: str) -> Callable[[int, float], None]:
         def report(index: int, value: float) -> None:
             self.progress.describe(f"{label}: {value:.4g} {unit}")
@@ -418,8 +424,8 @@ def _requested_conditions(options: BenchOptions) -> dict[str, Scalar]:
     return conditions
 
 
-def _progress_bar(name: str, options: BenchOptions) -> progress.Task:
-    return progress.task(f"{name} speed", total=2 * options.rounds, unit="rounds", enabled=options.progress)
+def _progress_bar(name: str, phase: str, options: BenchOptions, *, enabled: bool = True) -> progress.Task:
+    return progress.task(f"{name} {phase}", total=options.rounds, unit="rounds", enabled=enabled and options.progress)
 
 
 def _reset_compiled_graphs() -> None:
