@@ -78,6 +78,9 @@ class OperatorCounts:
     """Matrix MACs inside each layer type that is not a plain torch.nn module (StdConv2d, Conv2dSame, ...)."""
     skipped: dict[str, int] = field(default_factory=dict)
     """Arithmetic ops no group counts (name -> calls)."""
+    activations: int = 0
+    """Output elements of the convolutions, linear layers and matmuls: fvcore's activation count
+    (``ActivationCountAnalysis``), which timm's benchmark.py reports as ``macts`` (millions)."""
 
     def counter(self, name: str) -> int:
         if name == NO_ATTENTION:
@@ -158,6 +161,7 @@ def count_operators(model: torch.nn.Module, size: int) -> OperatorCounts:
 
     calls: Counter[str] = Counter()
     attention = [0]
+    activations = [0]
 
     class _Attention(TorchFunctionMode):
         """Counts scaled_dot_product_attention where it is called: on CPU and meta it runs as plain matmuls."""
@@ -172,8 +176,12 @@ def count_operators(model: torch.nn.Module, size: int) -> OperatorCounts:
         """Every aten op the forward pass dispatches, to name the ones no group counts."""
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
-            calls[_op_name(func.overloadpacket)] += 1
-            return func(*args, **(kwargs or {}))
+            name = _op_name(func.overloadpacket)
+            calls[name] += 1
+            out = func(*args, **(kwargs or {}))
+            if _GROUP_OF_OP.get(name) == "matrix" and isinstance(out, torch.Tensor):
+                activations[0] += out.numel()
+            return out
 
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     example = torch.zeros(1, 3, size, size, device=device)
@@ -193,7 +201,8 @@ def count_operators(model: torch.nn.Module, size: int) -> OperatorCounts:
         groups["attention"] = attention[0]
     counted = {_op_name(op) for op in by_module.get("Global", {})}
     skipped = {op: n for op, n in calls.items() if op not in counted and _group(op) is None and op not in _DATA_OPS}
-    return OperatorCounts(size=size, groups=dict(groups), custom_layers=_custom_layers(model, by_module), skipped=skipped)
+    return OperatorCounts(size=size, groups=dict(groups), custom_layers=_custom_layers(model, by_module), skipped=skipped,
+                          activations=activations[0])
 
 
 def _custom_layers(model: torch.nn.Module, by_module: dict[str, dict[Any, int]]) -> dict[str, int]:
@@ -255,7 +264,7 @@ def measure_flops(card: ModelCard, model: torch.nn.Module, setup: Any = None) ->
     skipped = ", ".join(f"{op} x{n}" for op, n in sorted(primary.skipped.items())) or "none"
     conditions: dict[str, Any] = {
         "input": f"1x3x{size}x{size}", "resize_size": resize, "counter": f"torch {torch.__version__} FlopCounterMode + zoo formulas",
-        "device": "meta" if on_meta else "cpu", "skipped_ops": skipped,
+        "device": "meta" if on_meta else "cpu", "skipped_ops": skipped, "activations": primary.activations,
     }
     for group, macs in sorted(primary.groups.items()):
         conditions[f"macs_{group}"] = int(macs)

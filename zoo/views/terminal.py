@@ -163,15 +163,27 @@ def _table_width(rows: list[ClaimRow]) -> int:
     return sum(whole) + 22 + 28 + 30 + 3 * len(_COLUMNS) + 1  # claimed, measured and why wide enough to read
 
 
+def _value_widths(model: ModelView, rows: list[ClaimRow], width: int, unclaimed: bool) -> dict[str, int]:
+    """Widths for the claimed and measured columns: at least 22 and 28, and as wide as their
+    longest value where the terminal has the room (a file name is not folded mid-hash while
+    the why column keeps its 30)."""
+    measured = [_measured(r) for r in rows] + [f"{m.value} {m.uncertainty}".strip() for m in (_unclaimed(model) if unclaimed else [])]
+    natural = {"claimed": max([len(r.claimed or "") for r in rows] + [22]), "measured": max([len(t) for t in measured] + [28])}
+    spare = width - (_table_width(rows) - 22 - 28)  # what the two columns may take, the why column's 30 kept
+    claimed = min(natural["claimed"], max(22, spare - natural["measured"]), max(22, spare - 28))
+    return {"claimed": claimed, "measured": max(28, min(natural["measured"], spare - claimed))}
+
+
 def _model_table(model: ModelView, rows: list[ClaimRow], notes: _Notes, width: int, unclaimed: bool) -> Table:
     table = Table(title=f"{model.name}  ({short_source(model.source)})", title_justify="left", box=box.SQUARE)
+    values = _value_widths(model, rows, width, unclaimed)
     for column in _COLUMNS:
         whole = column in ("claim", "Δ", "verdict", "source")
         table.add_column(
             column, no_wrap=whole, overflow="fold", min_width={"why": 30}.get(column),
-            max_width={"claimed": 22, "measured": 28}.get(column), justify="right" if column == "Δ" else "left",
+            max_width=values.get(column), justify="right" if column == "Δ" else "left",
         )
-    why_width = max(30, width - (_table_width(rows) - 30))
+    why_width = max(30, width - (_table_width(rows) - 30) - (values["claimed"] - 22) - (values["measured"] - 28))
     room = 3 * why_width  # a reason may wrap over three lines of its cell before a note is clearer
     for row in rows:
         why = ("not gating: " if row.status == "drift" and not row.gating else "") + _why(row)
