@@ -22,6 +22,7 @@ from zoo.records import Environment, Metric, RunRecord
 from zoo.views import plots as plotting
 from zoo.views.baseline_rows import baseline_changes
 from zoo.views.history_rows import CHANGE_ORDER, performance_changes
+from zoo.views.notes import Notes
 from zoo.atomic import write_atomic
 from zoo.views.rows import (
     VERDICT_ORDER,
@@ -161,6 +162,29 @@ def _accuracy_rows(view: RunView) -> list[tuple[ClaimRow, list[tuple[str, str]],
     return rows
 
 
+NOTE_AT = 160
+"""A reason longer than this that several rows of one table share is said once under it."""
+
+
+@dataclass(frozen=True)
+class NotedRows:
+    """A claim table's rows with the reason each shows, and the notes said once under the table."""
+
+    rows: list[tuple[ClaimRow, str]]
+    notes: list[tuple[int, str]]
+
+
+def noted_rows(rows: Sequence[ClaimRow]) -> NotedRows:
+    """Each row with its reason; one that is long and shared by several rows of the table (the
+    same unreachable download for File Size and Weights) becomes its first clause and a note."""
+    counts = Counter(row.explanation for row in rows)
+    notes = Notes()
+    shown = [
+        (row, notes.refer(row.explanation, NOTE_AT) if counts[row.explanation] > 1 else row.explanation) for row in rows
+    ]
+    return NotedRows(shown, [(number, text) for text, number in notes.texts.items()])
+
+
 def _template_environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("zoo.views", "templates"),
@@ -195,6 +219,7 @@ def render_html(
         plots = report_plots(runs)
     environment = _template_environment()
     environment.filters["short_source"] = lambda source: short_source(source, current.index)
+    environment.filters["noted"] = noted_rows
     template = environment.get_template("report.html.j2")
     return template.render(
         view=view,

@@ -25,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from zoo.records import RunRecord
+from zoo.views.notes import Notes
 from zoo.views.rows import (
     VERDICT_ORDER,
     ClaimRow,
@@ -74,27 +75,8 @@ def _plain(console: Console) -> bool:
 # --------------------------------------------------------------------------- notes
 
 
-class _Notes:
-    """Numbered full texts, each printed once however many rows refer to it."""
-
-    def __init__(self) -> None:
-        self.texts: dict[str, int] = {}
-
-    def refer(self, text: str, room: int) -> str:
-        """``text`` itself if it fits in ``room`` characters, else its start and a note number."""
-        if len(text) <= room:
-            return text
-        number = self.texts.setdefault(text, len(self.texts) + 1)
-        mark = f" [{number}]"
-        keep = max(room - len(mark), 12)
-        first = text.split(". ", 1)[0].split("; ", 1)[0]
-        if len(first) > keep and ": " in first:  # "weights unavailable: <file> from <url>: ..." -> "weights unavailable"
-            first = first.split(": ", 1)[0]
-            if first.count("(") > first.count(")"):
-                first = first.rsplit(" (", 1)[0]
-        if len(first) > keep:
-            first = first[: keep - 1].rstrip() + "…"
-        return first + mark
+class _Notes(Notes):
+    """Numbered full texts under the table (:class:`zoo.views.notes.Notes`), printed once."""
 
     def print(self, console: Console) -> None:
         for text, number in self.texts.items():
