@@ -14,13 +14,14 @@ import torch
 from torch import nn
 
 from zoo.index.claims import METADATA_FIELDS, RESULT_FIELDS, ClaimReader, collect_claims
+from zoo.metrics import METRICS
 from zoo.index.located_yaml import load_located
 from zoo.records import ModelCard, SourceRef
 
 CARD_PATH = "metadata/tiny.yml"
 """Where :func:`card`'s claims say they were written."""
 
-CLAIM_FIELDS = {spec.metric.value: name for name, spec in {**METADATA_FIELDS, **RESULT_FIELDS}.items()} | {"weights": "Weights"}
+CLAIM_FIELDS = {spec.name: spec.field for spec in METRICS if spec.card_fields}
 """Metric -> the card field :func:`card` writes it under."""
 
 

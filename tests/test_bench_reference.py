@@ -167,6 +167,14 @@ def test_a_card_key_naming_the_measured_device_is_a_claim() -> None:
     assert card_claim(the_card, measured("NVIDIA GeForce RTX 4090")) is None
 
 
+def test_a_card_key_for_a_device_name_with_parentheses_is_a_claim() -> None:
+    # CPUs report themselves as "Intel(R) Xeon(R) ..."; a card key names the device the same way.
+    the_card = card("net", image_size=IMAGE_SIDE, **{"FPS (Intel(R) Xeon(R) Gold 6338)": "88.5"})
+    claim = card_claim(the_card, measured("Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz"))
+    assert claim is not None and claim.value == 88.5
+    assert card_claim(the_card, measured("AMD EPYC 7763 64-Core Processor")) is None
+
+
 def test_attach_reference_prefers_the_cards_own_figure(tmp_path: Path) -> None:
     path = write_table(
         tmp_path, "benchmark-infer-amp-nchw-pt240-cu124-rtx4090.csv", "net,224,10807.07,94.728,1024,3.5,0.31,6.68\n"

@@ -27,9 +27,13 @@ def command(index_paths: Sequence[str], fmt: str) -> None:
     from zoo.views.rows import short_source
     from zoo.views.terminal import make_console, print_grid
 
-    headers = ("Model", "Collection", "Params", "FLOPs", "File size", "Top-1", "Top-5", "Source")
+    from zoo.metrics import METRICS
+
+    listed = [m for m in METRICS if m.listed]
+    headers = ("Model", "Collection", *(m.field for m in listed), "Source")
     rows = []
     for card in index.models:
-        cells = [card.claims[m].raw if m in card.claims else "—" for m in ("parameters", "flops", "file_size", "top1", "top5")]
+        cells = [card.claims[m.name].raw if m.name in card.claims else "—" for m in listed]
         rows.append((card.name, card.collection or "", *cells, short_source(card.source)))
-    print_grid(make_console(), f"{len(index.models)} models from {index.describe_roots()}", headers, rows, numeric=(2, 3, 4, 5, 6))
+    numeric = tuple(range(2, 2 + len(listed)))
+    print_grid(make_console(), f"{len(index.models)} models from {index.describe_roots()}", headers, rows, numeric=numeric)

@@ -2,43 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from zoo.errors import InputError
 from zoo.index.located_yaml import LocatedMap
 from zoo.index.values import read_number, round_float_artifact
-from zoo.records import Claim, Metric, SourceRef
+from zoo.metrics import MetricSpec, card_fields
+from zoo.records import Claim, SourceRef
 
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """How one card field becomes a claim."""
-
-    metric: Metric
-    unit: str
-    kind: str
-    """"integer", "bytes" (a whole number read exactly, trailing zeros too), "number", "percent" or "text"."""
-    exact: bool = False
-    """Judged exactly (precision 0): settings are not rounded figures."""
-    count: bool = False
-    """A rounded count: the written-precision rule, and float artifacts read as their round figure."""
-
-
-# Metadata fields of a model entry, by the name cards use.
-METADATA_FIELDS: dict[str, FieldSpec] = {
-    "FLOPs": FieldSpec(Metric.FLOPS, "FLOPs (convention unstated)", "integer", count=True),
-    "Parameters": FieldSpec(Metric.PARAMETERS, "parameters", "integer", count=True),
-    "File Size": FieldSpec(Metric.FILE_SIZE, "bytes", "bytes"),
-    "Image Size": FieldSpec(Metric.IMAGE_SIZE, "pixels", "integer", exact=True),
-    "Crop Pct": FieldSpec(Metric.CROP_PCT, "fraction", "number", exact=True),
-    "Interpolation": FieldSpec(Metric.INTERPOLATION, "", "text"),
-}
-# Results -> Metrics fields for ImageNet image classification.
-RESULT_FIELDS: dict[str, FieldSpec] = {
-    "Top 1 Accuracy": FieldSpec(Metric.TOP1, "%", "percent"),
-    "Top 5 Accuracy": FieldSpec(Metric.TOP5, "%", "percent"),
-}
+METADATA_FIELDS: dict[str, MetricSpec] = card_fields("metadata")
+"""Metadata fields of a model entry, by the name cards use (from :data:`zoo.metrics.METRICS`)."""
+RESULT_FIELDS: dict[str, MetricSpec] = card_fields("results")
+"""Results -> Metrics fields for ImageNet image classification."""
+ENTRY_FIELDS: dict[str, MetricSpec] = card_fields("entry")
+"""Keys of the model entry itself (Weights)."""
 PERCENT_PRECISION_LIMIT = 1.0
 """The coarsest precision a percentage is read with (one percentage point)."""
 IMAGENET_NAMES = {"imagenet", "imagenet-1k", "imagenet1k", "imagenet 1k", "ilsvrc2012", "imagenet-1k val"}
@@ -60,21 +37,26 @@ class ClaimReader:
             hint=hint,
         )
 
-    def read(self, mapping: LocatedMap, key: str, spec: FieldSpec) -> Claim:
+    def read(self, mapping: LocatedMap, key: str, spec: MetricSpec) -> Claim:
+        """The claim ``mapping[key]`` makes about ``spec``'s metric, read as the table says (:data:`zoo.metrics.ReadAs`)."""
         value = mapping[key]
         raw = mapping.raw.get(key, str(value))
         source = SourceRef(self.path, mapping.line_of(key))
-        if spec.kind == "text":
+        if spec.read == "url":
+            if not isinstance(value, str):
+                raise self._fail(mapping, key, f"expected one URL, found {value!r}", "write the checkpoint's URL as text")
+            return Claim(spec.name, key, value, raw, source, spec.unit, None)
+        if spec.read == "text":
             if isinstance(value, (dict, list)) or value is None:
                 raise self._fail(mapping, key, f"expected text, found {value!r}", "write a single word such as 'bicubic'")
-            return Claim(spec.metric.value, key, str(value), raw, source, spec.unit, None)
+            return Claim(spec.name, key, str(value), raw, source, spec.unit, None)
         number = read_number(raw) if value is not None and not isinstance(value, (dict, list)) else None
         if number is None:
             raise self._fail(
                 mapping, key, f"cannot read {raw!r} as a number",
                 "write a plain number such as 3500000, 0.875 or '72.95%'",
             )
-        if spec.kind == "percent":
+        if spec.read == "percent":
             percent, precision = number.value, number.precision
             if not number.is_percent and 0 < number.value <= 1:
                 # A bare fraction (0.7295) is the same claim written as a ratio.
@@ -84,18 +66,18 @@ class ClaimReader:
             # A percentage is written to the unit at most: "90%" is 90 +/- 0.5, not 90 +/- 5
             # (the trailing-zero rule of counts would read it as rounded to the tens).
             precision = min(precision, PERCENT_PRECISION_LIMIT)
-            return Claim(spec.metric.value, key, round(percent, 10), raw, source, spec.unit, precision)
-        precision = 0.0 if spec.exact else number.precision
-        if spec.kind in ("integer", "bytes"):
+            return Claim(spec.name, key, round(percent, 10), raw, source, spec.unit, precision)
+        if spec.read in ("count", "bytes", "size"):
             if not number.is_integer:
                 raise self._fail(mapping, key, f"{raw!r} is not a whole number", "write a whole count such as 3500000 or 3.5M")
-            if spec.kind == "bytes":
-                precision = 1.0
-            elif spec.count:
+            if spec.read == "count":
                 number = round_float_artifact(raw) or number
                 precision = number.precision
-            return Claim(spec.metric.value, key, int(number.value), raw, source, spec.unit, precision)
-        return Claim(spec.metric.value, key, number.value, raw, source, spec.unit, precision)
+            else:  # bytes and sizes are exact: "224" is 224, not "to the unit of its last non-zero digit"
+                precision = 1.0 if spec.read == "bytes" else 0.0
+            return Claim(spec.name, key, int(number.value), raw, source, spec.unit, precision)
+        # decimal: holds to half a unit of its last written digit ("0.897" for 0.8975)
+        return Claim(spec.name, key, number.value, raw, source, spec.unit, number.precision)
 
 
 def collect_claims(entry: LocatedMap, metadata: LocatedMap, reader: ClaimReader) -> dict[str, Claim]:
@@ -109,18 +91,11 @@ def collect_claims(entry: LocatedMap, metadata: LocatedMap, reader: ClaimReader)
     for key in metadata:
         spec = METADATA_FIELDS.get(key)
         if spec is not None:
-            claims[spec.metric.value] = reader.read(metadata, key, spec)
-    weights = entry.get("Weights")
-    if weights is not None and not isinstance(weights, str):
-        raise InputError(
-            f"expected one URL, found {weights!r}", source=SourceRef(reader.path, entry.line_of("Weights")),
-            model=reader.model, field="Weights", hint="write the checkpoint's URL as text",
-        )
-    if weights:
-        claims[Metric.WEIGHTS.value] = Claim(
-            Metric.WEIGHTS.value, "Weights", str(weights), entry.raw.get("Weights", str(weights)),
-            SourceRef(reader.path, entry.line_of("Weights")), "URL", None,
-        )
+            claims[spec.name] = reader.read(metadata, key, spec)
+    for key in entry:
+        spec = ENTRY_FIELDS.get(key)
+        if spec is not None and entry[key] not in (None, ""):
+            claims[spec.name] = reader.read(entry, key, spec)
     for result in _imagenet_results(entry, reader):
         metrics = result.get("Metrics")
         if not isinstance(metrics, LocatedMap):
@@ -128,7 +103,7 @@ def collect_claims(entry: LocatedMap, metadata: LocatedMap, reader: ClaimReader)
         for key in metrics:
             spec = RESULT_FIELDS.get(key)
             if spec is not None:
-                claims[spec.metric.value] = reader.read(metrics, key, spec)
+                claims[spec.name] = reader.read(metrics, key, spec)
     return claims
 
 

@@ -31,7 +31,7 @@ from zoo.records import Claim, Measurement, Metric, ModelCard, SourceRef
 REQUIRED_COLUMNS = ("model", "infer_samples_per_sec")
 
 _VENDOR_WORDS = {"nvidia", "geforce", "amd", "intel", "r", "tm", "cpu", "gpu", "core", "processor", "radeon"}
-_CARD_KEY = re.compile(r"^\s*(?:fps|throughput|images?\s*/\s*s(?:ec)?|img\s*/\s*s)\s*\((?P<device>.*)\)\s*$", re.I)  # greedy: "Intel(R) Xeon(R)" has its own parentheses
+_CARD_KEY = re.compile(r"^\s*(?:fps|throughput|images?\s*/\s*s(?:ec)?|img\s*/\s*s)\s*\((?P<device>.*)\)\s*$", re.I)
 _NUMBER = re.compile(r"^\s*(?P<number>[0-9][0-9,_]*(?:\.[0-9]+)?)")
 _FILE_NAME = re.compile(
     r"^benchmark-infer-(?P<dtype>amp_bf16|amp|bf16|fp16|fp32)-(?P<layout>nchw|nhwc)-pt\d+-(?:cu\d+|cpu)-"

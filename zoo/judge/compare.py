@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
+from decimal import Decimal, InvalidOperation
 from dataclasses import replace
-from typing import TYPE_CHECKING, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 from urllib.parse import unquote, urlparse
 
-from zoo.judge.conventions import Convention, skipped_layer
+from zoo.judge.conventions import convention_value, reference_key, skipped_layer
 from zoo.measure.accuracy.paired import describe as describe_paired
 from zoo.judge.policy import Policy, waiver_is_live
 from zoo.judge.scope import ACCURACY_METRICS, OWN_FILE_METRICS, checkpoint_note, not_claim_data, own_checkpoint
-from zoo.records import Claim, Measurement, Metric, ModelCard, PairedEstimate, Tolerance, Verdict, VerdictStatus
+from zoo.metrics import METRICS
+from zoo.records import Claim, Convention, Measurement, Metric, ModelCard, PairedEstimate, Tolerance, Verdict, VerdictStatus
 from zoo.weights.integrity import hash_prefix_from_name
 
 if TYPE_CHECKING:
@@ -36,14 +38,14 @@ if TYPE_CHECKING:
 
 def judge(
     card: ModelCard, measurements: Sequence[Measurement], policy: Policy, today: Optional[dt.date] = None,
-    lock: Optional["WeightsLock"] = None, conventions: Optional[Mapping[str, Convention]] = None,
+    lock: Optional["WeightsLock"] = None, convention: Optional[Convention] = None,
 ) -> list[Verdict]:
     """One verdict per claim of ``card``, in the card's order; ``lock`` (the weights lock file)
-    also says which file the card's Weights means; ``conventions`` (model -> FLOPs convention,
-    from :func:`zoo.judge.conventions.fit_conventions`) sets what a FLOPs claim is judged against."""
+    also says which file the card's Weights means; ``convention`` (the zoo's FLOPs convention for
+    the card's collection, :mod:`zoo.judge.conventions`) is what a FLOPs claim is judged against.
+    Runs judge through :func:`zoo.judge.verdicts.judge_models`, which picks the convention."""
     today = today or dt.date.today()
     by_metric = {m.metric: m for m in measurements}
-    convention = (conventions or {}).get(card.name)
     weights = by_metric.get(Metric.WEIGHTS.value)
     own = own_checkpoint(weights)  # zoo.judge.scope: --weights with the user's own file
     other_file = None if own is not None else weights_mismatch(card, weights, lock)
@@ -67,7 +69,7 @@ def judge(
     return verdicts
 
 
-CHECKPOINT_METRICS = frozenset({Metric.WEIGHTS.value, Metric.FILE_SIZE.value, Metric.TOP1.value, Metric.TOP5.value})
+CHECKPOINT_METRICS = frozenset(m.name for m in METRICS if m.checkpoint)
 """Claims about the card's checkpoint: judged only when the measured file is that checkpoint."""
 
 
@@ -129,23 +131,31 @@ def judge_claim(
         return Verdict(status="error", explanation=measurement.reason or "measurement failed", **base)
     if isinstance(claim.value, str) or isinstance(measurement.value, str) or measurement.value is None:
         return _judge_text(claim, measurement, base)
-    if claim.metric == Metric.FLOPS.value and convention is not None and convention.value(measurement):
-        return _judge_flops(claim, measurement, tolerance, convention, base)
+    if claim.metric == Metric.FLOPS.value and measurement.alternatives:
+        # Never the convention closest to this one claim: that fits each model its own rule.
+        chosen = convention or Convention(reference_key(), scope="no zoo convention pinned or fitted: the reference counter's")
+        if convention_value(chosen, measurement):
+            return _judge_flops(claim, measurement, tolerance, chosen, base)
+        return Verdict(
+            status="unverified", convention=chosen.label(), **base,
+            explanation=f"the model's count under {chosen.describe()} could not be made "
+            f"({'; '.join(measurement.notes[1:]) or 'that input size was not counted'})",
+        )
     return _judge_number(claim, measurement, tolerance, base)
 
 
 def _judge_flops(claim: Claim, measurement: Measurement, tolerance: Tolerance, convention: Convention, base: dict) -> Verdict:
     """A FLOPs claim against its collection's convention; a departure says what likely caused it."""
     claimed = float(claim.value)
-    predicted = float(convention.value(measurement) or 0.0)
+    predicted = float(convention_value(convention, measurement) or 0.0)
     difference = predicted - claimed
     relative = difference / claimed if claimed else None
     allowance = max(tolerance.allowed(claimed), (claim.precision or 0.0) / 2)
     extra = dict(compared_value=predicted, difference=difference, relative_difference=relative, convention=convention.label())
     ratio = f"claim/convention {claimed / predicted:.4f}" if predicted else ""
-    if abs(difference) <= allowance:
-        return Verdict(status="pass", explanation=f"matches the convention {convention.describe()}, {ratio}", **base, **extra)
-    reason = f"off by {_signed(difference, relative)} from the convention {convention.describe()}, {ratio}, beyond tolerance {_describe(tolerance)}"
+    if abs(difference) <= allowance or holds_at_precision(claimed, predicted, claim.precision):
+        return Verdict(status="pass", explanation=f"consistent with {convention.describe()}, {ratio}", **base, **extra)
+    reason = f"off by {_signed(difference, relative)} from {convention.describe()}, {ratio}, beyond tolerance {_describe(tolerance)}"
     skipped = skipped_layer(convention, claimed, measurement, tolerance.relative or 0.02)
     if skipped is not None:
         layer, value = skipped
@@ -199,7 +209,7 @@ def _judge_number(claim: Claim, measurement: Measurement, tolerance: Tolerance, 
             "unverified": f"inconclusive: {span} overlaps {band} but is too wide to decide (evaluate more images)",
         }[status]
         return Verdict(status=status, explanation=explanation, **base, **extra)
-    if abs(difference) <= half_digit:
+    if holds_at_precision(claimed, measured, claim.precision):
         return Verdict(status="pass", explanation=f"holds at the precision claimed ({claim.raw}){where}", **base, **extra)
     if abs(difference) <= allowance:
         return Verdict(status="pass", explanation=f"within tolerance {_describe(tolerance)}{where}", **base, **extra)
@@ -208,6 +218,22 @@ def _judge_number(claim: Claim, measurement: Measurement, tolerance: Tolerance, 
         explanation=f"off by {_signed(difference, relative)}, beyond tolerance {_describe(tolerance)}{where}{_others(measurement, claimed)}",
         **base, **extra,
     )
+
+
+def holds_at_precision(claimed: float, measured: float, precision: Optional[float]) -> bool:
+    """Whether ``measured`` is within half a unit of the claim's last written digit.
+
+    Compared in decimal, on the shortest text of each float: 0.8975 against a claim of
+    "0.897" (precision 0.001) is off by exactly 0.0005 and holds, where binary floats would
+    make the difference 0.000500000000000056 and refuse it.
+    """
+    if not precision:
+        return measured == claimed
+    try:
+        gap = abs(Decimal(repr(float(measured))) - Decimal(repr(float(claimed))))
+        return gap <= Decimal(repr(float(precision))) / 2
+    except InvalidOperation:  # inf or nan
+        return False
 
 
 def _judge_paired(claim: Claim, paired: PairedEstimate, allowance: float, base: dict) -> Verdict:
@@ -241,11 +267,11 @@ def _closest(claimed: float, measurement: Measurement) -> tuple[float, str, Opti
     """The measured value, or, where conventions differ, the alternative closest to the claim:
     (value, how the explanation names it, the convention for ``Verdict.convention``)."""
     assert isinstance(measurement.value, (int, float))
-    if not measurement.alternatives:
+    if not measurement.alternatives or measurement.metric == Metric.FLOPS.value:  # FLOPs: a convention decides, never the closest
         return float(measurement.value), "", None
     best = min(measurement.alternatives, key=lambda a: abs(a.value - claimed))
     if measurement.metric != Metric.FLOPS.value:  # e.g. a tag's test_input_size: a setting, not a convention
-        return float(best.value), f"matched {best.convention}", None
+        return float(best.value), f"matched {best.convention}", best.convention
     text = f"closest convention: {best.convention}, ratio claim/measured {claimed / best.value:.4f}" if best.value else best.convention
     return float(best.value), text, best.convention
 

@@ -34,7 +34,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Optional, Sequence
 
-from zoo.records import Measurement, Metric, RunRecord, Scalar
+from zoo.metrics import METRICS, timing_metrics
+from zoo.records import Measurement, RunRecord, Scalar
 
 ChangeStatus = Literal["regression", "improvement", "unchanged", "inconclusive", "incomparable"]
 
@@ -54,11 +55,7 @@ def spread_name(kind: Optional[str]) -> str:
     """The words for an uncertainty kind of a timing figure."""
     return SPREAD_NAMES.get(kind or "", f"{kind} spread")
 
-HIGHER_IS_BETTER = {
-    Metric.THROUGHPUT.value: True,
-    Metric.LATENCY_P50.value: False,
-    Metric.LATENCY_P90.value: False,
-}
+HIGHER_IS_BETTER = {m.name: m.better == "higher" for m in METRICS if m.better is not None}
 COMPARABLE_CONDITIONS = (
     "device_name",
     "dtype",
@@ -76,9 +73,8 @@ LOAD_STEP = 0.5
 the run's own threads, divided by the cores; the larger of before and after) differs by more than this."""
 CPU_SHARE_STEP = 0.25
 """CPU shares differ when the process's CPU seconds per wall second per thread differ by more than this."""
-TIMING_METRICS = tuple(HIGHER_IS_BETTER)
-"""throughput, latency_p50, latency_p90: the order of :data:`zoo.measure.throughput.timing.TIMING_METRICS`, kept
-here without importing the timing code (and torch), so that views can compare runs."""
+TIMING_METRICS = timing_metrics()
+"""throughput, latency_p50, latency_p90: the figures compared across runs (:data:`zoo.metrics.METRICS`)."""
 
 
 @dataclass(frozen=True)

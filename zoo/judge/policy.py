@@ -11,22 +11,18 @@ import yaml
 
 from zoo.errors import InputError
 from zoo.index.documents import display_path
+from zoo.index.loader import file_digest
 from zoo.index.located_yaml import LocatedMap, error_position, error_problem, load_located, read_utf8
-from zoo.records import Metric, SourceRef, Tolerance, Waiver
+from zoo.metrics import METRIC_NAMES, METRICS, gating_by_default
+from zoo.records import Convention, FileDigest, SourceRef, Tolerance, Waiver
 
 DEFAULT_POLICY_PATH = Path("metadata") / "tolerances.yml"
-DEFAULT_GATE = ("top1", "top5")
+DEFAULT_GATE = gating_by_default()
 DEFAULT_TOLERANCES: dict[str, Tolerance] = {
-    t.metric: t
-    for t in (
-        Tolerance("flops", relative=0.02),
-        Tolerance("top1", absolute=0.25),
-        Tolerance("top5", absolute=0.25),
-        Tolerance("throughput", relative=0.10),
-    )
+    m.name: Tolerance(m.name, relative=m.relative, absolute=m.absolute) for m in METRICS if m.relative or m.absolute
 }
-"""Used when no tolerances file is found; the same figures as the shipped metadata/tolerances.yml."""
-KNOWN_METRICS = tuple(m.value for m in Metric)
+"""Used when no tolerances file is found (from :data:`zoo.metrics.METRICS`); the same figures as the shipped metadata/tolerances.yml."""
+KNOWN_METRICS = METRIC_NAMES
 
 
 @dataclass(frozen=True)
@@ -37,8 +33,10 @@ class Policy:
     gate_metrics: frozenset[str] = frozenset(DEFAULT_GATE)
     waivers: tuple[Waiver, ...] = ()
     source: Optional[str] = None
-    flops_conventions: dict = field(default_factory=dict)
-    """Declared FLOPs conventions: "*" (the zoo) or a collection name -> zoo.judge.conventions.Convention."""
+    flops_conventions: dict[str, Convention] = field(default_factory=dict)
+    """Declared FLOPs conventions: "*" (the zoo) or a collection name -> its convention."""
+    digest: Optional[FileDigest] = None
+    """The tolerances file read, by content (None: the built-in defaults)."""
 
     def tolerance(self, metric: str) -> Tolerance:
         """The tolerance for ``metric`` (zero if none is configured), with its gate flag."""
@@ -81,6 +79,7 @@ def load_policy(path: Union[str, Path, None] = None) -> Policy:
         waivers=tuple(_waivers(data, shown)),
         source=shown,
         flops_conventions=_conventions(data, shown),
+        digest=file_digest(chosen),
     )
 
 

@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from zoo.index.claims import METADATA_FIELDS, RESULT_FIELDS
+from zoo.metrics import METRICS
 from zoo.records import Measurement, Metric, ModelResult, RunRecord, Verdict
 from zoo.atomic import write_atomic
 from zoo.views.rows import judged_reading, judged_value
@@ -96,11 +96,11 @@ def write_csv(run: RunRecord, path: Union[str, Path]) -> Path:
 
 # --------------------------------------------------------------------------- model-index JSON
 
+_SECTIONS = {"metadata": "Metadata", "results": "Metrics"}
 _CARD_FIELDS: dict[str, tuple[str, str, str]] = {
-    **{spec.metric.value: ("Metadata", name, spec.kind) for name, spec in METADATA_FIELDS.items()},
-    **{spec.metric.value: ("Metrics", name, spec.kind) for name, spec in RESULT_FIELDS.items()},
+    m.name: (_SECTIONS[m.section], m.field, m.read) for m in METRICS if m.section in _SECTIONS and m.card_fields
 }
-"""metric -> (section, the field name cards use, how cards write it), from the index reader."""
+"""metric -> (section, the field name cards use, how cards write it), from :data:`zoo.metrics.METRICS`."""
 
 
 def _decimals(precision: Optional[float], default: int = 2) -> int:
@@ -112,7 +112,7 @@ def _decimals(precision: Optional[float], default: int = 2) -> int:
 def _card_value(measurement: Measurement, kind: str, precision: Optional[float], value: Any) -> Any:
     if kind == "percent" and isinstance(value, (int, float)):
         return f"{value:.{max(_decimals(precision), 2)}f}%"
-    if kind in ("integer", "bytes") and isinstance(value, (int, float)):
+    if kind in ("count", "bytes", "size") and isinstance(value, (int, float)):
         return int(round(value))
     return value
 

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import EngFormatter, FuncFormatter, MaxNLocator
 
+from zoo.metrics import METRICS
 from zoo.records import Metric, RunRecord, Uncertainty, Verdict
 from zoo.views.rows import is_percent, judged_value, metric_label, metric_sort_key, unit_suffix
 
@@ -175,10 +176,7 @@ def _plottable(verdict: Verdict) -> bool:
 # --------------------------------------------------------------------------- measured vs claimed
 
 
-PLOTTED_METRICS = frozenset(
-    m.value for m in (Metric.PARAMETERS, Metric.FLOPS, Metric.FILE_SIZE, Metric.TOP1, Metric.TOP5,
-                      Metric.THROUGHPUT, Metric.LATENCY_P50, Metric.LATENCY_P90)
-)
+PLOTTED_METRICS = frozenset(m.name for m in METRICS if m.plot)
 """Quantities worth a scatter; settings such as image size or crop pct are not."""
 
 
@@ -278,7 +276,8 @@ def accuracy_throughput_plot(run: RunRecord) -> Optional[Plot]:
             continue
         top1 = result.measurement(Metric.TOP1.value)
         claimed = result.card.number(Metric.TOP1)
-        measured = _number(top1)
+        judged = judged_value(result, Metric.TOP1.value)  # the figure the verdict judged (a paired estimate where one was used)
+        measured = float(judged) if isinstance(judged, (int, float)) and not isinstance(judged, bool) else None
         if measured is None and claimed is None:
             continue
         points.append((result.card.name, throughput, measured, claimed, top1.uncertainty if measured is not None and top1 else None))

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from zoo.metrics import METRICS, MetricSpec
 from zoo.records import RunRecord
 from zoo.views.notes import Notes
 from zoo.views.rows import (
@@ -230,32 +231,22 @@ def _print_claims(console: Console, model: ModelView, rows: list[ClaimRow], note
 # --------------------------------------------------------------------------- summary
 
 
-SUMMARY_COLUMNS = ("model", "params", "GFLOPs", "file size", "top-1", "top-5", "img/s", "p50 ms", "verdict")
-_SUMMARY_METRICS = ("parameters", "flops", "file_size", "top1", "top5", "throughput", "latency_p50")
+_SUMMARY_SPECS = tuple(m for m in METRICS if m.short)
+SUMMARY_COLUMNS = ("model", *(m.short for m in _SUMMARY_SPECS), "verdict")
 
 
-def _figure(model: ModelView, metric: str) -> str:
-    """The value the verdict judged where a claim was judged, else the measurement's."""
-    row = next((r for r in model.rows if r.metric == metric), None)
-    measurement = next((m for m in model.measurements if m.metric == metric), None)
+def _figure(model: ModelView, spec: MetricSpec) -> str:
+    """The value the verdict judged where a claim was judged, else the measurement's, as the table formats it."""
+    row = next((r for r in model.rows if r.metric == spec.name), None)
+    measurement = next((m for m in model.measurements if m.metric == spec.name), None)
     if measurement is None or measurement.status != "ok":
         return "—"
     value = measurement.measurement.value
     if row is not None and row.verdict.compared_value is not None:
         value = row.verdict.compared_value
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or spec.summary is None:
         return format_value(value)
-    if metric == "flops":
-        return f"{value / 1e9:.3g}"
-    if metric == "file_size":
-        return f"{value / 1e6:.1f} MB"
-    if metric in ("top1", "top5"):
-        return f"{value:.2f}"
-    if metric == "throughput":
-        return f"{value:,.1f}"
-    if metric == "latency_p50":
-        return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
-    return format_value(value)
+    return spec.summary(value)
 
 
 def _timing_conditions(model: ModelView) -> str:
@@ -267,7 +258,7 @@ def summary_rows(view: RunView) -> tuple[list[str], list[list[str]], str]:
     """(headers, one row per model, conditions said once): the measured params, GFLOPs, file
     size, top-1, top-5, img/s, p50 latency and worst verdict; columns nothing filled are left
     out, and the throughput conditions are a column only when the models differ in them."""
-    rows = [[model.name, *(_figure(model, metric) for metric in _SUMMARY_METRICS), model.worst] for model in view.models]
+    rows = [[model.name, *(_figure(model, spec) for spec in _SUMMARY_SPECS), model.worst] for model in view.models]
     keep = [i for i in range(len(SUMMARY_COLUMNS)) if i in (0, len(SUMMARY_COLUMNS) - 1) or any(row[i] != "—" for row in rows)]
     headers = [SUMMARY_COLUMNS[i] for i in keep]
     rows = [[row[i] for i in keep] for row in rows]
@@ -330,8 +321,7 @@ def print_grid(console: Console, title: str, headers: Sequence[str], rows: Seque
 
 
 def summary_line(view: RunView) -> Text:
-    counts = dict(view.counts)
-    counts["unverified"] = counts.get("unverified", 0) - len(view.not_requested)  # counted apart below
+    counts = dict(view.counts)  # claims not asked for are counted apart (zoo.judge.tally)
     parts = [Text(f"{count} {status}", style=STYLES[status]) for status, count in counts.items() if count]
     text = Text(f"{len(view.models)} model(s), {sum(counts.values())} claim(s): ")
     text.append_text(Text(", ").join(parts) if parts else Text("nothing judged"))

@@ -25,7 +25,7 @@ from typing import Callable, Optional, Protocol
 import torch
 
 from zoo.measure.throughput.stats import Spread, percentile, summarize
-from zoo.records import Metric
+from zoo.metrics import MEASUREMENT_KINDS
 
 Step = Callable[[], object]
 """One call of the model on its prepared input."""
@@ -34,8 +34,8 @@ Clock = Callable[[], float]
 RoundCallback = Callable[[int, float], None]
 """Called after each timed round (outside the timed block) with its index and figure."""
 
-TIMING_METRICS = (Metric.THROUGHPUT.value, Metric.LATENCY_P50.value, Metric.LATENCY_P90.value)
-"""The figures one timing run produces, in this order."""
+TIMING_METRICS = MEASUREMENT_KINDS["throughput"]
+"""The figures one timing run produces, in this order (throughput, latency p50, latency p90)."""
 
 MAX_ITERS_PER_ROUND = 100_000
 MAX_WARMUP_ITERS = 100_000
