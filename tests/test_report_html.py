@@ -271,3 +271,17 @@ def test_the_accuracy_plot_says_which_points_are_claims_and_the_load_while_timin
     assert "claimed top-1, not measured in this run" in plot.note
     assert "1-minute load average 6.80-7.03 on 2 CPUs" in plot.note
     assert plot.narrow_png and plot.narrow_png != plot.png
+
+
+def test_the_plots_introduction_speaks_only_of_marks_the_plots_draw(run: RunRecord, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The plots are scatter points with whiskers (Axes.errorbar); there is no bar chart to speak of.
+    from matplotlib.axes import Axes
+
+    drawn: list[str] = []
+    for kind in ("bar", "barh", "errorbar"):
+        original = getattr(Axes, kind)
+        monkeypatch.setattr(Axes, kind, lambda self, *a, _kind=kind, _original=original, **k: drawn.append(_kind) or _original(self, *a, **k))
+    parsed = parse(render_html([run]))
+    intro = " ".join(next(t for t in parsed.text if "Measured against claimed" in t).split())
+    assert "errorbar" in drawn and "bar" not in drawn and "barh" not in drawn
+    assert "whisker is the interval the verdict used" in intro and "bars" not in intro
