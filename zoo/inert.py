@@ -46,6 +46,38 @@ def inert_text(text: str) -> str:
     return text.translate(_TABLE) if _NEEDS.search(text) else text
 
 
+def inert_json(text: str) -> str:
+    """JSON text with the characters :func:`inert_text` replaces written as ``\\uXXXX`` escapes instead:
+    the same data, printed inert (``json.dumps`` escapes C0 itself, not C1 or the direction overrides)."""
+    return _NEEDS.sub(lambda found: f"\\u{ord(found.group()):04x}", text) if _NEEDS.search(text) else text
+
+
+_CONSOLE: Any = None
+
+
+def inert_console(**options: Any) -> Any:
+    """A ``rich`` console whose every printed character passes :func:`inert_text` (rich's own styling,
+    sent as control segments, is kept) and that reads no markup in strings (``[link=...]`` in a
+    model name would make a hyperlink). ``rich`` is imported on first use."""
+    global _CONSOLE
+    if _CONSOLE is None:
+        from rich.console import Console
+        from rich.segment import Segment
+
+        class InertConsole(Console):
+            """rich's Console with the inert-text rule on what it renders."""
+
+            def render(self, renderable: Any, options: Any = None) -> Any:  # type: ignore[override]
+                for segment in super().render(renderable, options):
+                    if segment.control or not _NEEDS.search(segment.text):
+                        yield segment
+                    else:
+                        yield Segment(segment.text.translate(_TABLE), segment.style, segment.control)
+
+        _CONSOLE = InertConsole
+    return _CONSOLE(**{"markup": False, **options})
+
+
 def csv_cell(value: Any) -> Any:
     """A CSV cell value that no spreadsheet will run: text starting like a formula gets a leading ``'``."""
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
@@ -69,4 +101,4 @@ def shortened(text: str, limit: int = DISPLAY_LIMIT) -> str:
     return f"{text[: limit // 2]}…{digest}"
 
 
-__all__ = ["DISPLAY_LIMIT", "csv_cell", "csv_row", "inert_text", "shortened"]
+__all__ = ["DISPLAY_LIMIT", "csv_cell", "csv_row", "inert_console", "inert_json", "inert_text", "shortened"]

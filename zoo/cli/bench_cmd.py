@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from zoo.cli.bench_options import bench_options
-from zoo.cli.common import EXIT_CODES_HELP, explained_errors
+from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors
 from zoo.cli.verify_cmd import run_and_exit, verify_options
 
 
@@ -53,7 +53,7 @@ def _repeated(repeat: int, kw: dict[str, Any]) -> None:
     bench_options_from_cli(**kw)  # bad options and unknown models fail here, before any process starts
     load_index(kw["index_paths"]).select(kw["models"], kw["all_models"])
     args = ["bench", *_arguments(click.get_current_context())]
-    records = run_in_fresh_processes(args, repeat, say=lambda line: click.echo(f"zoo bench: {line}", err=True))
+    records = run_in_fresh_processes(args, repeat, say=lambda line: echo(f"zoo bench: {line}", err=True))
     policy = load_policy(kw["tolerances"])
     if kw["gate_metrics"] is not None:
         policy = policy.with_gate_metrics(parse_gate_metrics(kw["gate_metrics"]))
@@ -65,7 +65,7 @@ def _repeated(repeat: int, kw: dict[str, Any]) -> None:
             path = publish(combined, folder)
     print_run(combined)
     if path is not None:
-        click.echo(f"run record: {path}", err=True)
+        echo(f"run record: {path}", err=True)
     sys.exit(run_exit_code(combined))
 
 

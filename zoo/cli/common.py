@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import sys
 import traceback
@@ -10,11 +11,27 @@ from typing import Any, Callable, TypeVar
 import click
 
 from zoo.cli.param_types import DeviceType
-from zoo.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ZooError
+from zoo.errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_INTERNAL, ZooError
+from zoo.inert import inert_json, inert_text
 from zoo.judge.exit_codes import EXIT_CODES_HELP
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+NO_SPACE_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+"""A disk that is full (or a quota that is): incomplete, as for weights, not bad input."""
+
+
+def echo(message: object = "", *, err: bool = False) -> None:
+    """``click.echo`` through the one inert-text rule (:func:`zoo.inert.inert_text`): every line a
+    command prints may hold text from a card, a record or a server."""
+    click.echo(inert_text(str(message)), err=err)
+
+
+def out(text: str, *, json_text: bool = False) -> None:
+    """Write a rendered document (CSV, Markdown, JSON) to stdout, printed inert; JSON keeps its
+    data (:func:`zoo.inert.inert_json` writes the characters as escapes)."""
+    sys.stdout.write(inert_json(text) if json_text else inert_text(text))
 
 
 def explained_errors(func: F) -> F:
@@ -28,21 +45,21 @@ def explained_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ZooError as exc:
-            click.echo(f"zoo: error: {exc}", err=True)
+            echo(f"zoo: error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo(
+            echo(
                 "zoo: interrupted. No half-written file was left under a final name; a partial download "
                 "is kept aside in the cache's .zoo/partial folder so the next run resumes it.",
                 err=True,
             )
             sys.exit(130)
-        except OSError as exc:  # a path the user gave cannot be read or written
-            click.echo(f"zoo: error: {exc}", err=True)
-            sys.exit(EXIT_BAD_INPUT)
+        except OSError as exc:  # a path the user gave cannot be read or written; a full disk is incomplete
+            echo(f"zoo: error: {exc}", err=True)
+            sys.exit(EXIT_INCOMPLETE if exc.errno in NO_SPACE_ERRNOS else EXIT_BAD_INPUT)
         except Exception:  # a bug in zoo: never exit 1, which means "a claim drifted"
-            traceback.print_exc()
-            click.echo("zoo: internal error (the traceback above says where); please report it", err=True)
+            echo(traceback.format_exc().rstrip(), err=True)  # its message may quote a card
+            echo("zoo: internal error (the traceback above says where); please report it", err=True)
             sys.exit(EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
@@ -61,4 +78,4 @@ def index_option(func: F) -> F:
     )(func)
 
 
-__all__ = ["DeviceType", "EXIT_BAD_INPUT", "EXIT_CODES_HELP", "explained_errors", "index_option"]
+__all__ = ["DeviceType", "EXIT_BAD_INPUT", "EXIT_CODES_HELP", "echo", "explained_errors", "index_option", "out"]

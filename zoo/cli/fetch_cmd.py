@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import click
 
-from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
+from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors, index_option
 from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
 from zoo.index import load_index
 from zoo.judge.exit_codes import worst_code
@@ -34,23 +34,23 @@ def command(models: Sequence[str], all_models: bool, index_paths: Sequence[str],
     options = fetch_options_from_cli(**kw)
     attempts = fetch_cards(cards, options)
     for attempt in attempts:
-        click.echo(_line(attempt))
+        echo(_line(attempt))
         for note in attempt.result.notes if attempt.result is not None and attempt.result.hub is not None else ():
-            click.echo(f"    note: {note}", err=True)
+            echo(f"    note: {note}", err=True)
     failed = [a for a in attempts if a.error is not None]
     for attempt in failed:
         text = str(attempt.error)
-        click.echo(f"zoo: {text}" if text.startswith(f"{attempt.model}:") else f"zoo: {attempt.model}: {text}", err=True)
+        echo(f"zoo: {text}" if text.startswith(f"{attempt.model}:") else f"zoo: {attempt.model}: {text}", err=True)
     missing = [a for a in failed if isinstance(a.error, OfflineMissingError)]
     if missing:
         names = " ".join(a.model for a in missing)
-        click.echo(
+        echo(
             f"zoo: {len(missing)} file(s) missing offline. To get them, run `zoo fetch {names}` on a machine "
             f"with network and copy the files into {options.cache_dir}, or pass --mirror FOLDER.",
             err=True,
         )
     ok = len(attempts) - len(failed)
-    click.echo(f"{ok} of {len(attempts)} weights file(s) verified in {options.cache_dir}", err=True)
+    echo(f"{ok} of {len(attempts)} weights file(s) verified in {options.cache_dir}", err=True)
     sys.exit(worst_code(a.error.exit_code for a in failed if a.error is not None))
 
 

@@ -10,7 +10,7 @@ from typing import Optional, Sequence
 
 import click
 
-from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
+from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors, index_option
 from zoo.cli.runs_args import read_runs, runs_argument
 from zoo.errors import InputError
 from zoo.judge.exit_codes import worst_code
@@ -69,12 +69,12 @@ def command(
     outcomes = gate_runs(records, policy, index=index, today=today.date() if today else None, lock=lock)
     for result in outcomes:
         for line in gate_lines(result, index, policy):
-            click.echo(line)
+            echo(line)
     code = worst_code([result.code for result in outcomes])
     if junit_file:
         from zoo.views.junit import write_junit
 
         write_junit([result.run for result in outcomes], Path(junit_file))
-        click.echo(f"JUnit XML: {junit_file}", err=True)
-    click.echo(gate_summary(code))
+        echo(f"JUnit XML: {junit_file}", err=True)
+    echo(gate_summary(code))
     sys.exit(code)

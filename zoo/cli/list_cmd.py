@@ -8,7 +8,7 @@ from typing import Sequence
 import click
 
 from zoo.index.cards_json import card_json
-from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
+from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors, index_option
 from zoo.index import load_index
 
 
@@ -20,9 +20,9 @@ def command(index_paths: Sequence[str], fmt: str) -> None:
     """List the models in the index with their claims and where each is written."""
     index = load_index(index_paths)
     if index.from_folder:  # a folder without a root file: say which cards it stood for
-        click.echo(f"zoo: {index.describe_files()}", err=True)
+        echo(f"zoo: {index.describe_files()}", err=True)
     if fmt == "json":
-        click.echo(json.dumps([card_json(card) for card in index.models], indent=2))
+        echo(json.dumps([card_json(card) for card in index.models], indent=2))
         return
     from zoo.views.rows import short_source
     from zoo.views.terminal import make_console, print_grid

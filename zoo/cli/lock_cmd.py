@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 import click
 
-from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
+from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors, index_option
 from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
 from zoo.errors import InputError
 from zoo.index import load_index
@@ -47,7 +47,7 @@ def command(models: Sequence[str], all_models: bool, update: bool, index_paths: 
     changed = False
     for attempt in attempts:
         if attempt.result is None:
-            click.echo(f"zoo: {attempt.model}: not pinned: {attempt.error}", err=True)
+            echo(f"zoo: {attempt.model}: not pinned: {attempt.error}", err=True)
             continue
         r = attempt.result
         if r.hub is not None:  # a Hub file: repo + commit + file + SHA-256 + size
@@ -69,13 +69,13 @@ def command(models: Sequence[str], all_models: bool, update: bool, index_paths: 
             state = "entry updated"
         changed = changed or old != new
         shown = r.hub.describe() if r.hub is not None else r.file_name
-        click.echo(f"{state:<14}  {r.model}  {shown}  sha256 {r.sha256[:12]}  {r.size} bytes")
+        echo(f"{state:<14}  {r.model}  {shown}  sha256 {r.sha256[:12]}  {r.size} bytes")
         for note in r.notes:
-            click.echo(f"    note: {note}", err=True)
+            echo(f"    note: {note}", err=True)
     if changed:
         lock.save()
-        click.echo(f"wrote {options.lock_path}", err=True)
+        echo(f"wrote {options.lock_path}", err=True)
     else:
-        click.echo(f"{options.lock_path} unchanged", err=True)
+        echo(f"{options.lock_path} unchanged", err=True)
     failed = [a.error for a in attempts if a.error is not None]
     sys.exit(worst_code(e.exit_code for e in failed))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Optional, Sequence
 from urllib.parse import urlsplit
 
 import click
 
-from zoo.cli.common import explained_errors
+from zoo.cli.common import echo, explained_errors, out
 from zoo.cli.output_options import FORMATS, print_record
 from zoo.cli.runs_args import read_runs, runs_argument
 from zoo.errors import InputError
@@ -82,7 +81,7 @@ def command(
         from zoo.views.html import write_html_report  # imports matplotlib: only when asked for
 
         page = write_html_report(records, Path(html_dir), link_template=link_template)
-        click.echo(f"report: {page}", err=True)
+        echo(f"report: {page}", err=True)
     if markdown_file:
         _emit(markdown_file, render_markdown(records, link_template=link_template), "Markdown")
     if csv_file:
@@ -99,7 +98,7 @@ def _csv_of_all(records: list[RunRecord]) -> str:
 
 def _emit(target: str, text: str, what: str) -> None:
     if target == "-":
-        sys.stdout.write(text)
+        out(text, json_text=what == "model-index JSON")
         return
     write_atomic(Path(target), text)
-    click.echo(f"{what}: {target}", err=True)
+    echo(f"{what}: {target}", err=True)

@@ -9,7 +9,7 @@ import click
 import yaml
 
 from zoo.index.cards_json import card_json
-from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
+from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors, index_option
 from zoo.index import load_index
 
 
@@ -22,12 +22,12 @@ def command(model: str, index_paths: Sequence[str], fmt: str) -> None:
     """Print MODEL's claims (value, precision, source line) and everything else its card says."""
     card = load_index(index_paths).get(model)
     if fmt == "json":
-        click.echo(json.dumps(card_json(card, with_metadata=True), indent=2))
+        echo(json.dumps(card_json(card, with_metadata=True), indent=2))
         return
-    click.echo(f"{card.name}  ({card.collection or 'no collection'})  {card.source}")
-    click.echo("claims:")
+    echo(f"{card.name}  ({card.collection or 'no collection'})  {card.source}")
+    echo("claims:")
     for metric, claim in card.claims.items():
         precision = f"  (to {claim.precision:g})" if claim.precision else ""
-        click.echo(f"  {metric:<14} {claim.raw:<24}{precision:<16} {claim.field!r} at {claim.source}")
-    click.echo("card:")
-    click.echo("  " + yaml.safe_dump(card.metadata, sort_keys=False, width=100).replace("\n", "\n  ").rstrip())
+        echo(f"  {metric:<14} {claim.raw:<24}{precision:<16} {claim.field!r} at {claim.source}")
+    echo("card:")
+    echo("  " + yaml.safe_dump(card.metadata, sort_keys=False, width=100).replace("\n", "\n  ").rstrip())

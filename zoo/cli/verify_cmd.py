@@ -12,7 +12,7 @@ import click
 
 from zoo import progress
 from zoo.cli.bench_options import bench_options, bench_options_from_cli
-from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
+from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors, index_option
 from zoo.cli.eval_options import eval_options, eval_options_from_cli
 from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
 from zoo.cli.output_options import output_options, print_record
@@ -70,7 +70,7 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     progress.configure(quiet=kw["quiet"])  # notes and progress on stderr: bars, lines when piped, or nothing
     index = load_index(kw["index_paths"])
     if index.from_folder:  # a folder without a root file: say which cards it stood for
-        click.echo(f"zoo: {index.describe_files()}", err=True)
+        echo(f"zoo: {index.describe_files()}", err=True)
     cards = index.select(kw["models"], kw["all_models"])
     shard = None
     kw["run_group"] = kw.get("run_group") or default_run_group()
@@ -78,7 +78,7 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
         k, n = parse_shard(kw["shard"])
         cards, shard = select_shard(cards, k, n), kw["shard"]
         if kw["run_group"] is None:
-            click.echo("zoo: warning: --shard without --run-group (and no CI run id such as GITHUB_RUN_ID): "
+            echo("zoo: warning: --shard without --run-group (and no CI run id such as GITHUB_RUN_ID): "
                        "shards of different runs can only be told apart by their git commit", err=True)
     policy = load_policy(kw["tolerances"])
     if kw["gate_metrics"] is not None:

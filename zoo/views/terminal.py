@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from zoo.inert import inert_console
 from zoo.metrics import METRICS, MetricSpec
 from zoo.records import RunRecord
 from zoo.views.rows import (
@@ -62,9 +63,10 @@ def make_console(color: Optional[bool] = None, *, stderr: bool = False) -> Conso
     turns every style off (not only colour: ``NO_COLOR`` also drops bold and italic here).
     """
     no_color = color is False or (color is None and bool(os.environ.get("NO_COLOR")))
+    # Every character it prints passes the inert-text rule (zoo.inert): names and reasons come from cards and records.
     if no_color:
-        return Console(stderr=stderr, color_system=None, highlight=False, emoji=False)
-    return Console(stderr=stderr, force_terminal=True if color else None, highlight=False, emoji=False)
+        return inert_console(stderr=stderr, color_system=None, highlight=False, emoji=False)
+    return inert_console(stderr=stderr, force_terminal=True if color else None, highlight=False, emoji=False)
 
 
 def _plain(console: Console) -> bool:
