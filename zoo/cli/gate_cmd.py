@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -19,6 +20,7 @@ from zoo.index import DEFAULT_INDEX, Index, load_index
 from zoo.judge.policy import load_policy, parse_gate_metrics
 from zoo.weights.lockfile import load_lock
 from zoo.weights.options import DEFAULT_LOCK_PATH
+from zoo.views.display import display_run
 from zoo.views.gate_text import gate_lines, gate_summary
 
 
@@ -67,8 +69,8 @@ def command(
     lock_path = Path(os.environ.get("ZOO_LOCK") or DEFAULT_LOCK_PATH)  # the lock says which file a card means
     lock = load_lock(lock_path) if lock_path.is_file() else None
     outcomes = gate_runs(records, policy, index=index, today=today.date() if today else None, lock=lock)
-    for result in outcomes:
-        for line in gate_lines(result, index, policy):
+    for result in outcomes:  # printed for people: long names shortened (the JUnit XML keeps them whole)
+        for line in gate_lines(dataclasses.replace(result, run=display_run(result.run)), index, policy):
             echo(line)
     code = worst_code([result.code for result in outcomes])
     if junit_file:

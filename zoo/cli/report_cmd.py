@@ -15,6 +15,7 @@ from zoo.errors import InputError
 from zoo.judge.gate import rejudge
 from zoo.judge.policy import load_policy
 from zoo.records import RunRecord
+from zoo.views.display import display_run
 from zoo.views.export import render_csv, render_model_index_json
 from zoo.views.markdown import render_markdown
 from zoo.atomic import write_atomic
@@ -73,6 +74,7 @@ def command(
     policy = load_policy(None)
     records = [rejudge(run, policy).run for run in read_runs(runs, results)]
     current = latest(records)
+    shown = [display_run(run) for run in records]  # for people: long names shortened; CSV and JSON keep them whole
     if fmt is not None:
         print_record(current, fmt, verbose, False, color)
     elif not any((html_dir, markdown_file, csv_file, json_file)):
@@ -80,10 +82,10 @@ def command(
     if html_dir:
         from zoo.views.html import write_html_report  # imports matplotlib: only when asked for
 
-        page = write_html_report(records, Path(html_dir), link_template=link_template)
+        page = write_html_report(shown, Path(html_dir), link_template=link_template)
         echo(f"report: {page}", err=True)
     if markdown_file:
-        _emit(markdown_file, render_markdown(records, link_template=link_template), "Markdown")
+        _emit(markdown_file, render_markdown(shown, link_template=link_template), "Markdown")
     if csv_file:
         _emit(csv_file, _csv_of_all(records), "CSV")
     if json_file:

@@ -27,6 +27,7 @@ from rich.text import Text
 from zoo.inert import inert_console
 from zoo.metrics import METRICS, MetricSpec
 from zoo.records import RunRecord
+from zoo.views.display import display_run
 from zoo.views.rows import (
     VERDICT_ORDER,
     ClaimRow,
@@ -362,8 +363,8 @@ def print_view(view: RunView, console: Optional[Console] = None, detail: Detail 
 
 
 def print_run(record: RunRecord, console: Optional[Console] = None, detail: Detail = "auto") -> None:
-    """Print a run record's table (the exit code shown is the record's own)."""
-    print_view(run_view(record), console, detail)
+    """Print a run record's table (the exit code shown is the record's own), long names shortened."""
+    print_view(run_view(display_run(record)), console, detail)
 
 
 __all__ = ["ATTENTION", "Detail", "VERDICT_ORDER", "make_console", "print_grid", "print_run", "print_view", "summary_line", "summary_rows"]
