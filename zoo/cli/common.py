@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import functools
 import sys
 import traceback
@@ -10,6 +9,7 @@ from typing import Any, Callable, TypeVar
 
 import click
 
+from zoo.atomic import is_no_space
 from zoo.cli.param_types import DeviceType
 from zoo.errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_INTERNAL, ZooError
 from zoo.inert import inert_json, inert_text
@@ -18,8 +18,6 @@ from zoo.judge.exit_codes import EXIT_CODES_HELP
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-NO_SPACE_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
-"""A disk that is full (or a quota that is): incomplete, as for weights, not bad input."""
 
 
 def echo(message: object = "", *, err: bool = False) -> None:
@@ -56,7 +54,7 @@ def explained_errors(func: F) -> F:
             sys.exit(130)
         except OSError as exc:  # a path the user gave cannot be read or written; a full disk is incomplete
             echo(f"zoo: error: {exc}", err=True)
-            sys.exit(EXIT_INCOMPLETE if exc.errno in NO_SPACE_ERRNOS else EXIT_BAD_INPUT)
+            sys.exit(EXIT_INCOMPLETE if is_no_space(exc) else EXIT_BAD_INPUT)
         except Exception:  # a bug in zoo: never exit 1, which means "a claim drifted"
             echo(traceback.format_exc().rstrip(), err=True)  # its message may quote a card
             echo("zoo: internal error (the traceback above says where); please report it", err=True)

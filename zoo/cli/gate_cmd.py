@@ -13,7 +13,7 @@ import click
 
 from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors, index_option
 from zoo.cli.runs_args import read_runs, runs_argument
-from zoo.errors import InputError
+from zoo.errors import InputError, OutOfSpaceError
 from zoo.judge.exit_codes import worst_code
 from zoo.judge.gate import gate_runs
 from zoo.index import DEFAULT_INDEX, Index, load_index
@@ -76,7 +76,11 @@ def command(
     if junit_file:
         from zoo.views.junit import write_junit
 
-        write_junit([result.run for result in outcomes], Path(junit_file))
-        echo(f"JUnit XML: {junit_file}", err=True)
+        try:
+            write_junit([result.run for result in outcomes], Path(junit_file))
+            echo(f"JUnit XML: {junit_file}", err=True)
+        except OutOfSpaceError as exc:  # the verdicts stand; the file could not be written (incomplete)
+            echo(f"zoo: error: {exc}", err=True)
+            code = worst_code([code, exc.exit_code])
     echo(gate_summary(code))
     sys.exit(code)

@@ -25,6 +25,7 @@ REPORT_HELP = """\b
 Exit codes:
   0  the report was written (whatever the verdicts say; `zoo gate` turns them into an exit code)
   2  bad usage or bad input (no run record, damaged run record, bad option)
+  3  the disk filled while writing (the path is named; nothing half-written is left)
 """
 
 
