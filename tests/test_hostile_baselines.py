@@ -97,6 +97,7 @@ def _limited(limit_bytes: int):  # type: ignore[no-untyped-def]
     return apply
 
 
+@pytest.mark.slow  # writing the 200,000,000 rows takes 10-25 s
 @pytest.mark.parametrize("command", ["show", "diff"])
 def test_a_baseline_of_two_hundred_million_rows_is_refused_before_it_is_read(two_hundred_million_rows, command):
     path = two_hundred_million_rows
