@@ -154,3 +154,4 @@ def test_a_baseline_with_one_byte_flipped_anywhere_in_the_middle_is_refused(tmp_
         result = show(folder)
         assert result.exit_code == 2, (position, size, result.output)
         assert str(folder / "m.parquet") in result.output and "internal error" not in result.output, result.output
+

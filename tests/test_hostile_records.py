@@ -186,3 +186,16 @@ def test_nothing_outside_the_results_and_report_folders_changes(world):
     for result in (invoke(report_cmd, str(folder), "--html", str(world / "out")), invoke(diff_cmd, str(folder), str(folder))):
         no_crash(result)
     assert snapshot(world, [world / "runs", world / "out"]) == before
+
+
+def test_a_run_record_that_is_a_fifo_is_refused_not_waited_on(world):
+    """Beyond the issue's list: reading a FIFO blocks until someone writes to it; a record is read only
+    when it is a regular file."""
+    folder = saved_run(world)
+    (folder / "run.json").unlink()
+    os.mkfifo(folder / "run.json")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ZOO_PROGRESS": "0"}
+    done = subprocess.run([sys.executable, "-m", "zoo", "gate", str(folder), "--stored-claims"], cwd=world, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "not a regular file" in done.stderr and str(folder / "run.json") in done.stderr

@@ -465,3 +465,26 @@ def test_a_lock_file_that_is_not_utf8_is_bad_input_and_left_as_it_was(server, tm
     assert "weights.lock:2:23:" in result.output and "the lock file is not UTF-8" in result.output
     assert "Traceback" not in result.output
     assert lock.read_bytes() == b"files:\n  model.pth: {sha256: \xff}\n"
+
+
+@pytest.mark.parametrize("planted", ["nested", "fifo"])
+def test_a_planted_resume_note_in_the_cache_is_ignored_not_a_crash_or_a_hang(server, tmp_path, home, planted):
+    """Issue #20, beyond its list: the JSON note kept beside a partial download is read with the one
+    bounded JSON reader, so a note nested thousands deep (or a FIFO that would block the read) is
+    ignored and the file is downloaded afresh."""
+    from zoo.weights.cache import CacheEntry
+
+    data = checkpoint_bytes(trained_state(seed=3), tmp_path)
+    name = hashed_name("noted", data)
+    url = server.serve("/" + name, data)
+    entry = CacheEntry(home / "cache", name, source=url)
+    note = entry.partial_info_path(url)
+    note.parent.mkdir(parents=True)
+    if planted == "nested":
+        note.write_text('{"url": ' + "[" * 5000 + "]" * 5000 + "}", encoding="utf-8")
+    else:
+        os.mkfifo(note)
+    index = write_card(tmp_path, CARD.format(name="noted", size=len(data), url=url))
+    result = fetch(tmp_path, home, index, "noted")
+    assert result.exit_code == 0, result.output
+    assert (home / "cache" / name).read_bytes() == data

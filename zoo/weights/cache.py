@@ -29,6 +29,7 @@ from typing import Any, BinaryIO, Iterator, Optional
 from zoo import progress
 from zoo.atomic import write_atomic
 from zoo.file_lock import LockWaitTimeout, holding
+from zoo.json_input import JSONInputError, read_json_file
 from zoo.paths import UnsafePathError, inside, unsafe_name_reason
 from zoo.weights.errors import CacheError, NoSpaceError
 from zoo.weights.integrity import BackgroundHasher, hash_prefix_from_name, hash_stream, human_bytes
@@ -212,9 +213,9 @@ class CacheEntry:
 
     def read_partial_info(self, source: str) -> dict[str, Any]:
         """What the partial for ``source`` was downloaded from (URL, ETag, Last-Modified)."""
-        try:
-            data = json.loads(self.partial_info_path(source).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        try:  # the one bounded JSON reader: a planted note (a FIFO, deep nesting) is ignored, never a hang or a crash
+            data = read_json_file(self.partial_info_path(source), max_bytes=64 << 10)
+        except (OSError, JSONInputError):
             return {}
         return data if isinstance(data, dict) else {}
 
