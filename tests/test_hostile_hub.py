@@ -5,9 +5,6 @@ Every case ends, with an explained error (exit 3), and leaves nothing in the Hub
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -71,24 +68,29 @@ def test_a_model_info_answer_nested_thousands_deep_is_refused(hub, tmp_path):
     assert hub_cache_files(tmp_path) == []
 
 
-def test_a_hub_that_trickles_is_stalled_by_the_same_rule_and_leaves_no_incomplete_blob(hub, weights, tmp_path):
-    """1 byte every 100 ms: a body of a few KB would take minutes; --min-rate 1000 --stall-seconds 0.5 stops it."""
+def test_a_hub_that_trickles_is_stalled_by_the_same_rule_shows_progress_and_leaves_no_incomplete_blob(
+        hub, weights, tmp_path, monkeypatch):
+    """1 byte every 100 ms: a body of a few KB would take minutes; --min-rate 1000 --stall-seconds 1 stops
+    it, once and again on the retry, and the bytes that did arrive were reported on the progress channel."""
+    import io
+
+    from zoo import progress
+
     hub.repo(REPO).commit("v1", {"model.safetensors": weights})
     hub.trickle = 0.1
-    env = {**os.environ, **hub_env(hub, tmp_path), "ZOO_PROGRESS": "1", "PYTHONPATH": str(ROOT)}
-    index = write_index(tmp_path)
+    lines = io.StringIO()
+    monkeypatch.setattr(progress, "_channel", progress.Channel("lines", lines, interval=0.2))
+    options = fast_fetch_options(tmp_path, source="hub", hub_repos={"tiny": REPO}, min_rate=1000, stall_seconds=1.0,
+                                 retries=1, progress=True)
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "zoo", "fetch", "tiny", "--index", str(index), "--source", "hub", "--hub-repo", f"tiny={REPO}",
-         "--lock-file", str(tmp_path / "weights.lock"), "--min-rate", "1000", "--stall-seconds", "0.5"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=90,
-    )
+    with pytest.raises(WeightsError) as failure:
+        fetch_hub(make_card("tiny"), options)
     took = time.monotonic() - started
-    assert done.returncode == 3, done.stdout + done.stderr
-    assert "stalled" in done.stderr and "--min-rate" in done.stderr, done.stderr
-    assert took < 60, took
-    assert hub_cache_files(tmp_path) == [] or all("snapshots" not in f and not f.endswith(".incomplete") and "blobs" not in f
-                                                  for f in hub_cache_files(tmp_path)), hub_cache_files(tmp_path)
+    text = str(failure.value)
+    assert failure.value.exit_code == 3 and "stalled" in text and "--min-rate" in text and "2 attempts" in text, text
+    assert took < 30, took
+    assert "download model.safetensors:" in lines.getvalue() and "B/s" in lines.getvalue(), lines.getvalue()
+    assert hub_cache_files(tmp_path) == [], hub_cache_files(tmp_path)  # no .incomplete, no blob, no snapshot
 
 
 def test_a_head_that_never_answers_ends_by_the_stall_rule(hub, weights, tmp_path):

@@ -14,7 +14,7 @@ from zoo.judge.exit_codes import worst_code
 from zoo.weights.errors import OfflineMissingError
 from zoo.weights.integrity import human_bytes
 from zoo.weights.select import fetch_cards
-from zoo.weights.sources import FetchAttempt
+from zoo.weights.results import FetchAttempt
 
 
 @click.command("fetch", epilog=EXIT_CODES_HELP)

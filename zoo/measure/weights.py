@@ -33,7 +33,8 @@ from zoo.weights.checkpoint import describe_state, fit_report, load_into, read_s
 from zoo.weights.errors import CheckpointFitError, WeightsError
 from zoo.weights.options import FetchOptions
 from zoo.weights.select import fetch_card
-from zoo.weights.sources import FetchResult, WeightsRequest, fetch_request
+from zoo.weights.results import FetchResult
+from zoo.weights.sources import WeightsRequest, fetch_request
 
 FILE_SIZE_METHOD = "byte size of the fetched file after its SHA-256 was verified"
 
