@@ -20,7 +20,6 @@ from zoo.weights.errors import WeightsError
 from zoo.weights.hub import fetch_hub
 
 REPO = "timm/tiny.hub_in1k"
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture()
