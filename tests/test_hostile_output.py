@@ -146,11 +146,14 @@ def test_gate_and_report_print_escapes_from_a_record_inert(world):
 
 
 def test_fetch_prints_escapes_from_a_card_name_and_weights_url_inert(world):
+    from weights_world import FaultyServer
+
     index = world / "cards.yml"
-    url = "http://127.0.0.1:9/w/tiny.pth?x=\\x1b]0;pwned\\x07"
-    index.write_text(f'Models:\n- Name: "tiny\\x1b]0;name\\x07"\n  Weights: "{url}"\n', encoding="utf-8")
-    result = invoke(fetch_cmd, "--all", "--index", str(index), "--cache-dir", str(world / "cache"), "--lock-file",
-                    str(world / "weights.lock"))
+    with FaultyServer() as server:  # it knows no such path: 404, named with the URL in the error
+        url = server.base_url + "/w/tiny.pth?x=\\x1b]0;pwned\\x07"
+        index.write_text(f'Models:\n- Name: "tiny\\x1b]0;name\\x07"\n  Weights: "{url}"\n', encoding="utf-8")
+        result = invoke(fetch_cmd, "--all", "--index", str(index), "--cache-dir", str(world / "cache"), "--lock-file",
+                        str(world / "weights.lock"))
     assert result.exit_code == 3, result.output
     assert raw_escapes(result.output) == [], repr(result.output)
     assert "␛]0;pwned␇" in result.output and "␛]0;name␇" in result.output
