@@ -10,7 +10,8 @@ from index_worlds import write
 from zoo.judge.compare import judge, judge_claim
 from zoo.errors import InputError
 from zoo.judge.policy import Policy, load_policy
-from zoo.records import Alternative, Claim, Measurement, ModelCard, SourceRef, Tolerance, Uncertainty, Waiver
+from zoo.judge.conventions import reference_key
+from zoo.records import Alternative, Claim, Convention, Measurement, ModelCard, SourceRef, Tolerance, Uncertainty, Waiver
 
 SRC = SourceRef("cards.yml", 7)
 
@@ -66,14 +67,18 @@ def test_relative_tolerance():
     assert judge_claim("m", c, ok("flops", 1021), Tolerance("flops", relative=0.02)).status == "drift"
 
 
-def test_flops_judged_against_the_closest_convention_which_is_named():
-    alternatives = [Alternative("fvcore MACs @224px", 314.0), Alternative("2x fvcore MACs @224px", 628.0), Alternative("all-ops @256px", 401.0)]
+def test_flops_are_judged_against_the_convention_given_never_the_closest():
+    reference = reference_key().split(" @")[0]
+    alternatives = [Alternative(f"{reference} @224px", 314.0), Alternative(f"2x {reference} @224px", 628.0),
+                    Alternative("all-ops @256px (resize before crop)", 401.0)]
     measurement = ok("flops", 314, alternatives=alternatives)
-    verdict = judge_claim("m", claim("flops", 402, precision=1), measurement, Tolerance("flops", relative=0.02))
-    assert verdict.status == "pass" and "all-ops @256px" in verdict.explanation
-    assert verdict.compared_value == 401.0
-    far = judge_claim("m", claim("flops", 900, precision=1), measurement, Tolerance("flops", relative=0.02))
-    assert far.status == "drift" and "2x fvcore MACs @224px" in far.explanation and "next:" in far.explanation
+    given = Convention("all-ops @resize", scope="collection C's")
+    verdict = judge_claim("m", claim("flops", 402, precision=1), measurement, Tolerance("flops", relative=0.02), given)
+    assert verdict.status == "pass" and verdict.convention == "all-ops @resize" and verdict.compared_value == 401.0
+    # all-ops @resize is the closest reading, but without a zoo convention the reference counter decides
+    alone = judge_claim("m", claim("flops", 402, precision=1), measurement, Tolerance("flops", relative=0.02))
+    assert alone.status == "drift" and alone.convention == reference_key() and alone.compared_value == 314.0
+    assert "no zoo convention pinned or fitted" in alone.explanation
 
 
 def interval(low, high):

@@ -21,6 +21,7 @@ from conftest import TinyNet, card, fast_bench_options, fast_eval_options, fast_
 from fixtures.runs.world import CLAIMS, Outcome, measurements
 from weights_world import FaultyServer, checkpoint_bytes, hashed_name, trained_state
 from zoo.measure.accuracy.measure import AccuracyEntry, measure_accuracy
+from zoo.measure.flops import measure_flops
 from zoo.measure.throughput.measure import measure_throughput
 from zoo.measure.weights import measure_weights
 from zoo.records import Measurement
@@ -33,6 +34,7 @@ V1_SHARD = Path(__file__).parent / "fixtures" / "runs" / "v1" / "shard-1-of-3.js
 def real(tmp_path_factory) -> dict[str, Measurement]:
     """metric -> a measurement the pipeline made."""
     found = {m.metric: m for m in load_run(V1_SHARD).models[0].measurements}
+    found["flops"] = measure_flops(card(image_size=224, crop_pct=0.875), TinyNet().eval())  # today's counter and names
     tmp = tmp_path_factory.mktemp("real")
     with FaultyServer() as server:
         data = checkpoint_bytes(trained_state(), tmp)

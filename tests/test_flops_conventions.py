@@ -8,7 +8,7 @@ from torch import nn
 
 from index_worlds import write
 from zoo.judge.compare import judge
-from zoo.judge.conventions import fit_conventions, parse_convention
+from zoo.judge.conventions import fit_ratio, fit_table, parse_convention, reference_key, samples_of
 from zoo.judge.policy import Policy, load_policy
 from zoo.measure.flops import count_operators, measure_flops
 from zoo.records import Claim, ModelCard, SourceRef
@@ -47,54 +47,90 @@ def measured(name: str, model: nn.Module) -> tuple[ModelCard, list]:
 
 
 def judged(pairs, policy=Policy()):
-    conventions = fit_conventions(pairs, 0.02, policy.flops_conventions)
-    return conventions, {c.name: judge(c, ms, policy, conventions=conventions)[0] for c, ms in pairs}
+    """The table fitted over every pair, and each model's FLOPs verdict under it."""
+    table = fit_table(samples_of(pairs), 0.02, policy.flops_conventions)
+    return table, {c.name: judge(c, ms, policy, convention=table.for_collection(c.collection))[0] for c, ms in pairs}
+
+
+NETS = {width: measured(f"w{width}", Net(width))[1][0] for width in (4, 5, 6, 7, 8, 9, 10)}
+"""One FLOPs measurement per width, shared by the generated zoos below."""
+
+
+def zoo_at(scale: float, count: int, collection: str = "A", prefix: str = "a") -> list:
+    """``count`` models whose claims are ``scale`` x the reference count, spread over the widths."""
+    widths = sorted(NETS)
+    pairs = []
+    for i in range(count):
+        m = NETS[widths[i % len(widths)]]
+        pairs.append((card(f"{prefix}{i}", scale * m.value, collection), [m]))
+    return pairs
+
+
+def test_a_ratio_is_fitted_only_zoo_wide_over_enough_claims():
+    big, _ = judged(zoo_at(1.3, 24))
+    assert big.zoo.label() == f"1.3x {reference_key()}" and big.zoo.explained == 24 and big.zoo.claims == 24
+    small, verdicts = judged(zoo_at(1.3, 6))
+    assert small.zoo.scale == 1.0  # six claims do not make a ratio: a named convention, and the claims drift
+    assert all(v.status == "drift" for v in verdicts.values())
 
 
 def test_a_model_whose_counter_skipped_a_layer_type_drifts_and_the_reason_names_it():
-    pairs = []
-    for i, (width, std) in enumerate([(4, False), (6, False), (8, False), (5, True)]):
-        model = Net(width, std)
-        _, [m] = measured(f"m{i}", model)
-        reference = m.value
-        layer = m.conditions.get("layer_macs:StdConv", 0)
-        pairs.append((card(f"m{i}", 1.3 * (reference - layer)), [m]))
-    conventions, verdicts = judged(pairs)
-    assert {c.label() for c in conventions.values()} == {"1.3x macs+norm+pool @image"}
-    assert [verdicts[f"m{i}"].status for i in range(3)] == ["pass"] * 3
-    assert all(verdicts[f"m{i}"].convention == "1.3x macs+norm+pool @image" for i in range(4))
-    skipped = verdicts["m3"]
+    pairs = zoo_at(1.3, 24)
+    _, [m] = measured("skipper", Net(5, std=True))
+    layer = m.conditions.get("layer_macs:StdConv", 0)
+    pairs.append((card("skipper", 1.3 * (m.value - layer)), [m]))
+    table, verdicts = judged(pairs)
+    assert table.zoo.label() == f"1.3x {reference_key()}"
+    assert all(verdicts[f"a{i}"].status == "pass" for i in range(24))
+    assert all(v.convention == f"1.3x {reference_key()}" for v in verdicts.values())
+    skipped = verdicts["skipper"]
     assert skipped.status == "drift"
     assert "the card's counter likely skipped StdConv" in skipped.explanation
-    assert "1.3x macs+norm+pool @image (the zoo's convention: explains 3 of 4 models" in skipped.explanation
+    assert f"1.3x {reference_key()} (the zoo's fitted convention: explains 24 of 25 claims" in skipped.explanation
 
 
-def test_sibling_collections_are_each_judged_by_their_own_convention_not_the_closest():
-    pairs = []
-    for i, width in enumerate([4, 5, 6, 7, 10]):  # the zoo's: 1.3x the reference
-        _, [m] = measured(f"a{i}", Net(width))
-        pairs.append((card(f"a{i}", 1.3 * m.value, "A"), [m]))
+def test_a_collection_departs_only_to_a_named_convention():
+    pairs = zoo_at(1.3, 24)
     for i, width in enumerate([4, 6, 8]):  # collection B counts 2x MACs at the image size
-        _, [m] = measured(f"b{i}", Net(width))
-        macs = next(a.value for a in m.alternatives if a.convention == "2x macs @8px")
-        pairs.append((card(f"b{i}", macs, "B"), [m]))
-    # a model of A whose claim happens to equal 2x MACs is still judged by A's convention
-    _, [m] = measured("a_odd", Net(9))
+        m = NETS[width]
+        pairs.append((card(f"b{i}", next(a.value for a in m.alternatives if a.convention == "2x macs @8px"), "B"), [m]))
+    # a model of A whose claim happens to equal 2x MACs is still judged by A's (the zoo's) convention
+    m = NETS[9]
     pairs.append((card("a_odd", next(a.value for a in m.alternatives if a.convention == "2x macs @8px"), "A"), [m]))
-    conventions, verdicts = judged(pairs)
-    assert conventions["a0"].label() == "1.3x macs+norm+pool @image"
-    assert conventions["b0"].label() == "2x macs @image" and "collection B" in conventions["b0"].scope
-    assert all(verdicts[n].status == "pass" for n in ("a0", "a1", "a2", "a3", "a4", "b0", "b1", "b2"))
+    table, verdicts = judged(pairs)
+    assert table.for_collection("A").label() == f"1.3x {reference_key()}"
+    departure = table.for_collection("B")
+    assert departure.label() == "2x macs @image" and "collection B" in departure.scope and departure.zoo_explained == 0
+    assert all(verdicts[n].status == "pass" for n in [f"a{i}" for i in range(24)] + ["b0", "b1", "b2"])
     assert verdicts["a_odd"].status == "drift"
+
+
+@pytest.mark.parametrize("factor", [1.08, 0.92])
+def test_a_whole_card_off_by_eight_percent_drifts_and_moves_no_other_verdict(factor):
+    honest = zoo_at(1.3, 24)
+    off = zoo_at(1.3 * factor, 5, collection="Off", prefix="off")
+    table, verdicts = judged(honest + off)
+    assert "Off" not in table.collections  # no ratio of its own absorbs the error
+    assert all(verdicts[f"off{i}"].status == "drift" for i in range(5))
+    before, alone = judged(honest)
+    assert table.zoo == before.zoo or table.zoo.label() == before.zoo.label()
+    assert {n: v.status for n, v in verdicts.items() if n.startswith("a")} == {n: v.status for n, v in alone.items()}
+
+
+def test_the_fitted_ratio_is_the_mode_not_the_median():
+    ratios = [1.279] * 40 + [1.18] * 35 + [2.0] * 10
+    scale, explained = fit_ratio(ratios, 0.02)
+    assert scale == pytest.approx(1.279) and explained == 40
+    assert fit_ratio([], 0.02) == (1.0, 0)
 
 
 def test_a_convention_declared_in_tolerances_yml_is_used(tmp_path):
     path = write(tmp_path / "tolerances.yml", "flops_conventions:\n  '*': 2x macs @image\n")
     policy = load_policy(path)
     assert policy.flops_conventions["*"].label() == "2x macs @image"
-    _, [m] = measured("x", Net(4))
+    m = NETS[4]
     two = next(a.value for a in m.alternatives if a.convention == "2x macs @8px")
-    conventions, verdicts = judged([(card("x", two), [m]), (card("y", 1.3 * m.value), [m])], policy)
+    _, verdicts = judged([(card("x", two), [m]), (card("y", 1.3 * m.value), [m])], policy)
     assert verdicts["x"].status == "pass" and verdicts["y"].status == "drift"
     assert "declared in" in verdicts["x"].explanation
 
@@ -130,11 +166,11 @@ def test_a_convention_explains_a_model_only_where_its_verdict_passes():
     models; the fixed ratio that explains every model wins instead.
     """
     pairs = []
-    for i, width in enumerate([4, 6, 8, 10]):
-        _, [m] = measured(f"s{i}", Net(width))
+    for i in range(21):
+        m = NETS[sorted(NETS)[i % len(NETS)]]
         two = next(a.value for a in m.alternatives if a.convention == "2x macs @8px")
         pairs.append((card(f"s{i}", 0.9803 * two), [m]))
-    conventions, verdicts = judged(pairs)
-    assert {c.label() for c in conventions.values()} != {"2x macs @image"}
+    table, verdicts = judged(pairs)
+    assert table.zoo.label() != "2x macs @image"
     assert all(v.status == "pass" for v in verdicts.values()), {n: v.explanation for n, v in verdicts.items()}
-    assert all(c.explained == 4 for c in conventions.values())
+    assert table.zoo.explained == 21

@@ -80,9 +80,9 @@ def invoke(command, *args: str):  # type: ignore[no-untyped-def]
 
 def test_report_csv_and_report_format_csv_prefix_formulas(world):
     folder = hostile_run(world, FORMULAS[:4])
-    assert invoke(report_cmd, str(folder), "--csv", "claims.csv").exit_code == 0
+    assert invoke(report_cmd, str(folder), "--stored-claims", "--csv", "claims.csv").exit_code == 0
     written = (world / "claims.csv").read_text(encoding="utf-8")
-    printed = invoke(report_cmd, str(folder), "--format", "csv").output
+    printed = invoke(report_cmd, str(folder), "--stored-claims", "--format", "csv").output
     for text in (written, printed):
         assert dangerous_cells(text) == [], dangerous_cells(text)
         cells = {cell for row in csv.reader(io.StringIO(text)) for cell in row}
@@ -138,7 +138,7 @@ def test_verify_list_show_and_report_print_escapes_from_a_card_inert(world):
 def test_gate_and_report_print_escapes_from_a_record_inert(world):
     folder = hostile_run(world, ["net" + e for e in ESCAPES])
     gate = invoke(gate_cmd, str(folder), "--stored-claims")
-    table = invoke(report_cmd, str(folder), "--format", "table")
+    table = invoke(report_cmd, str(folder), "--stored-claims", "--format", "table")
     for result in (gate, table):
         assert "internal error" not in result.output, result.output
         assert raw_escapes(result.output) == [], repr(result.output)

@@ -11,7 +11,8 @@ from zoo.verify.build import BuildError, build_model
 from zoo.judge.compare import judge_claim
 from zoo.measure.flops import measure_flops
 from zoo.measure.params import measure_params
-from zoo.records import Claim, ModelCard, SourceRef, Tolerance
+from zoo.records import Claim, Convention, ModelCard, SourceRef, Tolerance
+from zoo.judge.conventions import reference_key
 
 SRC = SourceRef("i.yml", 1)
 
@@ -55,20 +56,24 @@ def test_flops_primary_value_and_conventions_at_both_sizes():
     assert by_name["macs+norm+pool @8px"] == conv_linear_macs(8) + 2 * 4 * 64 + 4 * 64
     # element-wise: one per output element of the ReLU (4 x side x side)
     assert by_name["all-ops @8px"] == by_name["macs+norm+pool @8px"] + 4 * 64
-    assert measurement.value == by_name["macs+norm+pool @8px"]
+    # the primary value is fvcore's count; on Tiny (eval BN with a weight, nn.AdaptiveAvgPool2d) zoo's rules agree
+    assert measurement.value == by_name["fvcore @8px"] == by_name["macs+norm+pool @8px"]
+    assert measurement.conditions["fvcore_macs:batch_norm"] == 2 * 4 * 64
     assert measurement.conditions["input"] == "1x3x8x8" and measurement.conditions["resize_size"] == 16
     assert measurement.conditions["skipped_ops"] == "none"  # every arithmetic op of Tiny falls in a group
     assert "FlopCounterMode" in measurement.method
 
 
-def test_convention_search_names_the_match():
+def test_a_flops_claim_is_judged_by_the_convention_given_never_the_closest():
     claimed = 2 * conv_linear_macs(16)
     c = card(**SMALL, flops=claimed)
     measurement = measure_flops(c, Tiny().eval())
-    verdict = judge_claim("tiny", c.claims["flops"], measurement, Tolerance("flops", relative=0.01))
-    assert verdict.status == "pass"
-    assert "2x macs @16px (resize before crop)" in verdict.explanation
-    assert verdict.difference == 0
+    verdict = judge_claim("tiny", c.claims["flops"], measurement, Tolerance("flops", relative=0.01), Convention("2x macs @resize"))
+    assert verdict.status == "pass" and verdict.difference == 0
+    assert verdict.convention == "2x macs @resize" and "2x macs @resize" in verdict.explanation
+    # Without a zoo convention the reference counter decides, though another convention matches exactly.
+    alone = judge_claim("tiny", c.claims["flops"], measurement, Tolerance("flops", relative=0.01))
+    assert alone.status == "drift" and alone.convention == reference_key()
 
 
 def test_without_crop_pct_timms_default_crop_sets_the_resize_size():

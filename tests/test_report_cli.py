@@ -53,7 +53,7 @@ def test_report_html_with_no_run_uses_the_latest_run(world: Path) -> None:
 def test_report_without_outputs_prints_markdown(world: Path) -> None:
     result = _report("--results", "runs")
     assert result.exit_code == 0
-    assert result.output.startswith("## zoo reproducibility report")  # type: ignore[attr-defined]
+    assert result.stdout.startswith("## zoo reproducibility report")  # type: ignore[attr-defined]
 
 
 def test_report_source_url_from_the_environment(world: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,7 @@ import pytest
 from fixtures.runs.world import CLAIMS, PARAMETERS, Outcome, make_run, report_outcomes, report_world
 
 from zoo.index import load_index
-from zoo.records import RunRecord, Tolerance
+from zoo.records import Convention, RunRecord, Tolerance
 from zoo.views import plots as plotting
 from zoo.views.export import CSV_COLUMNS, model_index, write_csv, write_model_index_json
 from zoo.views.markdown import render_markdown
@@ -170,19 +170,21 @@ def test_a_claim_judged_by_another_convention_shows_that_figure(run: RunRecord) 
     from zoo.records import Alternative, Measurement
 
     card = run.models[0].card  # claims 401,920,448 FLOPs
-    flops = Measurement("flops", "ok", 803_000_000, "FLOPs", "fvcore, 1 multiply-add = 2 FLOPs",
-                        alternatives=[Alternative("2xMACs", 803_000_000), Alternative("MACs", 401_500_000)])
-    verdict = next(v for v in judge(card, [flops], Policy(tolerances={"flops": Tolerance("flops", relative=0.02)})) if v.metric == "flops")
+    flops = Measurement("flops", "ok", 803_000_000, "FLOPs", "1 multiply-add = 2 FLOPs",
+                        alternatives=[Alternative("2x macs @224px", 803_000_000), Alternative("macs @224px", 401_500_000)])
+    policy = Policy(tolerances={"flops": Tolerance("flops", relative=0.02)})
+    verdict = next(v for v in judge(card, [flops], policy, convention=Convention("macs @image")) if v.metric == "flops")
     result = dataclasses.replace(run.models[0], measurements=[flops], verdicts=[verdict])
     row = run_view(dataclasses.replace(run, models=[result])).rows[0]
     assert verdict.status == "pass"
     assert row.measured == "401,500,000" and row.difference == "−420,448"
-    assert row.measured_note == "MACs; primary reading 803,000,000" and row.convention == "MACs"
-    assert verdict.convention == "MACs" and verdict.compared_value == 401_500_000
+    assert row.measured_note == "macs @image; primary reading 803,000,000" and row.convention == "macs @image"
+    assert verdict.convention == "macs @image" and verdict.compared_value == 401_500_000
     same = dataclasses.replace(flops, value=401_500_000)
-    plain = judge(card, [same], Policy(tolerances={"flops": Tolerance("flops", relative=0.02)}))
+    plain = judge(card, [same], policy, convention=Convention("macs @image"))
     view = run_view(dataclasses.replace(run, models=[dataclasses.replace(result, measurements=[same], verdicts=plain)]))
-    assert next(r for r in view.rows if r.metric == "flops").measured_note == ""
+    # the judged figure is the primary one: the note names the convention, with no second figure
+    assert next(r for r in view.rows if r.metric == "flops").measured_note == "macs @image"
 
 
 def test_csv_and_model_index_json_carry_the_value_the_verdict_judged(run: RunRecord, tmp_path: Path) -> None:
@@ -194,11 +196,11 @@ def test_csv_and_model_index_json_carry_the_value_the_verdict_judged(run: RunRec
 
     card = run.models[0].card  # claims 401,920,448 FLOPs
     flops = Measurement("flops", "ok", 200_000_000, "MACs", "fvcore", alternatives=[
-        Alternative("fvcore MACs @224px", 200_000_000), Alternative("2x fvcore MACs @224px", 400_000_000)])
-    verdicts = judge(card, [flops], Policy(tolerances={"flops": Tolerance("flops", relative=0.02)}))
+        Alternative("fvcore @224px", 200_000_000), Alternative("2x fvcore @224px", 400_000_000)])
+    verdicts = judge(card, [flops], Policy(tolerances={"flops": Tolerance("flops", relative=0.02)}), convention=Convention("2x fvcore @image"))
     result = dataclasses.replace(run.models[0], measurements=[flops], verdicts=verdicts)
     judged = dataclasses.replace(run, models=[result])
     [row] = [r for r in csv_rows(judged) if r["metric"] == "flops"]
     assert row["verdict"] == "pass" and row["measured"] == 400_000_000 and row["measured_primary"] == 200_000_000
-    assert row["convention"] == "2x fvcore MACs @224px"
+    assert row["convention"] == "2x fvcore @image"
     assert model_index(judged)["Models"][0]["Metadata"]["FLOPs"] == 400_000_000

@@ -40,7 +40,7 @@ def test_round_trip_and_schema_keys(tmp_path):
     path = save_run(record(), tmp_path)
     assert path == tmp_path / "20260101T000000Z-abcdef" / "run.json"
     data = json.loads(path.read_text())
-    assert data["schema_version"] == SCHEMA_VERSION == 2
+    assert data["schema_version"] == SCHEMA_VERSION == 3
     assert set(data) >= {"run_id", "started", "finished", "environment", "index", "measurements_requested", "models", "artifacts"}
     model = data["models"][0]
     assert model["card"]["claims"]["top1"]["source"] == {"path": "metadata/zoo.yml", "line": 12}

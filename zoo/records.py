@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Optional, TypeVar, Union
 
-from zoo.metrics import MEASUREMENT_KINDS, Metric, metrics_of  # re-exported: the metric table lives in zoo.metrics
+from zoo.metrics import MEASUREMENT_KINDS, Metric, metrics_of  # noqa: F401  (re-exported: the metric table lives in zoo.metrics)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Version 2 moved the merge and gate facts out of ``options`` into typed fields and gave
-verdicts their convention; older records are upgraded on read (:mod:`zoo.runs.schema`)."""
+verdicts their convention; version 3 added ``judged_against``. Older records are upgraded on
+read (:mod:`zoo.runs.schema`)."""
 
 Scalar = Union[bool, int, float, str, None]
 """A value that can stand in a JSON record as is (conditions, extras)."""
@@ -235,8 +236,93 @@ class Verdict:
     gating: bool = False
     """Whether this verdict takes part in the gate's exit code."""
     convention: Optional[str] = None
-    """The counting convention a FLOPs claim was compared under: its collection's fitted one
-    (e.g. "1.283x macs+norm+pool @image"), else the closest measured one."""
+    """The reading of the measurement the claim was compared with, where it is not the primary
+    value as it stands: the FLOPs convention of the model's collection (e.g. "1.279x fvcore @image"),
+    or the setting a config claim matched ("test_input_size of efficientnet_b3.ra2_in1k")."""
+
+
+# --------------------------------------------------------------------------- zoo data
+
+
+@dataclass(frozen=True)
+class Convention:
+    """A FLOPs counting convention: a named counter at a size (``KEY``), times a scale (1 for a named one).
+
+    ``key`` is ``COUNTER @image`` or ``COUNTER @resize``, with ``2x `` in front for doubled counts;
+    a scale other than 1 is a ratio fitted over the whole zoo (:mod:`zoo.judge.conventions`).
+    """
+
+    key: str
+    scale: float = 1.0
+    scope: str = "the zoo's"
+    """Whose it is: "the zoo's", "collection NAME's", or "declared in FILE:LINE"."""
+    claims: int = 0
+    """How many FLOPs claims it was fitted over."""
+    explained: int = 0
+    """How many of them it explains within the FLOPs tolerance."""
+    spread: Optional[tuple[float, float]] = None
+    """Interquartile range of claim/reference over the explained claims (a fitted scale)."""
+    zoo_explained: Optional[int] = None
+    """For a collection's departure: how many of its claims the zoo's convention explains."""
+    models: list[str] = field(default_factory=list)
+    """The models it was fitted on."""
+
+    def label(self) -> str:
+        return f"{self.scale:.4g}x {self.key}" if self.scale != 1.0 else self.key
+
+    def describe(self) -> str:
+        """The convention and its evidence: "1.279x fvcore @image (the zoo's fitted convention: 186 of 259 claims ...)"."""
+        if self.scope.startswith("declared"):
+            return f"{self.label()} ({self.scope})"
+        fitted = "fitted " if self.scale != 1.0 else ""
+        text = f"{self.label()} ({self.scope} {fitted}convention"
+        if self.claims:
+            text += f": explains {self.explained} of {self.claims} claims"
+        if self.zoo_explained is not None:
+            text += f", the zoo's convention {self.zoo_explained}"
+        if self.spread:
+            text += f"; claim/reference IQR {self.spread[0]:.3f}-{self.spread[1]:.3f}"
+        return text + ")"
+
+
+@dataclass(frozen=True)
+class ConventionTable:
+    """A zoo's FLOPs conventions: one for the zoo, and the collections that count another named way."""
+
+    zoo: Optional[Convention] = None
+    collections: dict[str, Convention] = field(default_factory=dict)
+    source: str = ""
+    """Where it comes from: the pinned file, or "fitted over every card of INDEX at run time"."""
+    tolerance: float = 0.02
+    """The relative tolerance "explains" was counted with."""
+
+    def for_collection(self, collection: Optional[str]) -> Optional[Convention]:
+        """The convention a model of ``collection`` is judged against."""
+        if collection is not None and collection in self.collections:
+            return self.collections[collection]
+        return self.zoo
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    """A file zoo read: the path it was read at and the SHA-256 of its bytes."""
+
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class JudgedAgainst:
+    """The zoo data a run's verdicts were judged against, by content: the index's card files, the
+    tolerances, the FLOPs conventions (the table itself, and its file when pinned), the weights lock
+    and the published benchmark tables."""
+
+    cards: list[FileDigest] = field(default_factory=list)
+    tolerances: Optional[FileDigest] = None
+    conventions: ConventionTable = field(default_factory=ConventionTable)
+    conventions_file: Optional[FileDigest] = None
+    lock: Optional[FileDigest] = None
+    reference_tables: list[FileDigest] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- runs
@@ -323,6 +409,8 @@ class RunRecord:
     """Set on a record merged from shards (:mod:`zoo.runs.merge`)."""
     gate: Optional[GateInfo] = None
     """Set on a record re-judged by the gate (:mod:`zoo.judge.gate`)."""
+    judged_against: Optional[JudgedAgainst] = None
+    """The zoo data its verdicts were judged against (None on records older than schema 3)."""
 
     def verdicts(self) -> list[Verdict]:
         return [v for m in self.models for v in m.verdicts]

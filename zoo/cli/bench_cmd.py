@@ -50,14 +50,18 @@ def _repeated(repeat: int, kw: dict[str, Any]) -> None:
     from zoo.cli.bench_options import bench_options_from_cli
     from zoo.index import load_index
 
+    from zoo.judge.zoo_data import load_zoo_data
+
     bench_options_from_cli(**kw)  # bad options and unknown models fail here, before any process starts
-    load_index(kw["index_paths"]).select(kw["models"], kw["all_models"])
+    index = load_index(kw["index_paths"])
+    index.select(kw["models"], kw["all_models"])
     args = ["bench", *_arguments(click.get_current_context())]
     records = run_in_fresh_processes(args, repeat, say=lambda line: echo(f"zoo bench: {line}", err=True))
     policy = load_policy(kw["tolerances"])
     if kw["gate_metrics"] is not None:
         policy = policy.with_gate_metrics(parse_gate_metrics(kw["gate_metrics"]))
-    combined = combine_processes(records, policy, new_run_id(), dt.date.today())
+    zoo = load_zoo_data(index.roots, index.digests, conventions=kw["conventions"], tables=kw["reference_tables"], policy=policy)
+    combined = combine_processes(records, zoo, new_run_id(), dt.date.today())
     path = None
     if not kw["no_record"]:
         with staging(results_dir(kw["results"]), combined.run_id) as folder:

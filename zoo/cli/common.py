@@ -76,4 +76,16 @@ def index_option(func: F) -> F:
     )(func)
 
 
-__all__ = ["DeviceType", "EXIT_BAD_INPUT", "EXIT_CODES_HELP", "echo", "explained_errors", "index_option", "out"]
+def conventions_option(func: F) -> F:
+    """``--conventions FILE``: the pinned FLOPs conventions (default: flops-conventions.yml beside the index)."""
+    return click.option(
+        "--conventions",
+        type=click.Path(dir_okay=False),
+        default=None,
+        envvar="ZOO_CONVENTIONS",
+        help="Pinned FLOPs conventions file (default: flops-conventions.yml in the index's folder, or $ZOO_CONVENTIONS). "
+        "Without one, the conventions are fitted over every card of the index and a note says how to pin them.",
+    )(func)
+
+
+__all__ = ["DeviceType", "EXIT_BAD_INPUT", "EXIT_CODES_HELP", "conventions_option", "echo", "explained_errors", "index_option", "out"]

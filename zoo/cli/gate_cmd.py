@@ -4,35 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
 import click
 
-from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors, index_option
+from zoo.cli.common import EXIT_CODES_HELP, conventions_option, echo, explained_errors, index_option
 from zoo.cli.runs_args import read_runs, runs_argument
-from zoo.errors import InputError, OutOfSpaceError
+from zoo.errors import OutOfSpaceError
 from zoo.judge.exit_codes import worst_code
-from zoo.judge.gate import gate_runs
-from zoo.index import DEFAULT_INDEX, Index, load_index
-from zoo.judge.policy import load_policy, parse_gate_metrics
-from zoo.weights.lockfile import load_lock
-from zoo.weights.options import DEFAULT_LOCK_PATH
+from zoo.judge.gate import GateSettings, gate_records
+from zoo.judge.policy import parse_gate_metrics
 from zoo.views.display import display_run
 from zoo.views.gate_text import gate_lines, gate_summary
-
-
-def _index(paths: Sequence[str], stored_claims: bool) -> Optional[Index]:
-    if stored_claims:
-        return None
-    if not paths and not DEFAULT_INDEX.exists():
-        raise InputError(
-            f"no index to judge against: {DEFAULT_INDEX}/ does not exist here",
-            hint="pass --index PATH (or $ZOO_INDEX), or --stored-claims to judge against the claims stored in the run",
-        )
-    return load_index(paths)
 
 
 @click.command("gate", epilog=EXIT_CODES_HELP)
@@ -46,31 +31,34 @@ def _index(paths: Sequence[str], stored_claims: bool) -> Optional[Index]:
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False), default=None,
               help="Write JUnit XML (a test suite per model, a test case per claim) to FILE.")
 @click.option("--stored-claims", is_flag=True,
-              help="Judge against the claims stored in the run instead of the current index.")
+              help="Judge against the claims stored in the run instead of its index as it is now.")
+@conventions_option
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Judge waivers as on this day (YYYY-MM-DD; default: today).")
 @explained_errors
 def command(
     runs: Sequence[str], results: Optional[str], index_paths: Sequence[str], tolerances: Optional[str],
-    gate_metrics: Optional[str], junit_file: Optional[str], stored_claims: bool, today: Optional[dt.datetime],
+    gate_metrics: Optional[str], junit_file: Optional[str], stored_claims: bool, conventions: Optional[str],
+    today: Optional[dt.datetime],
 ) -> None:
-    """Re-judge stored runs against the current claims and policy; exit by the verdicts.
+    """Re-judge stored runs against the current claims and zoo data; exit by the verdicts.
 
     RUN: run.json files or run folders (default: the latest run in the results folder).
-    Their stored measurements are judged again against the CURRENT index, tolerances
-    and waivers; nothing is measured. Shards of one run are merged first. The causes are kept apart: drift (the claim is
-    off), incomplete (download, data or memory failed), error (bad input).
+    Their stored measurements are judged again against the index each run was made from,
+    AS IT IS NOW (--index for another; the cards changed since the run are named), and the
+    current tolerances, waivers, pinned FLOPs conventions and weights lock; nothing is
+    measured. Shards of one run are merged first. The causes are kept apart: drift (the
+    claim is off), incomplete (download, data or memory failed), error (bad input).
     """
     records = read_runs(runs, results)
-    policy = load_policy(tolerances)
-    if gate_metrics is not None:
-        policy = policy.with_gate_metrics(parse_gate_metrics(gate_metrics))
-    index = _index(index_paths, stored_claims)
-    lock_path = Path(os.environ.get("ZOO_LOCK") or DEFAULT_LOCK_PATH)  # the lock says which file a card means
-    lock = load_lock(lock_path) if lock_path.is_file() else None
-    outcomes = gate_runs(records, policy, index=index, today=today.date() if today else None, lock=lock)
+    settings = GateSettings(
+        index_paths=index_paths, stored_claims=stored_claims, tolerances=tolerances, conventions=conventions,
+        gate_metrics=parse_gate_metrics(gate_metrics) if gate_metrics is not None else None,
+        today=today.date() if today else None,
+    )
+    outcomes = gate_records(records, settings)
     for result in outcomes:  # printed for people: long names shortened (the JUnit XML keeps them whole)
-        for line in gate_lines(dataclasses.replace(result, run=display_run(result.run)), index, policy):
+        for line in gate_lines(dataclasses.replace(result, run=display_run(result.run))):
             echo(line)
     code = worst_code([result.code for result in outcomes])
     if junit_file:

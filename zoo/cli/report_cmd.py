@@ -8,12 +8,11 @@ from urllib.parse import urlsplit
 
 import click
 
-from zoo.cli.common import echo, explained_errors, out
+from zoo.cli.common import conventions_option, echo, explained_errors, index_option, out
 from zoo.cli.output_options import FORMATS, print_record
 from zoo.cli.runs_args import read_runs, runs_argument
 from zoo.errors import InputError
-from zoo.judge.gate import rejudge
-from zoo.judge.policy import load_policy
+from zoo.judge.gate import GateSettings, gate_records
 from zoo.records import RunRecord
 from zoo.views.display import display_run
 from zoo.views.export import render_csv, render_model_index_json
@@ -47,12 +46,31 @@ Exit codes:
               help="Print the latest run on stdout as zoo verify does: its table, or one JSON/CSV row per model.")
 @click.option("-v", "--verbose", is_flag=True, help="With --format table: every claim of every model.")
 @click.option("--color/--no-color", "color", default=None, help="Force styling on or off (default: on for a terminal).")
+@index_option
+@click.option("--stored-claims", is_flag=True,
+              help="Show the verdicts on the claims stored in the run instead of its index as it is now (as `zoo gate --stored-claims`).")
+@click.option("--tolerances", type=click.Path(dir_okay=False), default=None,
+              help="Tolerances and waivers file (default: metadata/tolerances.yml), as for `zoo gate`.")
+@conventions_option
 @explained_errors
 def command(
     runs: Sequence[str], results: Optional[str], html_dir: Optional[str], markdown_file: Optional[str],
     csv_file: Optional[str], json_file: Optional[str], link_template: Optional[str],
     fmt: Optional[str] = None, verbose: bool = False, color: Optional[bool] = None,
+    index_paths: Sequence[str] = (), stored_claims: bool = False, tolerances: Optional[str] = None,
+    conventions: Optional[str] = None,
 ) -> None:
+    """Render run records as HTML, Markdown, CSV and model-index JSON.
+
+    RUN: run.json files or run folders (default: the latest run in the results folder).
+    Shards of one run are merged. The verdicts shown are those `zoo gate` gives the same
+    runs: each run re-judged against its own index as it is now and the current zoo data
+    (--index, --stored-claims, --tolerances and --conventions as for `zoo gate`). With
+    several runs, the latest is shown in full and the report adds each metric over time and
+    its throughput and latency beside the previous run's (a regression only when the change
+    exceeds both runs' spread). Nothing is measured. With no output option, the Markdown
+    summary is printed; --format table prints the run's table again.
+    """
     try:
         scheme = urlsplit(link_template).scheme.lower() if link_template else ""
     except ValueError:
@@ -62,18 +80,14 @@ def command(
             f"--source-url {link_template!r} is not an http(s) URL",
             hint="give e.g. https://github.com/ORG/REPO/blob/SHA/{path}?plain=1#L{line}, or leave it out for relative links",
         )
-    """Render run records as HTML, Markdown, CSV and model-index JSON.
-
-    RUN: run.json files or run folders (default: the latest run in the results folder).
-    Shards of one run are merged. With several runs, the latest is shown in full and
-    the report adds each metric over time and its throughput and latency beside the
-    previous run's (a regression only when the change exceeds both runs' spread). Nothing is measured. With no output option,
-    the Markdown summary is printed; --format table prints the run's table again.
-    """
     # One rule with `zoo gate`: the verdicts shown (and the gate box) are re-judged from the
-    # stored measurements, as `zoo gate --stored-claims` does, never taken from the record as is.
-    policy = load_policy(None)
-    records = [rejudge(run, policy).run for run in read_runs(runs, results)]
+    # stored measurements with the gate's own defaults, never taken from the record as is.
+    settings = GateSettings(index_paths=index_paths, stored_claims=stored_claims, tolerances=tolerances, conventions=conventions)
+    outcomes = gate_records(read_runs(runs, results), settings)
+    for outcome in outcomes:
+        for note in outcome.notes + ([f"changed since the run: {', '.join(outcome.changed)}"] if outcome.changed else []):
+            echo(f"zoo: run {outcome.run.run_id}: {note}", err=True)
+    records = [outcome.run for outcome in outcomes]
     current = latest(records)
     shown = [display_run(run) for run in records]  # for people: long names shortened; CSV and JSON keep them whole
     if fmt is not None:

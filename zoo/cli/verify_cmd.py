@@ -12,11 +12,11 @@ import click
 
 from zoo import progress
 from zoo.cli.bench_options import bench_options, bench_options_from_cli
-from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors, index_option
+from zoo.cli.common import EXIT_CODES_HELP, conventions_option, echo, explained_errors, index_option
 from zoo.cli.eval_options import eval_options, eval_options_from_cli
 from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
 from zoo.cli.output_options import output_options, print_record
-from zoo.index.reference import find_reference_tables
+from zoo.judge.zoo_data import load_zoo_data
 from zoo.measure.accuracy.data.resolve import check_spec
 from zoo.index import load_index
 from zoo.judge.gate import run_exit_code
@@ -46,6 +46,7 @@ def verify_options(func: Any) -> Any:
                          help="Identity shared by the shards of one job; shards of different groups are never merged. "
                          "[env ZOO_RUN_GROUP; default: the CI run id, e.g. GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT]"),
             click.option("--no-record", is_flag=True, help="Do not write a run record."),
+            conventions_option,
             click.option(
                 "--reference-tables", type=click.Path(file_okay=False), default="metadata/benchmarks", show_default=True,
                 help="Folder of published benchmark-infer-*.csv tables; a row for the same model and device becomes a throughput claim.",
@@ -83,6 +84,9 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     policy = load_policy(kw["tolerances"])
     if kw["gate_metrics"] is not None:
         policy = policy.with_gate_metrics(parse_gate_metrics(kw["gate_metrics"]))
+    zoo = load_zoo_data(
+        index.roots, index.digests, conventions=kw["conventions"], tables=kw["reference_tables"], policy=policy,
+    )
     evaluation = eval_options_from_cli(**kw) if "accuracy" in kinds else None
     if evaluation is not None and evaluation.data:
         check_spec(evaluation.data)  # a mistyped --data fails now, not after the downloads
@@ -97,9 +101,11 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
         evaluation=evaluation,
         bench=bench_options_from_cli(**kw) if "throughput" in kinds else None,
         shard=shard,
-        reference_tables=find_reference_tables(kw["reference_tables"]) if "throughput" in kinds else (),
+        reference_tables=zoo.reference_tables,
         options={k: _plain_option(v) for k, v in kw.items()},
         today=dt.date.today(),
+        zoo=zoo,
+        index_cards=index.models,
     )
     record, path = run_verify(request, say=progress.note)
     code = run_exit_code(record)  # the same rule the table's summary line and `zoo gate` use

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import glob
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,12 +15,14 @@ from zoo.errors import InputError, UnknownModelError
 from zoo.index.claims import ClaimReader, collect_claims, plain
 from zoo.index.documents import IndexDocument, display_path, read_documents
 from zoo.index.located_yaml import LocatedMap
-from zoo.records import ModelCard, SourceRef
+from zoo.records import FileDigest, ModelCard, SourceRef
 
 ROOT_NAMES = ("model-index.yml", "model-index.yaml", "model-index.json")
 DEFAULT_INDEX = Path("metadata")
 CARD_SUFFIXES = (".yml", ".yaml", ".json", ".md", ".mdx")
 """Files read from an index folder that has no root model-index file."""
+ZOO_DATA_FILES = frozenset({"flops-conventions.yml", "tolerances.yml"})
+"""Zoo data that may sit beside the cards in such a folder; never read as a card."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class Index:
     """Files of a root-less index folder that hold no model-index data (a README, say)."""
     from_folder: bool = False
     """Whether a folder without a root file was read card by card."""
+    digests: list[FileDigest] = field(default_factory=list)
+    """Every file read (with the model-index data in it), with the SHA-256 of its bytes."""
 
     def describe_files(self) -> str:
         """Which files were read (and skipped), for a note on stderr."""
@@ -109,7 +114,9 @@ def resolve_roots(paths: Iterable[Union[str, Path]]) -> list[Path]:
 
 def folder_cards(folder: Path) -> list[Path]:
     """The card files directly inside ``folder`` (no root file), in name order."""
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in CARD_SUFFIXES and p.is_file())
+    return sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in CARD_SUFFIXES and p.name not in ZOO_DATA_FILES and p.is_file()
+    )
 
 
 class _IndexLoader:
@@ -119,6 +126,7 @@ class _IndexLoader:
         self.root_dirs = [Path(os.path.realpath(d)) for d in root_dirs]
         self.documents: list[IndexDocument] = []
         self.files: list[str] = []
+        self.digests: list[FileDigest] = []
         self.skipped: list[str] = []
         self._seen: set[Path] = set()
         self._stack: list[Path] = []
@@ -138,6 +146,7 @@ class _IndexLoader:
             return
         self._stack.append(real)
         self.files.append(display_path(path))
+        self.digests.append(file_digest(path))
         for document in documents:
             self.documents.append(document)
             self._follow_imports(document)
@@ -241,7 +250,18 @@ def load_index(paths: Iterable[Union[str, Path]] = ()) -> Index:
             models.append(card)
     shown = [display_path(r) for r in roots if r.resolve() not in from_folders]
     shown += [display_path(folder) + "/" for folder in rootless]
-    return Index(models=models, files=loader.files, roots=shown, skipped=loader.skipped, from_folder=bool(rootless))
+    return Index(
+        models=models, files=loader.files, roots=shown, skipped=loader.skipped, from_folder=bool(rootless), digests=loader.digests
+    )
+
+
+def file_digest(path: Union[str, Path]) -> FileDigest:
+    """``path`` as a person would type it, with the SHA-256 of its bytes (an unreadable file has "")."""
+    try:
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        digest = ""
+    return FileDigest(display_path(Path(path)), digest)
 
 
 def _collections(documents: list[IndexDocument]) -> dict[str, Collection]:

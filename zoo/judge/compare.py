@@ -22,14 +22,14 @@ import datetime as dt
 import posixpath
 from decimal import Decimal, InvalidOperation
 from dataclasses import replace
-from typing import TYPE_CHECKING, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 from urllib.parse import unquote, urlparse
 
-from zoo.judge.conventions import Convention, skipped_layer
+from zoo.judge.conventions import convention_value, reference_key, skipped_layer
 from zoo.measure.accuracy.paired import describe as describe_paired
 from zoo.judge.policy import Policy, waiver_is_live
 from zoo.metrics import METRICS
-from zoo.records import Claim, Measurement, Metric, ModelCard, PairedEstimate, Tolerance, Verdict, VerdictStatus
+from zoo.records import Claim, Convention, Measurement, Metric, ModelCard, PairedEstimate, Tolerance, Verdict, VerdictStatus
 from zoo.weights.integrity import hash_prefix_from_name
 
 if TYPE_CHECKING:
@@ -37,14 +37,14 @@ if TYPE_CHECKING:
 
 def judge(
     card: ModelCard, measurements: Sequence[Measurement], policy: Policy, today: Optional[dt.date] = None,
-    lock: Optional["WeightsLock"] = None, conventions: Optional[Mapping[str, Convention]] = None,
+    lock: Optional["WeightsLock"] = None, convention: Optional[Convention] = None,
 ) -> list[Verdict]:
     """One verdict per claim of ``card``, in the card's order; ``lock`` (the weights lock file)
-    also says which file the card's Weights means; ``conventions`` (model -> FLOPs convention,
-    from :func:`zoo.judge.conventions.fit_conventions`) sets what a FLOPs claim is judged against."""
+    also says which file the card's Weights means; ``convention`` (the zoo's FLOPs convention for
+    the card's collection, :mod:`zoo.judge.conventions`) is what a FLOPs claim is judged against.
+    Runs judge through :func:`zoo.judge.verdicts.judge_models`, which picks the convention."""
     today = today or dt.date.today()
     by_metric = {m.metric: m for m in measurements}
-    convention = (conventions or {}).get(card.name)
     other_file = weights_mismatch(card, by_metric.get(Metric.WEIGHTS.value), lock)
     verdicts = []
     for claim in card.claims.values():
@@ -123,23 +123,31 @@ def judge_claim(
         return Verdict(status="error", explanation=measurement.reason or "measurement failed", **base)
     if isinstance(claim.value, str) or isinstance(measurement.value, str) or measurement.value is None:
         return _judge_text(claim, measurement, base)
-    if claim.metric == Metric.FLOPS.value and convention is not None and convention.value(measurement):
-        return _judge_flops(claim, measurement, tolerance, convention, base)
+    if claim.metric == Metric.FLOPS.value and measurement.alternatives:
+        # Never the convention closest to this one claim: that fits each model its own rule.
+        chosen = convention or Convention(reference_key(), scope="no zoo convention pinned or fitted: the reference counter's")
+        if convention_value(chosen, measurement):
+            return _judge_flops(claim, measurement, tolerance, chosen, base)
+        return Verdict(
+            status="unverified", convention=chosen.label(), **base,
+            explanation=f"the model's count under {chosen.describe()} could not be made "
+            f"({'; '.join(measurement.notes[1:]) or 'that input size was not counted'})",
+        )
     return _judge_number(claim, measurement, tolerance, base)
 
 
 def _judge_flops(claim: Claim, measurement: Measurement, tolerance: Tolerance, convention: Convention, base: dict) -> Verdict:
     """A FLOPs claim against its collection's convention; a departure says what likely caused it."""
     claimed = float(claim.value)
-    predicted = float(convention.value(measurement) or 0.0)
+    predicted = float(convention_value(convention, measurement) or 0.0)
     difference = predicted - claimed
     relative = difference / claimed if claimed else None
     allowance = max(tolerance.allowed(claimed), (claim.precision or 0.0) / 2)
     extra = dict(compared_value=predicted, difference=difference, relative_difference=relative, convention=convention.label())
     ratio = f"claim/convention {claimed / predicted:.4f}" if predicted else ""
-    if abs(difference) <= allowance:
-        return Verdict(status="pass", explanation=f"matches the convention {convention.describe()}, {ratio}", **base, **extra)
-    reason = f"off by {_signed(difference, relative)} from the convention {convention.describe()}, {ratio}, beyond tolerance {_describe(tolerance)}"
+    if abs(difference) <= allowance or holds_at_precision(claimed, predicted, claim.precision):
+        return Verdict(status="pass", explanation=f"consistent with {convention.describe()}, {ratio}", **base, **extra)
+    reason = f"off by {_signed(difference, relative)} from {convention.describe()}, {ratio}, beyond tolerance {_describe(tolerance)}"
     skipped = skipped_layer(convention, claimed, measurement, tolerance.relative or 0.02)
     if skipped is not None:
         layer, value = skipped
@@ -251,11 +259,11 @@ def _closest(claimed: float, measurement: Measurement) -> tuple[float, str, Opti
     """The measured value, or, where conventions differ, the alternative closest to the claim:
     (value, how the explanation names it, the convention for ``Verdict.convention``)."""
     assert isinstance(measurement.value, (int, float))
-    if not measurement.alternatives:
+    if not measurement.alternatives or measurement.metric == Metric.FLOPS.value:  # FLOPs: a convention decides, never the closest
         return float(measurement.value), "", None
     best = min(measurement.alternatives, key=lambda a: abs(a.value - claimed))
     if measurement.metric != Metric.FLOPS.value:  # e.g. a tag's test_input_size: a setting, not a convention
-        return float(best.value), f"matched {best.convention}", None
+        return float(best.value), f"matched {best.convention}", best.convention
     text = f"closest convention: {best.convention}, ratio claim/measured {claimed / best.value:.4f}" if best.value else best.convention
     return float(best.value), text, best.convention
 

@@ -1,76 +1,56 @@
-"""One FLOPs counting convention per collection (or for the whole zoo), fitted and stated.
+"""A zoo's FLOPs counting convention, fitted over every card of the zoo and stated.
 
-Choosing, model by model, whichever of many conventions lies closest to the claim overfits:
-sibling models "pass" under different conventions by coincidence. So the convention is a
-property of the group of models whose figures were made together:
+Cards state FLOPs without saying how they were counted. Every measured FLOPs figure comes with
+every named convention (:mod:`zoo.measure.flops`: counter x1/x2, at the Image Size or the resize
+size) and its MACs per custom layer type. Which convention a zoo's cards follow is a property of
+the zoo, not of a run, so it is fitted over every card of the index (never only the models of a
+run: a shard, or one model checked alone, would otherwise be judged by another rule), reviewed,
+and pinned in ``metadata/flops-conventions.yml`` (:mod:`zoo.judge.conventions_file`). The rules:
 
-1. every measured FLOPs figure comes with every named convention (:mod:`zoo.measure.flops`:
-   counter x1/x2, at the Image Size or the resize size) and its MACs per custom layer type;
-2. for the zoo (every model of the run with a FLOPs claim) and for each collection of at least
-   :data:`MIN_MODELS` models, the convention that explains the most claims within tolerance is
-   fitted: a named one, or, when more claims follow a fixed ratio to the reference counter than
-   any named convention, that ratio (the median claim/reference, with its spread);
-3. a collection keeps the zoo's convention unless that explains under half of its models and its
-   own explains more than half (then its own is stated, as a departure);
-4. each model is judged against its collection's convention; one that departs is drift, and the
-   verdict says why where it can: the convention with one custom layer type's MACs left out
-   (``StdConv2d``, ``Conv2dSame``, ``CondConv2d``: a counter that skipped that layer) comes
-   closer to the claim.
+1. the zoo's convention is the named one that explains the most claims within the FLOPs
+   tolerance, or, over at least :data:`MIN_RATIO_CLAIMS` claims, a fixed ratio to the reference
+   counter when that explains more: the ratio that explains the most claims (a mode, not a mean:
+   a few cards off by a whole factor must not move it), refined to the median of the claims it
+   explains;
+2. a collection of at least :data:`MIN_MODELS` models may depart from the zoo's convention only
+   to a *named* convention (scale 1), and only when that explains more than half of its claims
+   while the zoo's explains fewer than half (and no custom layer left out explains the rest):
+   never to a ratio of its own, which would absorb an error made on the whole card;
+3. each model is judged against its collection's convention; a departure from it is drift, and
+   the verdict says why where it can: the convention with one custom layer type's MACs left out
+   (``StdConv2d``, ``Conv2dSame``, ``CondConv2d``: a counter that skipped that layer) comes closer.
 
-A convention may be declared instead of fitted, in ``metadata/tolerances.yml``
-(``flops_conventions: {"*": "macs+norm+pool @image", "Some Collection": "2x macs @resize"}``);
-the form is ``[K x ]COUNTER @image|@resize``.
+A convention may be declared instead (``metadata/tolerances.yml``:
+``flops_conventions: {"*": "fvcore @image", "Some Collection": "2x macs @resize"}``); a declared
+one wins. The form is ``[K x ]COUNTER @image|@resize``.
 """
 
 from __future__ import annotations
 
 import re
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Mapping, Optional, Sequence
 
-from zoo.records import Measurement, Metric, ModelCard
+from zoo.metrics import Metric
+from zoo.records import Convention, ConventionTable, Measurement, ModelCard
 
 MIN_MODELS = 3
-"""A scale factor is fitted only over at least this many models; smaller collections use the zoo's."""
-REFERENCE_KEY = "macs+norm+pool @image"
-_FORM = re.compile(r"^\s*(?:(?P<scale>\d+(?:\.\d+)?)\s*x\s+)?(?P<counter>[a-z+\- ]+?)\s*@(?P<where>image|resize)\s*$")
+"""A collection departs from the zoo's convention only with at least this many FLOPs claims."""
+MIN_RATIO_CLAIMS = 20
+"""A ratio to the reference counter is fitted only zoo-wide, over at least this many claims."""
+_FORM = re.compile(r"^\s*(?:(?P<scale>\d+(?:\.\d+)?)\s*x\s+)?(?P<counter>[a-z0-9+\- ]+?)\s*@(?P<where>image|resize)\s*$")
 
 
-@dataclass(frozen=True)
-class Convention:
-    """A counting convention: a named counter at a size, times a scale (1 for a named one)."""
+def reference_key() -> str:
+    """The reference counter at the image size: what a fitted ratio multiplies."""
+    from zoo.measure.flops import REFERENCE
 
-    key: str
-    """``COUNTER @image`` or ``COUNTER @resize`` (with ``2x `` in front for doubled counts)."""
-    scale: float = 1.0
-    scope: str = "the zoo's"
-    """Whose it is: "the zoo's", "collection NAME's own", or "declared in FILE:LINE"."""
-    models: int = 0
-    explained: int = 0
-    spread: Optional[tuple[float, float]] = None
-    """Interquartile range of claim/reference over the fitted models (for a fitted scale)."""
-
-    def label(self) -> str:
-        return f"{self.scale:.4g}x {self.key}" if self.scale != 1.0 else self.key
-
-    def describe(self) -> str:
-        if self.scope.startswith("declared"):
-            return f"{self.label()} ({self.scope})"
-        text = f"{self.label()} ({self.scope}"
-        if self.models:
-            text += f" convention: explains {self.explained} of {self.models} models"
-        if self.spread:
-            text += f", claim/reference IQR {self.spread[0]:.3f}-{self.spread[1]:.3f}"
-        return text + ")"
-
-    def value(self, measurement: Measurement) -> Optional[float]:
-        base = convention_value(measurement, self.key)
-        return None if base is None else base * self.scale
+    return f"{REFERENCE} @image"
 
 
 def parse_convention(text: str) -> Convention:
-    """``"1.283x macs+norm+pool @image"`` -> Convention; ValueError for another form."""
+    """``"1.283x fvcore @image"`` -> Convention; ValueError for another form."""
     from zoo.measure.flops import COUNTERS, NO_ATTENTION
 
     match = _FORM.match(str(text).lower())
@@ -89,11 +69,23 @@ def convention_key(alternative_name: str) -> str:
     return f"{head} @{'resize' if 'resize before crop' in alternative_name else 'image'}"
 
 
-def convention_value(measurement: Measurement, key: str) -> Optional[float]:
+def alternative_value(measurement: Measurement, key: str) -> Optional[float]:
+    """The measurement's figure under the named convention ``key`` (None if it was not counted).
+
+    Where the image is not resized before the crop (crop 1.0: ``resize_size`` is None), the
+    ``@resize`` count is the ``@image`` count."""
     for alt in measurement.alternatives:
         if convention_key(alt.convention) == key:
             return float(alt.value)
+    if key.endswith(" @resize") and measurement.conditions.get("resize_size") is None and "input" in measurement.conditions:
+        return alternative_value(measurement, key[: -len("@resize")] + "@image")
     return None
+
+
+def convention_value(convention: Convention, measurement: Measurement) -> Optional[float]:
+    """What ``convention`` predicts the card claims, for this measurement."""
+    base = alternative_value(measurement, convention.key)
+    return None if base is None else base * convention.scale
 
 
 def layer_macs(measurement: Measurement) -> dict[str, int]:
@@ -105,11 +97,24 @@ def layer_macs(measurement: Measurement) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class _Sample:
+class Sample:
+    """One FLOPs claim and its measurement, as the fit sees it."""
+
     model: str
     collection: Optional[str]
     claimed: float
     measurement: Measurement
+
+
+def samples_of(pairs: Iterable[tuple[ModelCard, Sequence[Measurement]]]) -> list[Sample]:
+    """Every card with a FLOPs claim whose FLOPs were measured with their conventions."""
+    found = []
+    for card, measurements in pairs:
+        claimed = card.number(Metric.FLOPS)
+        flops = next((m for m in measurements if m.metric == Metric.FLOPS.value), None)
+        if claimed and flops is not None and flops.status == "ok" and flops.alternatives:
+            found.append(Sample(card.name, card.collection, float(claimed), flops))
+    return found
 
 
 def _within(claimed: float, value: Optional[float], tolerance: float) -> bool:
@@ -117,65 +122,111 @@ def _within(claimed: float, value: Optional[float], tolerance: float) -> bool:
     return bool(value) and abs(value - claimed) <= tolerance * abs(claimed)  # type: ignore[operator]
 
 
-def fit(samples: Sequence[_Sample], tolerance: float, scope: str) -> Optional[Convention]:
-    """The convention explaining the most samples (named first; a fixed ratio when it explains more)."""
-    if not samples:
-        return None
+def explains(convention: Convention, sample: Sample, tolerance: float) -> bool:
+    return _within(sample.claimed, convention_value(convention, sample.measurement), tolerance)
+
+
+def _best_named(samples: Sequence[Sample], tolerance: float, scope: str) -> Convention:
+    """The named convention explaining the most samples (the reference wins a tie)."""
+    reference = reference_key()
     keys = sorted({convention_key(a.convention) for s in samples for a in s.measurement.alternatives})
     scored = []
     for key in keys:
-        explained = sum(_within(s.claimed, convention_value(s.measurement, key), tolerance) for s in samples)
-        scored.append((explained, key == REFERENCE_KEY, key))
-    best_named = max(scored) if scored else (0, False, REFERENCE_KEY)
-    named = Convention(best_named[2], 1.0, scope, len(samples), best_named[0])
-    ratios = [s.claimed / v for s in samples if (v := convention_value(s.measurement, REFERENCE_KEY))]
-    if len(ratios) < MIN_MODELS:
+        explained = [s.model for s in samples if _within(s.claimed, alternative_value(s.measurement, key), tolerance)]
+        scored.append((len(explained), key == reference, key, explained))
+    count, _, key, _ = max(scored) if scored else (0, True, reference, [])
+    return Convention(key, 1.0, scope, len(samples), count, models=sorted(s.model for s in samples))
+
+
+def fit_ratio(ratios: Sequence[float], tolerance: float) -> tuple[float, int]:
+    """(scale, how many ratios it explains): the scale explaining the most claims within ``tolerance``.
+
+    A claim of ratio ``r`` (claim / reference) is explained by scale ``c`` when
+    ``|c - r| <= tolerance * r``. The scale counting the most is a mode of the ratios: a group of
+    cards off by a common factor moves it only when it outnumbers the rest. Of the scales that
+    explain the most, the median of the ratios they explain is taken when it explains as many,
+    else the middle of the best window. Hand-written: it is a one-dimensional interval count, and
+    no library states "the window of relative width 2 x tolerance holding the most points".
+    """
+    if not ratios:
+        return 1.0, 0
+    # Each ratio explains the scales in [r (1 - t), r (1 + t)]; the best scale lies at an interval's start.
+    starts = sorted(r * (1 - tolerance) for r in ratios)
+    best_count, best_start = 0, starts[0]
+    for start in starts:
+        count = sum(1 for r in ratios if r * (1 - tolerance) <= start <= r * (1 + tolerance))
+        if count > best_count:
+            best_count, best_start = count, start
+    members = [r for r in ratios if r * (1 - tolerance) <= best_start <= r * (1 + tolerance)]
+    median = statistics.median(members)
+    count = sum(1 for r in ratios if abs(median - r) <= tolerance * r)
+    if count >= best_count:
+        return median, count
+    end = min(r * (1 + tolerance) for r in members)
+    middle = (best_start + end) / 2
+    return middle, sum(1 for r in ratios if abs(middle - r) <= tolerance * r)
+
+
+def fit_zoo(samples: Sequence[Sample], tolerance: float) -> Optional[Convention]:
+    """The zoo's convention over every sample (see the module doc, rule 1)."""
+    if not samples:
+        return None
+    named = _best_named(samples, tolerance, "the zoo's")
+    reference = reference_key()
+    ratios = [s.claimed / v for s in samples if (v := alternative_value(s.measurement, reference))]
+    if len(ratios) < MIN_RATIO_CLAIMS:
         return named
-    scale = statistics.median(ratios)
-    explained = sum(_within(r, scale, tolerance) for r in ratios)  # scale x reference vs claim, divided by reference
+    scale, explained = fit_ratio(ratios, tolerance)
     if explained <= named.explained:
         return named
-    quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
-    return Convention(REFERENCE_KEY, round(scale, 4), scope, len(samples), explained, (quartiles[0], quartiles[2]))
+    inside = sorted(r for r in ratios if abs(scale - r) <= tolerance * r)
+    quartiles = statistics.quantiles(inside, n=4) if len(inside) > 1 else [inside[0]] * 3
+    return Convention(
+        reference, round(scale, 4), "the zoo's", len(samples), explained, (round(quartiles[0], 4), round(quartiles[2], 4)),
+        models=sorted(s.model for s in samples),
+    )
 
 
-def _explained(convention: Convention, samples: Iterable[_Sample], tolerance: float) -> int:
-    return sum(_within(s.claimed, convention.value(s.measurement), tolerance) for s in samples)
+def fit_collection(collection: str, members: Sequence[Sample], zoo: Convention, tolerance: float) -> Optional[Convention]:
+    """A named convention the collection departs to, or None when it keeps the zoo's (rule 2)."""
+    if len(members) < MIN_MODELS:
+        return None
+    zoo_here = sum(explains(zoo, s, tolerance) for s in members)
+    own = _best_named(members, tolerance, f"collection {collection}'s")
+    if own.key == zoo.key and own.scale == zoo.scale:
+        return None
+    if 2 * zoo_here < len(members) < 2 * own.explained and not _skips_explain(zoo, members, tolerance):
+        return replace(own, zoo_explained=zoo_here)
+    return None
 
 
-def fit_conventions(
-    cards_and_measurements: Iterable[tuple[ModelCard, Sequence[Measurement]]],
-    tolerance: float,
-    declared: Optional[Mapping[str, Convention]] = None,
-) -> dict[str, Convention]:
-    """Model name -> the FLOPs convention its claim is judged against (see the module doc)."""
+def fit_table(
+    samples: Sequence[Sample], tolerance: float, declared: Optional[Mapping[str, Convention]] = None, source: str = ""
+) -> ConventionTable:
+    """The zoo's conventions fitted over ``samples`` (every FLOPs claim of the index); declared ones win."""
     declared = dict(declared or {})
-    samples = []
-    for card, measurements in cards_and_measurements:
-        claimed = card.number(Metric.FLOPS)
-        flops = next((m for m in measurements if m.metric == Metric.FLOPS.value), None)
-        if claimed and flops is not None and flops.status == "ok" and flops.alternatives:
-            samples.append(_Sample(card.name, card.collection, float(claimed), flops))
-    if not samples:
-        return {}
-    zoo = declared.get("*") or fit(samples, tolerance, "the zoo's")
-    assert zoo is not None
-    chosen: dict[str, Convention] = {}
-    by_collection: dict[Optional[str], list[_Sample]] = {}
-    for sample in samples:
-        by_collection.setdefault(sample.collection, []).append(sample)
-    for collection, members in by_collection.items():
-        convention = zoo
-        if collection is not None and collection in declared:
-            convention = declared[collection]
-        elif collection is not None and len(members) >= MIN_MODELS and "*" not in declared:
-            own = fit(members, tolerance, f"collection {collection}'s own")
-            zoo_here = _explained(zoo, members, tolerance)
-            if own is not None and 2 * zoo_here < len(members) < 2 * own.explained and not _skips_explain(zoo, members, tolerance):
-                convention = own
-        for sample in members:
-            chosen[sample.model] = convention
-    return chosen
+    zoo = declared.get("*") or fit_zoo(samples, tolerance)
+    collections: dict[str, Convention] = {name: c for name, c in declared.items() if name != "*"}
+    if zoo is not None:
+        by_collection: dict[str, list[Sample]] = {}
+        for sample in samples:
+            if sample.collection is not None:
+                by_collection.setdefault(sample.collection, []).append(sample)
+        for name, members in sorted(by_collection.items()):
+            if name in collections:
+                continue
+            departure = fit_collection(name, members, zoo, tolerance)
+            if departure is not None:
+                collections[name] = departure
+    return ConventionTable(zoo=zoo, collections=collections, source=source, tolerance=tolerance)
+
+
+def with_declared(table: ConventionTable, declared: Mapping[str, Convention]) -> ConventionTable:
+    """``table`` with the conventions declared in the tolerances file in place of its own."""
+    if not declared:
+        return table
+    collections = {**table.collections, **{k: v for k, v in declared.items() if k != "*"}}
+    return replace(table, zoo=declared.get("*") or table.zoo, collections=collections)
 
 
 def skipped_layer(convention: Convention, claimed: float, measurement: Measurement, tolerance: float) -> Optional[tuple[str, float]]:
@@ -183,7 +234,7 @@ def skipped_layer(convention: Convention, claimed: float, measurement: Measureme
 
     "Brings" means within tolerance, or at least half of the way from the full value to the claim.
     """
-    full = convention.value(measurement)
+    full = convention_value(convention, measurement)
     if not full:
         return None
     doubled = 2.0 if convention.key.startswith("2x ") else 1.0
@@ -199,11 +250,10 @@ def skipped_layer(convention: Convention, claimed: float, measurement: Measureme
     return (best[0], best[1]) if best else None
 
 
-def _skips_explain(convention: Convention, members: Sequence[_Sample], tolerance: float) -> bool:
+def _skips_explain(convention: Convention, members: Sequence[Sample], tolerance: float) -> bool:
     """Whether the zoo's convention, with one custom layer left out, explains most of a collection."""
     explained = sum(
-        _within(s.claimed, convention.value(s.measurement), tolerance)
-        or skipped_layer(convention, s.claimed, s.measurement, tolerance) is not None
+        explains(convention, s, tolerance) or skipped_layer(convention, s.claimed, s.measurement, tolerance) is not None
         for s in members
     )
     return 2 * explained > len(members)

@@ -1,25 +1,29 @@
-"""The gate: re-judge stored measurements against the current claims and policy.
+"""The gate: re-judge stored measurements against the current claims and zoo data.
 
-Nothing is measured. Each model of a run record is looked up in the current index (or,
-with ``stored_claims=True``, keeps the card stored in the record), its stored
-measurements are judged with :func:`zoo.judge.compare.judge` under the current tolerances,
-waivers and gating metrics, and the result is a new run record whose exit code follows
-design.md: 1 drift, 2 bad input, 3 incomplete, 0 otherwise.
+Nothing is measured. Each model of a run record is looked up in the index (by default the one
+the run was made from, as it is now; or, with ``index=None``, the card stored in the record),
+and its stored measurements are judged by the one judge (:func:`zoo.judge.verdicts.judge_models`)
+against the current tolerances, waivers, gating metrics, pinned FLOPs conventions (else the ones
+the run used) and lock. The result is a new run record whose exit code follows design.md:
+1 drift, 2 bad input, 3 incomplete, 0 otherwise. ``zoo report`` shows what this judges.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Optional, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional, Sequence, Union
 
-from zoo.judge.compare import judge
-from zoo.judge.conventions import fit_conventions
 from zoo.errors import EXIT_INCOMPLETE, EXIT_OK, InputError
 from zoo.index import Index
+from zoo.judge.conventions import with_declared
 from zoo.judge.exit_codes import exit_code, worst_code
 from zoo.judge.policy import Policy
-from zoo.records import MEASUREMENT_KINDS, GateInfo, Measurement, Metric, ModelResult, RunRecord, Verdict, metrics_of
+from zoo.judge.verdicts import judge_models
+from zoo.judge.zoo_data import ZooData
+from zoo.metrics import MEASUREMENT_KINDS, metrics_of
+from zoo.records import GateInfo, Measurement, RunRecord, Verdict
 
 if TYPE_CHECKING:
     from zoo.weights.lockfile import WeightsLock
@@ -74,6 +78,12 @@ class GateResult:
     code: int
     dropped: list[str] = field(default_factory=list)
     """Models of the run that are no longer in the index (not judged)."""
+    changed: list[str] = field(default_factory=list)
+    """Index files whose content changed since the run (the verdicts judge the claims as they are now)."""
+    notes: list[str] = field(default_factory=list)
+    """What the judging rested on that a reader should know (e.g. conventions that are not pinned)."""
+    index_read: bool = True
+    """Whether the cards came from an index (else from the run's stored claims)."""
 
     def by_cause(self) -> dict[str, list[Verdict]]:
         """Verdicts that keep the gate from passing, by the cause a user must treat.
@@ -94,17 +104,68 @@ class GateResult:
         return [v for v in self.run.verdicts() if v.status == "drift" and not v.gating]
 
 
+def run_index(run: RunRecord) -> Index:
+    """The index a run was judged against, as it is now (its roots as the run recorded them)."""
+    from zoo.index import load_index
+
+    roots = [root.rstrip("/") for root in run.index]
+    missing = [root for root in roots if not Path(root).exists()]
+    if not roots or missing:
+        what = f"its index {', '.join(missing)} does not exist here" if missing else "it names no index"
+        raise InputError(
+            f"run {run.run_id}: {what}",
+            hint="pass --index PATH to judge it against another index, or --stored-claims to judge the claims stored in the run",
+        )
+    return load_index(roots)
+
+
+def changed_cards(run: RunRecord, index: Index) -> list[str]:
+    """Index files whose content differs from what the run was judged against (added or removed too)."""
+    if run.judged_against is None:
+        return []
+    then = {d.path: d.sha256 for d in run.judged_against.cards}
+    now = {d.path: d.sha256 for d in index.digests}
+    changed = [path for path in now if path in then and now[path] != then[path]]
+    added = [f"{path} (new)" for path in now if path not in then]
+    removed = [f"{path} (gone)" for path in then if path not in now]
+    return changed + added + removed
+
+
+def conventions_for(run: RunRecord, zoo: ZooData, index: Optional[Index]) -> tuple[ZooData, Optional[str]]:
+    """``zoo`` with the FLOPs conventions to judge ``run`` by, and a note when they are not pinned.
+
+    Pinned conventions are used as they are. Without them, the table the run fitted over its
+    whole index at measuring time (stored in the record) is used, so the gate judges as verify
+    did; a record older than schema 3 stores none, and the conventions are fitted over the index
+    now (every card, as verify would)."""
+    if zoo.pinned:
+        return zoo, None
+    stored = run.judged_against.conventions if run.judged_against is not None else None
+    if stored is not None and (stored.zoo is not None or stored.collections):
+        table = with_declared(stored, zoo.policy.flops_conventions)
+        return replace(zoo, conventions=table), f"FLOPs conventions: none pinned; those the run used ({stored.source})"
+    from zoo.verify.fit import fit_index
+
+    cards = index.models if index is not None else [result.card for result in run.models]
+    label = ", ".join(index.roots) if index is not None else f"run {run.run_id}'s cards"
+    known = {result.card.name: result.measurements for result in run.models}
+    table = fit_index(cards, zoo.policy, label, known, source=f"fitted now over every card of {label} (the run stored no conventions)")
+    return replace(zoo, conventions=table), f"FLOPs conventions: none pinned and none stored in the run; {table.source}"
+
+
 def rejudge(
-    run: RunRecord, policy: Policy, *, index: Optional[Index] = None, today: Optional[dt.date] = None,
+    run: RunRecord, zoo: Union[ZooData, Policy], *, index: Optional[Index] = None, today: Optional[dt.date] = None,
     lock: Optional["WeightsLock"] = None,
 ) -> GateResult:
-    """Judge the stored measurements of ``run`` again under ``policy`` and ``index``.
+    """Judge the stored measurements of ``run`` again against ``zoo`` and ``index``.
 
     With ``index=None`` the cards stored in the run are used (the claims as they were).
     """
     today = today or dt.date.today()
+    zoo = zoo if isinstance(zoo, ZooData) else ZooData(policy=zoo)
+    if lock is not None:
+        zoo = replace(zoo, lock=lock)
     known = {card.name: card for card in index.models} if index is not None else {}
-    models: list[ModelResult] = []
     dropped: list[str] = []
     pairs = []
     for result in run.models:
@@ -113,32 +174,79 @@ def rejudge(
             if card.name not in known:
                 dropped.append(card.name)
                 continue
-            fresh = known[card.name]
-            # A throughput claim comes from a published figure for the measured device, found at
-            # measuring time (zoo.index.reference); the index alone cannot rebuild it.
-            stored = card.claim(Metric.THROUGHPUT)
-            if stored is not None and fresh.claim(Metric.THROUGHPUT) is None:
-                fresh = replace(fresh, claims={**fresh.claims, Metric.THROUGHPUT.value: stored})
-            card = fresh
-        pairs.append((card, result))
-    # FLOPs conventions are fitted over every model judged together, as at measuring time.
-    conventions = fit_conventions([(c, r.measurements) for c, r in pairs], policy.tolerance("flops").relative or 0.02, policy.flops_conventions)
-    for card, result in pairs:
-        verdicts = judge(card, result.measurements, policy, today, lock=lock, conventions=conventions)
-        models.append(ModelResult(card=card, measurements=list(result.measurements), verdicts=verdicts))
-    if run.models and not models:
+            card = known[card.name]
+        pairs.append((card, result.measurements))
+    if run.models and not pairs:
         raise InputError(
             f"run {run.run_id}: none of its models ({', '.join(dropped)}) is in the index",
             hint="pass the --index the run was made from, or --stored-claims to judge the claims stored in the run",
         )
-    gate = GateInfo(gate_metrics=sorted(policy.gate_metrics), judged_on=today.isoformat())
-    rejudged = replace(run, models=models, gate=gate)
-    return GateResult(run=rejudged, code=run_exit_code(rejudged), dropped=dropped)
+    zoo, note = conventions_for(run, zoo, index)
+    models = judge_models(pairs, zoo, today)
+    if index is not None:
+        zoo = replace(zoo, cards=list(index.digests))
+    elif run.judged_against is not None:
+        zoo = replace(zoo, cards=list(run.judged_against.cards))
+    gate = GateInfo(gate_metrics=sorted(zoo.policy.gate_metrics), judged_on=today.isoformat())
+    roots = list(index.roots) if index is not None else list(run.index)
+    rejudged = replace(run, models=models, gate=gate, judged_against=zoo.judged_against(), index=roots)
+    changed = changed_cards(run, index) if index is not None else []
+    return GateResult(
+        run=rejudged, code=run_exit_code(rejudged), dropped=dropped, changed=changed, notes=[note] if note else [],
+        index_read=index is not None,
+    )
 
 
 def gate_runs(
-    runs: Sequence[RunRecord], policy: Policy, *, index: Optional[Index] = None, today: Optional[dt.date] = None,
+    runs: Sequence[RunRecord], zoo: Union[ZooData, Policy], *, index: Optional[Index] = None, today: Optional[dt.date] = None,
     lock: Optional["WeightsLock"] = None,
 ) -> list[GateResult]:
     """:func:`rejudge` for each run; the gate's exit code is the worst by :func:`worst_code`."""
-    return [rejudge(run, policy, index=index, today=today, lock=lock) for run in runs]
+    return [rejudge(run, zoo, index=index, today=today, lock=lock) for run in runs]
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    """How ``zoo gate`` and ``zoo report`` re-judge runs: the same defaults for both."""
+
+    index_paths: Sequence[str] = ()
+    """Judge against this index instead of each run's own."""
+    stored_claims: bool = False
+    """Judge the claims stored in each run (no index is read)."""
+    tolerances: Optional[str] = None
+    gate_metrics: Optional[Sequence[str]] = None
+    conventions: Optional[str] = None
+    today: Optional[dt.date] = None
+
+
+def gate_records(runs: Sequence[RunRecord], settings: GateSettings = GateSettings()) -> list[GateResult]:
+    """Re-judge each run as ``zoo gate`` does: against its own index as it is now (or the one
+    given, or its stored claims), the current tolerances and the zoo data beside that index."""
+    from zoo.index import load_index
+    from zoo.judge.policy import load_policy
+    from zoo.judge.zoo_data import load_zoo_data
+
+    policy = load_policy(settings.tolerances)
+    if settings.gate_metrics is not None:
+        policy = policy.with_gate_metrics(settings.gate_metrics)
+    given = load_index(settings.index_paths) if settings.index_paths and not settings.stored_claims else None
+    indexes: dict[tuple[str, ...], Index] = {}
+    zoos: dict[tuple, ZooData] = {}
+    results = []
+    for run in runs:
+        index: Optional[Index] = given
+        if index is None and not settings.stored_claims:
+            key = tuple(run.index)
+            if key not in indexes:
+                indexes[key] = run_index(run)
+            index = indexes[key]
+        roots = tuple(index.roots if index is not None else run.index)
+        tables = run.options.get("reference_tables")
+        zoo_key = (roots, tables)
+        if zoo_key not in zoos:
+            digests = index.digests if index is not None else (run.judged_against.cards if run.judged_against else [])
+            zoos[zoo_key] = load_zoo_data(
+                roots, digests, conventions=settings.conventions, tables=str(tables) if tables else None, policy=policy,
+            )
+        results.append(rejudge(run, zoos[zoo_key], index=index, today=settings.today))
+    return results

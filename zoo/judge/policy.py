@@ -11,9 +11,10 @@ import yaml
 
 from zoo.errors import InputError
 from zoo.index.documents import display_path
+from zoo.index.loader import file_digest
 from zoo.index.located_yaml import LocatedMap, error_position, load_located, read_utf8
 from zoo.metrics import METRIC_NAMES, METRICS, gating_by_default
-from zoo.records import SourceRef, Tolerance, Waiver
+from zoo.records import Convention, FileDigest, SourceRef, Tolerance, Waiver
 
 DEFAULT_POLICY_PATH = Path("metadata") / "tolerances.yml"
 DEFAULT_GATE = gating_by_default()
@@ -32,8 +33,10 @@ class Policy:
     gate_metrics: frozenset[str] = frozenset(DEFAULT_GATE)
     waivers: tuple[Waiver, ...] = ()
     source: Optional[str] = None
-    flops_conventions: dict = field(default_factory=dict)
-    """Declared FLOPs conventions: "*" (the zoo) or a collection name -> zoo.judge.conventions.Convention."""
+    flops_conventions: dict[str, Convention] = field(default_factory=dict)
+    """Declared FLOPs conventions: "*" (the zoo) or a collection name -> its convention."""
+    digest: Optional[FileDigest] = None
+    """The tolerances file read, by content (None: the built-in defaults)."""
 
     def tolerance(self, metric: str) -> Tolerance:
         """The tolerance for ``metric`` (zero if none is configured), with its gate flag."""
@@ -76,6 +79,7 @@ def load_policy(path: Union[str, Path, None] = None) -> Policy:
         waivers=tuple(_waivers(data, shown)),
         source=shown,
         flops_conventions=_conventions(data, shown),
+        digest=file_digest(chosen),
     )
 
 

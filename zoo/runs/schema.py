@@ -12,6 +12,11 @@ Version 1 -> 2:
   only on a record the gate re-judged, become ``gate`` (:class:`~zoo.records.GateInfo`);
 - a verdict compared with the alternatives of its measurement (FLOPs conventions) gets
   ``convention``: the alternative whose value it was compared with.
+
+Version 2 -> 3:
+- ``judged_against`` (:class:`~zoo.records.JudgedAgainst`: the card files, tolerances, FLOPs
+  conventions, lock and tables the verdicts were judged against) is new; a version-2 record
+  has none, and views and the gate say that they cannot tell what it was judged against.
 """
 
 from __future__ import annotations
@@ -81,7 +86,12 @@ def _v1_verdict(verdict: Any) -> Any:
     return {**verdict, "convention": best["convention"]}
 
 
-UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 adds ``judged_against``; a version-2 record does not know it (None)."""
+    return {**data, "schema_version": 3}
+
+
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
 """Schema version -> the function that turns such a record into the next version."""
 
 

@@ -1,8 +1,10 @@
 """The verify pipeline: cards -> measurements -> verdicts -> one run record.
 
-Per model: build, timm config, params, FLOPs, weights (fetch, verify, load), throughput;
-then accuracy over every model whose weights loaded (models sharing a transform share
-decoded batches); then judging; then the run record is published atomically. A view never
+Per model (:mod:`zoo.verify.models`): build, timm config, params, FLOPs, weights (fetch,
+verify, load), throughput; then accuracy over every model whose weights loaded (models sharing
+a transform share decoded batches); then every model is judged on its own against the zoo's
+data (:func:`zoo.judge.verdicts.judge_models`); then the run record, naming that zoo data, is
+published atomically. A view never
 measures: the terminal table, reports and the gate all read the record this returns.
 """
 
@@ -11,21 +13,22 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
-import torch
-
 from zoo import progress
-from zoo.verify.build import BuildError, BuildTarget, build_model, resolve_target
-from zoo.judge.compare import judge
-from zoo.judge.conventions import fit_conventions
-from zoo.measure.allocator import describe as describe_allocator
-from zoo.runs.environment import fingerprint
+from zoo.judge.conventions import with_declared
+from zoo.judge.conventions_file import pin_hint
 from zoo.judge.policy import Policy
-from zoo.records import MEASUREMENT_KINDS, Measurement, ModelCard, ModelResult, RunRecord, Scalar
+from zoo.judge.verdicts import judge_models
+from zoo.judge.zoo_data import ZooData
+from zoo.measure.allocator import describe as describe_allocator
+from zoo.metrics import MEASUREMENT_KINDS
+from zoo.records import ConventionTable, Measurement, ModelCard, RunRecord, Scalar
+from zoo.runs.environment import fingerprint
 from zoo.runs.store import new_run_id, publish, staging
+from zoo.verify.models import MeasureOptions, ModelWork, measure_model
 
 if TYPE_CHECKING:  # the options types live with the measurements that use them
     from zoo.measure.throughput.options import BenchOptions
@@ -51,23 +54,16 @@ class VerifyRequest:
     bench: Optional["BenchOptions"] = None
     shard: Optional[str] = None
     reference_tables: Sequence[Any] = ()
-    """Published throughput tables (zoo.index.reference.ReferenceTable) to compare with."""
+    """Published throughput tables (zoo.index.reference.ReferenceTable) to compare with, when ``zoo`` is not given."""
     options: Mapping[str, Scalar] = field(default_factory=dict)
     """The options as given, for the record."""
     today: Optional[dt.date] = None
-
-
-@dataclass
-class _Work:
-    """A model in flight: its card, built module and measurements so far."""
-
-    card: ModelCard
-    model: Optional[torch.nn.Module]
-    measurements: list[Measurement] = field(default_factory=list)
-    weights_loaded: bool = False
-    target: Optional[BuildTarget] = None
-    setup: Any = None
-    """The card's zoo.measure.setup.EvalSetup, resolved once and passed to every measurement."""
+    zoo: Optional[ZooData] = None
+    """The zoo data verdicts are judged against (:func:`zoo.judge.zoo_data.load_zoo_data`); its
+    policy is replaced by ``policy``. None: ``policy`` and ``reference_tables`` alone."""
+    index_cards: Sequence[ModelCard] = ()
+    """Every card of the index: what the FLOPs conventions are fitted over when none is pinned
+    (empty: ``cards``)."""
 
 
 def is_main_process() -> bool:
@@ -95,19 +91,15 @@ def _measure_and_record(request: VerifyRequest, run_id: str, started: str, envir
     kinds = list(request.kinds)
     works = []
     total = len(request.cards)
+    options = MeasureOptions(fetch=request.fetch, bench=request.bench)
     for number, card in enumerate(request.cards, 1):
         say(f"[{number}/{total}] {card.name}")
-        works.append(_measure_model(card, kinds, request, say))
+        works.append(measure_model(card, kinds, options, say, keep_model="accuracy" in kinds))
     artifacts: dict[str, str] = {}
     if "accuracy" in kinds:
         artifacts.update(_measure_accuracy(works, request, folder, say))
-    results = []
-    conventions = fit_conventions(
-        [(w.card, w.measurements) for w in works], request.policy.tolerance("flops").relative or 0.02, request.policy.flops_conventions
-    )
-    for work in works:
-        verdicts = judge(work.card, work.measurements, request.policy, request.today, conventions=conventions)
-        results.append(ModelResult(card=work.card, measurements=work.measurements, verdicts=verdicts))
+    zoo = zoo_data_of(request, works, say)
+    results = judge_models(((w.card, w.measurements) for w in works), zoo, request.today)
     return RunRecord(
         run_id=run_id,
         started=started,
@@ -119,97 +111,31 @@ def _measure_and_record(request: VerifyRequest, run_id: str, started: str, envir
         models=results,
         shard=request.shard,
         artifacts=artifacts,
+        judged_against=zoo.judged_against(),
     )
 
 
-SHAPE_ONLY_KINDS = frozenset({"config", "params", "flops"})
-"""Kinds that need only the model's shapes: with nothing else asked, the model is built on the meta device."""
+def zoo_data_of(request: VerifyRequest, works: Sequence[ModelWork], say: Say) -> ZooData:
+    """The request's zoo data, with the FLOPs conventions fitted over every card of the index
+    when none is pinned (the run's own FLOPs measurements reused)."""
+    zoo = replace(request.zoo, policy=request.policy) if request.zoo is not None else ZooData(
+        policy=request.policy, reference_tables=request.reference_tables,
+        conventions=with_declared(ConventionTable(), request.policy.flops_conventions),
+        pinned=bool(request.policy.flops_conventions.get("*")),
+    )
+    if zoo.pinned or "flops" not in request.kinds or not any(card.number("flops") for card in (request.index_cards or request.cards)):
+        return zoo
+    from zoo.verify.fit import fit_index
+
+    cards = list(request.index_cards or request.cards)
+    label = ", ".join(request.index_paths) or "the request"
+    known = {w.card.name: w.measurements for w in works}
+    table = fit_index(cards, request.policy, label, known)
+    say(f"zoo: no pinned FLOPs conventions: {table.source}; {pin_hint(list(request.index_paths))}")
+    return replace(zoo, conventions=table)
 
 
-def _measure_model(card: ModelCard, kinds: list[str], request: VerifyRequest, say: Say) -> _Work:
-    from zoo.measure.setup import setup_for_model
-
-    metrics = [metric for kind in kinds for metric in MEASUREMENT_KINDS[kind]]
-    try:
-        target: Optional[BuildTarget] = resolve_target(card)
-    except BuildError:
-        target = None  # build_model(card) below says why (or builds what a caller put in its place)
-    if target is not None and target.mismatch:  # the name leads only to another architecture: nothing of it is this card's
-        say(f"    not judged: {target.mismatch}")
-        return _Work(card, None, [Measurement.unavailable(metric, target.mismatch) for metric in metrics], target=target)
-    meta = target is not None and set(kinds) <= SHAPE_ONLY_KINDS
-    try:
-        model = build_model(card, target, meta=meta) if target is not None else build_model(card)
-    except BuildError as exc:
-        say(f"    cannot build: {exc}")
-        return _Work(card, None, [Measurement.failed(metric, str(exc)) for metric in metrics], target=target)
-    alias_path, tag_reason = (target.alias_path, target.tag_reason) if target is not None else ((), "")
-    setup = setup_for_model(card, model, alias_path=alias_path, tag_reason=tag_reason)
-    work = _Work(card, model, target=target, setup=setup)
-    timings = []
-    for kind in kinds:
-        if kind == "accuracy":
-            continue
-        started = time.perf_counter()
-        measured = _measure_kind(kind, work, request)
-        if kind == "flops" and meta and target is not None and any(m.status == "error" for m in measured):
-            work.model = build_model(card, target)  # some models do not run on the meta device: count on the CPU
-            measured = _measure_kind(kind, work, request)
-        work.measurements.extend(_with_target(m, target) if target is not None else m for m in measured)
-        timings.append(f"{kind} {time.perf_counter() - started:.1f} s")
-    if timings:
-        say(f"    {', '.join(timings)}")
-    if "accuracy" not in kinds:
-        work.model = None  # nothing later runs it: free its memory now, not at the end of the run
-    return work
-
-
-def _with_target(measurement: Measurement, target: BuildTarget) -> Measurement:
-    """The measurement with what was built for the card (architecture, tag, alias path) in its conditions."""
-    from dataclasses import replace
-
-    conditions = {"built": target.pretrained_name, "tag_reason": target.tag_reason, **measurement.conditions}
-    if len(target.alias_path) > 1:
-        conditions["alias_path"] = " -> ".join(target.alias_path)
-    notes = list(measurement.notes) + [n for n in target.notes if n not in measurement.notes]
-    return replace(measurement, conditions=conditions, notes=notes)
-
-
-def _measure_kind(kind: str, work: _Work, request: VerifyRequest) -> list[Measurement]:
-    assert work.model is not None
-    if kind == "config":
-        from zoo.measure.config import measure_config
-
-        return measure_config(work.setup)
-    if kind == "params":
-        from zoo.measure.params import measure_params
-
-        return [measure_params(work.model)]
-    if kind == "flops":
-        from zoo.measure.flops import measure_flops
-
-        return [measure_flops(work.card, work.model, work.setup)]
-    if kind == "weights":
-        from zoo.measure.weights import measure_weights
-        from zoo.weights.options import FetchOptions
-
-        outcome = measure_weights(work.card, work.model, request.fetch or FetchOptions.from_env())
-        work.weights_loaded = outcome.loaded
-        return list(outcome.measurements)
-    if kind == "throughput":
-        from zoo.measure.throughput.options import BenchOptions
-        from zoo.index.reference import attach_reference
-        from zoo.measure.throughput.measure import measure_throughput
-
-        measured = measure_throughput(work.card, work.model, request.bench or BenchOptions.from_env(), setup=work.setup)
-        throughput = next((m for m in measured if m.metric == "throughput" and m.status == "ok"), None)
-        if throughput is not None:  # a published figure for this device becomes a claim
-            work.card = attach_reference(work.card, throughput, request.reference_tables)
-        return measured
-    raise ValueError(f"unknown measurement kind {kind!r}")
-
-
-def _measure_accuracy(works: list[_Work], request: VerifyRequest, folder: Optional[Path], say: Say) -> dict[str, str]:
+def _measure_accuracy(works: list[ModelWork], request: VerifyRequest, folder: Optional[Path], say: Say) -> dict[str, str]:
     from zoo.measure.accuracy.options import EvalOptions
     from zoo.measure.accuracy.measure import AccuracyEntry, measure_accuracy
 
@@ -233,14 +159,14 @@ def _measure_accuracy(works: list[_Work], request: VerifyRequest, folder: Option
     return dict(outcome.artifacts)
 
 
-def _checkpoint_sha256(work: _Work) -> Optional[str]:
+def _checkpoint_sha256(work: ModelWork) -> Optional[str]:
     """The SHA-256 of the checkpoint the model holds (the Hub file where it was loaded), to match a baseline."""
     from zoo.runs.baselines import loaded_checkpoint
 
     return loaded_checkpoint(work.measurements)
 
 
-def _weights_reason(work: _Work) -> str:
+def _weights_reason(work: ModelWork) -> str:
     weights = next((m for m in work.measurements if m.metric == "weights"), None)
     if weights is None:
         return "weights were not measured"

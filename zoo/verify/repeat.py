@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import statistics
@@ -27,10 +28,10 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from zoo.errors import ZooError
-from zoo.judge.compare import judge
 from zoo.judge.history import BETWEEN_PROCESSES, COMPARABLE_CONDITIONS, TIMING_METRICS
-from zoo.judge.policy import Policy
-from zoo.records import Measurement, ModelResult, RunRecord, Uncertainty, to_json_dict
+from zoo.judge.verdicts import judge_model
+from zoo.judge.zoo_data import ZooData
+from zoo.records import Measurement, RunRecord, Uncertainty, to_json_dict
 from zoo.runs.store import load_run
 
 CHILD_ENV = "ZOO_BENCH_RECORD_TO"
@@ -69,9 +70,12 @@ def run_in_fresh_processes(
     return records
 
 
-def combine_processes(records: Sequence[RunRecord], policy: Policy, run_id: str, today=None) -> RunRecord:  # type: ignore[no-untyped-def]
-    """One run record from the records of repeated processes, judged again under ``policy``."""
+def combine_processes(records: Sequence[RunRecord], zoo: ZooData, run_id: str, today=None) -> RunRecord:  # type: ignore[no-untyped-def]
+    """One run record from the records of repeated processes, judged again against ``zoo`` (with
+    the FLOPs conventions the processes used where ``zoo`` pins none)."""
     first, last = records[0], records[-1]
+    if not zoo.pinned and first.judged_against is not None:
+        zoo = replace(zoo, conventions=first.judged_against.conventions)
     models = []
     for result in first.models:
         same = [r for record in records for r in record.models if r.card.name == result.card.name]
@@ -80,8 +84,7 @@ def combine_processes(records: Sequence[RunRecord], policy: Policy, run_id: str,
             if measurement.metric in TIMING_METRICS:
                 measurement = _combined([r.measurement(measurement.metric) for r in same])
             measurements.append(measurement)
-        verdicts = judge(result.card, measurements, policy, today)
-        models.append(ModelResult(card=result.card, measurements=measurements, verdicts=verdicts))
+        models.append(judge_model(result.card, measurements, zoo, today or dt.date.today()))
     artifacts = {f"{PROCESS_FOLDER}/{n:02d}": f"{PROCESS_FOLDER}/{n:02d}.json" for n in range(1, len(records) + 1)}
     return replace(
         first,
@@ -89,6 +92,7 @@ def combine_processes(records: Sequence[RunRecord], policy: Policy, run_id: str,
         finished=last.finished,
         models=models,
         options={**first.options, "repeat": len(records)},
+        judged_against=zoo.judged_against(),
         artifacts={**first.artifacts, **artifacts},
     )
 

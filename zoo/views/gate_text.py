@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
-
 from zoo.judge.gate import CAUSES, GateResult, unclaimed_failures
-from zoo.judge.policy import Policy
+from zoo.judge.tally import VERDICT_ORDER, tally
 from zoo.records import Verdict
-from zoo.views.rows import GATE_OUTCOMES, VERDICT_ORDER, format_value, metric_label
-
-if TYPE_CHECKING:
-    from zoo.index import Index
+from zoo.views.rows import GATE_OUTCOMES, measured_text, metric_label
 
 
 def _claim_line(verdict: Verdict) -> str:
@@ -19,23 +14,34 @@ def _claim_line(verdict: Verdict) -> str:
     if claim is not None:
         parts.append(f"claimed {claim.raw or claim.value}")
     if measurement is not None and measurement.status == "ok":
-        parts.append(f"measured {format_value(measurement.value, measurement.unit)}")
+        shown, note = measured_text(verdict)
+        parts.append(f"measured {shown}" + (f" ({note})" if note else ""))
     text = ", ".join(parts) + f": {verdict.explanation}"
     return text + (f"  ({claim.source})" if claim is not None else "")
 
 
-def gate_lines(result: GateResult, index: Optional["Index"], policy: Policy) -> list[str]:
+def gate_lines(result: GateResult) -> list[str]:
     """What the gate found in one run: header, counts, missing shards, then the claims that
     keep it from passing, by cause, and drifts that do not gate."""
     run = result.run
-    verdicts = run.verdicts()
-    counts = " · ".join(f"{sum(v.status == s for v in verdicts)} {s}" for s in VERDICT_ORDER)
-    against = "the claims stored in the run" if index is None else ", ".join(index.roots)
+    counted = tally(run)
+    counts = " · ".join(f"{counted.by_status[s]} {s}" for s in VERDICT_ORDER)
+    if counted.not_requested:
+        counts += f" ({counted.not_requested} not asked for)"
+    against = ", ".join(run.index) if result.index_read else "the claims stored in the run"
+    judged = run.judged_against
+    tolerances = judged.tolerances.path if judged is not None and judged.tolerances is not None else "built-in tolerances"
+    gating = run.gate.gate_metrics if run.gate else []
     lines = [
-        f"zoo gate: run {run.run_id} ({len(run.models)} models, {len(verdicts)} claims) "
-        f"judged on {run.gate.judged_on if run.gate else None} against {against} and {policy.source or 'built-in tolerances'}",
-        f"  {counts}; gating: {', '.join(sorted(policy.gate_metrics)) or 'none'}",
+        f"zoo gate: run {run.run_id} ({len(run.models)} models, {counted.claims} claims) "
+        f"judged on {run.gate.judged_on if run.gate else None} against {against} and {tolerances}",
+        f"  {counts}; gating: {', '.join(gating) or 'none'}",
     ]
+    if judged is not None:
+        lines.append(f"  FLOPs conventions: {judged.conventions.source or 'none'}")
+    lines += [f"  note: {note}" for note in result.notes]
+    if result.changed:
+        lines.append(f"  changed since the run (judged as they are now): {', '.join(result.changed)}")
     if result.dropped:
         lines.append(f"  not judged (no longer in the index): {', '.join(result.dropped)}")
     if run.merge is not None and run.merge.missing:

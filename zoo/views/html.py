@@ -23,6 +23,7 @@ from zoo import __version__
 from zoo.atomic import is_no_space
 from zoo.errors import OutOfSpaceError
 from zoo.paths import inside
+from zoo.judge.tally import tally
 from zoo.records import Environment, Metric, RunRecord
 from zoo.views import plots as plotting
 from zoo.views.baseline_rows import baseline_changes
@@ -135,9 +136,7 @@ def _reason_groups(rows: Sequence[ClaimRow]) -> list[ReasonGroup]:
 def _summaries(runs: Sequence[RunRecord]) -> list[RunSummary]:
     result = []
     for run in sorted(runs, key=lambda r: (r.started, r.run_id)):
-        counts: dict[str, int] = {status: 0 for status in VERDICT_ORDER}
-        for verdict in run.verdicts():
-            counts[verdict.status] = counts.get(verdict.status, 0) + 1
+        counts = tally(run).by_status
         result.append(
             RunSummary(
                 run_id=run.run_id, started=run.started, finished=run.finished, models=len(run.models), counts=counts,

@@ -20,9 +20,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Sequence, Union
 
+from zoo.judge.gate import requested_metrics
+from zoo.judge.tally import counted
 from zoo.records import ModelResult, RunRecord, Verdict
 from zoo.atomic import write_atomic
-from zoo.views.rows import format_difference, format_uncertainty, format_value, metric_label
+from zoo.views.rows import format_difference, format_uncertainty, measured_text, metric_label
 
 SKIPPED = ("unverified", "waived")
 
@@ -55,9 +57,9 @@ def _measured_text(verdict: Verdict) -> str:
         lines.append(f"claimed:  {claim.raw or claim.value}   ({claim.source})")
     if measurement is not None:
         if measurement.status == "ok":
-            value = format_value(measurement.value, measurement.unit)
+            value, note = measured_text(verdict)
             uncertainty = format_uncertainty(measurement.uncertainty, measurement.unit)
-            lines.append(f"measured: {value}{'  ' + uncertainty if uncertainty else ''}")
+            lines.append(f"measured: {value}{' (' + note + ')' if note else ''}{'  ' + uncertainty if uncertainty else ''}")
         else:
             lines.append(f"measured: {measurement.status}: {measurement.reason or ''}")
         if verdict.difference is not None:
@@ -114,12 +116,14 @@ def junit_tree(runs: Union[RunRecord, Sequence[RunRecord]], *, name: str = "zoo"
     for run in records:
         timestamp = _timestamp(run.started)
         seconds += _seconds(run.started, run.finished)
+        requested = requested_metrics(run)
         for result in run.models:
+            cases = [v for v in result.verdicts if counted(v, requested)]  # zoo.judge.tally: claims not asked for are no test
             counts = {
-                "tests": len(result.verdicts),
-                "failures": sum(v.status == "drift" for v in result.verdicts),
-                "errors": sum(v.status == "error" for v in result.verdicts),
-                "skipped": sum(v.status in SKIPPED for v in result.verdicts),
+                "tests": len(cases),
+                "failures": sum(v.status == "drift" for v in cases),
+                "errors": sum(v.status == "error" for v in cases),
+                "skipped": sum(v.status in SKIPPED for v in cases),
             }
             suite_name = result.card.name if len(records) == 1 else f"{run.run_id}/{result.card.name}"
             attributes = {"name": suite_name, **{k: str(v) for k, v in counts.items()}, "time": "0.000",
@@ -127,7 +131,7 @@ def junit_tree(runs: Union[RunRecord, Sequence[RunRecord]], *, name: str = "zoo"
             suite = ET.SubElement(root, "testsuite", attributes)
             number += 1
             _properties(suite, result)
-            for verdict in result.verdicts:
+            for verdict in cases:
                 _testcase(suite, result, verdict)
             for key in totals:
                 totals[key] += counts[key]

@@ -9,18 +9,16 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence, Union
 from urllib.parse import quote, urlsplit
 
 from zoo import metrics
+from zoo.judge import tally
 from zoo.judge.gate import missing_shards, requested_metrics, run_exit_code
 from zoo.records import (
-    Alternative,
     Measurement,
-    Metric,
     ModelResult,
     RunRecord,
     SourceRef,
@@ -30,8 +28,7 @@ from zoo.records import (
     VerdictStatus,
 )
 
-VERDICT_ORDER: tuple[VerdictStatus, ...] = ("drift", "error", "unverified", "waived", "pass")
-"""Worst first: the order in which summaries list verdicts."""
+VERDICT_ORDER = tally.VERDICT_ORDER
 
 METRIC_ORDER = metrics.METRIC_ORDER
 
@@ -322,6 +319,7 @@ class ModelView:
     rows: list[ClaimRow]
     measurements: list[MeasurementRow]
     counts: dict[str, int]
+    """Claims by verdict, as :mod:`zoo.judge.tally` counts them (claims not asked for apart)."""
     evaluated: str = ""
     """The weights file this run checked and loaded (source, repo@commit, name, SHA-256), "" if none."""
 
@@ -329,8 +327,7 @@ class ModelView:
     def worst(self) -> str:
         """The worst verdict of the model ("pass" when it has none); claims the run did not
         ask to measure do not count."""
-        statuses = {row.status for row in self.rows if row.requested or row.status != "unverified"}
-        return next((status for status in VERDICT_ORDER if status in statuses), "pass")
+        return next((status for status in VERDICT_ORDER if self.counts.get(status)), "pass")
 
 
 @dataclass(frozen=True)
@@ -347,6 +344,7 @@ class RunView:
     run: RunRecord
     models: list[ModelView]
     counts: dict[str, int]
+    """Claims by verdict (:func:`zoo.judge.tally.tally`): the numbers every view shows."""
     gate: GateOutcome
     gating_metrics: list[str]
     missing_shards: list[str] = field(default_factory=list)
@@ -370,40 +368,55 @@ class RunView:
 
     @property
     def not_requested_metrics(self) -> list[str]:
-        return sorted({row.label for row in self.not_requested}, key=lambda label: label.lower())
+        return sorted({row.label for row in self.not_requested}, key=lambda text: text.lower())
 
     @property
     def claims_checked(self) -> int:
         return sum(self.counts.values())
 
 
-def judged_alternative(verdict: Verdict) -> Optional[Alternative]:
-    """The alternative reading the verdict was judged by (``Verdict.convention``), if it was
-    not the primary value."""
-    measurement = verdict.measurement
-    if measurement is None or verdict.convention is None:
-        return None
-    best = next((alt for alt in measurement.alternatives if alt.convention == verdict.convention), None)
-    primary = measurement.value
-    if best is None or (isinstance(primary, (int, float)) and float(primary) == best.value):
-        return None
-    return best
-
-
 PAIRED_READING = "paired full-set estimate"
+OTHER_READING = "another reading of the measurement"
 
 
 def judged_reading(verdict: Verdict) -> Optional[tuple[float, str]]:
-    """(value, what it is) when the verdict judged another figure than the measurement's own:
-    the matched FLOPs convention, or the paired full-set accuracy estimate; else None."""
-    judged = judged_alternative(verdict)
-    if judged is not None:
-        return judged.value, judged.convention
+    """(value, what it is) when the verdict judged a reading of the measurement, not its primary
+    value as it stands: the FLOPs convention (always named, even where it equals the primary
+    count), the paired full-set accuracy estimate, a tag's test setting; else None.
+
+    The value is the verdict's own ``compared_value``: every view shows what was judged."""
     measurement = verdict.measurement
-    paired = measurement.paired if measurement is not None and measurement.status == "ok" else None
-    if paired is not None and paired.used and paired.value is not None:
-        return paired.value, PAIRED_READING
+    if measurement is None or measurement.status != "ok":
+        return None
+    paired = measurement.paired
+    if paired is not None and paired.used and paired.value is not None:  # the judge compares the paired estimate
+        return float(paired.value), PAIRED_READING
+    if verdict.compared_value is None:
+        return None
+    if verdict.convention:
+        return float(verdict.compared_value), verdict.convention
+    primary = measurement.value
+    if isinstance(primary, (int, float)) and not isinstance(primary, bool) and float(primary) != verdict.compared_value:
+        return float(verdict.compared_value), OTHER_READING
     return None
+
+
+def measured_text(verdict: Verdict) -> tuple[str, str]:
+    """(the judged figure as shown, a note naming its reading and the primary value beside it)."""
+    measurement = verdict.measurement
+    if measurement is None or measurement.status != "ok":
+        return "", ""
+    unit = measurement.unit or (verdict.claim.unit if verdict.claim else "")
+    reading = judged_reading(verdict)
+    if reading is None:
+        return format_value(measurement.value, unit), ""
+    value, name = reading
+    primary = format_value(measurement.value, unit)
+    if reading[1] == PAIRED_READING:
+        return format_value(value, unit), f"{name}; this subset alone: {primary}"
+    if isinstance(measurement.value, (int, float)) and float(measurement.value) == value:
+        return format_value(value, unit), name
+    return format_value(value, unit), f"{name}; primary reading {primary}"
 
 
 def judged_value(result: ModelResult, metric: str) -> Union[int, float, str, None]:
@@ -437,22 +450,15 @@ def _claim_row(verdict: Verdict, link_template: Optional[str], out_dir: Optional
     claimed_unit = claim.unit if claim and claim.unit else unit
     measured, note, full, convention = "", "", "", ""
     if measurement is not None and measurement.status == "ok":
-        measured = format_value(measurement.value, unit)
+        # The figure the verdict judged (a FLOPs convention's, a paired estimate), the primary beside it.
+        measured, note = measured_text(verdict)
         if isinstance(measurement.value, str) and short_text(measurement.value) != measurement.value:
             full = measurement.value  # shortened for the table; hover and copy get it whole
-        judged = judged_alternative(verdict)
-        if judged is not None:
-            # The verdict compared the claim with another counting convention (FLOPs):
-            # show the figure it was judged by, and the primary one beside it.
-            measured = format_value(judged.value, unit)
-            convention = judged.convention
-            note = f"{judged.convention}; primary reading {format_value(measurement.value, unit)}"
+        reading = judged_reading(verdict)
+        convention = reading[1] if reading is not None and reading[1] != PAIRED_READING else ""
     uncertainty = format_uncertainty(measurement.uncertainty, unit) if measurement else ""
     paired = measurement.paired if measurement is not None and measurement.status == "ok" else None
     if paired is not None and paired.used and paired.low is not None and paired.high is not None:
-        # Judged paired with a baseline: show the full-set estimate it was judged by.
-        measured = format_value(paired.value, unit)
-        note = f"paired full-set estimate; this subset alone: {format_value(measurement.value, unit)}"
         uncertainty = format_uncertainty(
             Uncertainty(f"tango-{paired.level * 100:g}-paired", paired.low, paired.high, paired.level), unit
         )
@@ -527,7 +533,7 @@ def _model_view(result: ModelResult, link_template: Optional[str], out_dir: Opti
         source_href=source_href(result.card.source, link_template, out_dir),
         rows=rows,
         measurements=[_measurement_row(m) for m in measurements],
-        counts=dict(Counter(row.status for row in rows)),
+        counts=tally.tally_model(result, requested).by_status,
         evaluated=evaluated_file(result),
     )
 
@@ -545,9 +551,7 @@ def run_view(run: RunRecord, *, link_template: Optional[str] = None, out_dir: Op
     """Display rows for every model, claim and measurement of ``run``."""
     requested = requested_metrics(run)
     models = [_model_view(result, link_template, out_dir, requested) for result in run.models]
-    counts: Counter[str] = Counter()
-    for model in models:
-        counts.update(model.counts)
+    counted = tally.tally(run)
     if run.gate is not None:
         gating_set = set(run.gate.gate_metrics)
     else:  # the run's own --gate-metrics, as given
@@ -557,7 +561,7 @@ def run_view(run: RunRecord, *, link_template: Optional[str] = None, out_dir: Op
     return RunView(
         run=run,
         models=models,
-        counts={status: counts.get(status, 0) for status in VERDICT_ORDER},
+        counts=dict(counted.by_status),
         gate=gate_outcome(run),
         gating_metrics=gating,
         missing_shards=missing_shards(run),

@@ -330,8 +330,7 @@ def print_grid(console: Console, title: str, headers: Sequence[str], rows: Seque
 
 
 def summary_line(view: RunView) -> Text:
-    counts = dict(view.counts)
-    counts["unverified"] = counts.get("unverified", 0) - len(view.not_requested)  # counted apart below
+    counts = dict(view.counts)  # claims not asked for are counted apart (zoo.judge.tally)
     parts = [Text(f"{count} {status}", style=STYLES[status]) for status, count in counts.items() if count]
     text = Text(f"{len(view.models)} model(s), {sum(counts.values())} claim(s): ")
     text.append_text(Text(", ").join(parts) if parts else Text("nothing judged"))
