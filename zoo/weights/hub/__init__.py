@@ -9,9 +9,6 @@ from zoo.weights.hub.fetch import fetch_hub
 from zoo.weights.hub.refs import CARD_KEY, HubRef, HubRefError, HubSettings, candidate_files, hub_ref_for, parse_hub_ref
 from zoo.weights.results import HubFile, hub_lock_key
 
-lock_key = hub_lock_key
-"""The lock file's key for a Hub file (``ORG/NAME/FILE``); kept under its old name."""
-
 __all__ = [
     "CARD_KEY",
     "HubFile",
@@ -21,6 +18,6 @@ __all__ = [
     "candidate_files",
     "fetch_hub",
     "hub_ref_for",
-    "lock_key",
+    "hub_lock_key",
     "parse_hub_ref",
 ]
