@@ -130,3 +130,15 @@ def test_verify_gate_and_every_report_agree_on_verdicts_counts_and_figures(world
         [entry] = [m for m in model_index["Models"] if m["Name"] == model]
         assert entry["Metadata"]["FLOPs"] == pytest.approx(judged, abs=1)
         assert f"{judged:,}"[:7] in html  # the judged figure, formatted with thousands separators
+
+
+def test_the_seed_ships_its_pinned_conventions_and_one_model_alone_is_judged_by_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zoo.judge.conventions_file import find_pinned
+
+    monkeypatch.chdir(Path(__file__).parent.parent)
+    pinned = find_pinned(["metadata/model-index.yml"])
+    assert pinned is not None and pinned.table.zoo is not None and pinned.table.zoo.claims >= 20
+    result = _invoke("verify", "mobilenetv2_100", "--only", "flops", "--no-record", "--format", "json")
+    [row] = json.loads(result.stdout)["results"]
+    assert row["flops_convention"] == pinned.table.zoo.label() and row["flops_verdict"] == "pass"
+    assert "no pinned FLOPs conventions" not in result.stderr

@@ -131,26 +131,27 @@ def changed_cards(run: RunRecord, index: Index) -> list[str]:
     return changed + added + removed
 
 
-def conventions_for(run: RunRecord, zoo: ZooData, index: Optional[Index]) -> tuple[ZooData, Optional[str]]:
+def conventions_for(run: RunRecord, zoo: ZooData) -> tuple[ZooData, Optional[str]]:
     """``zoo`` with the FLOPs conventions to judge ``run`` by, and a note when they are not pinned.
 
     Pinned conventions are used as they are. Without them, the table the run fitted over its
     whole index at measuring time (stored in the record) is used, so the gate judges as verify
-    did; a record older than schema 3 stores none, and the conventions are fitted over the index
-    now (every card, as verify would)."""
+    did; a record older than schema 3 stores none, and they are fitted over its own models."""
     if zoo.pinned:
         return zoo, None
     stored = run.judged_against.conventions if run.judged_against is not None else None
     if stored is not None and (stored.zoo is not None or stored.collections):
         table = with_declared(stored, zoo.policy.flops_conventions)
         return replace(zoo, conventions=table), f"FLOPs conventions: none pinned; those the run used ({stored.source})"
-    from zoo.verify.fit import fit_index
+    from zoo.judge.conventions import fit_table, samples_of
 
-    cards = index.models if index is not None else [result.card for result in run.models]
-    label = ", ".join(index.roots) if index is not None else f"run {run.run_id}'s cards"
-    known = {result.card.name: result.measurements for result in run.models}
-    table = fit_index(cards, zoo.policy, label, known, source=f"fitted now over every card of {label} (the run stored no conventions)")
-    return replace(zoo, conventions=table), f"FLOPs conventions: none pinned and none stored in the run; {table.source}"
+    # A record older than schema 3: only its own measurements are at hand here (the gate measures
+    # nothing), so the table is fitted over them, and the note says so.
+    tolerance = zoo.policy.tolerance("flops").relative or 0.02
+    samples = samples_of((result.card, result.measurements) for result in run.models)
+    source = f"fitted over the {len(samples)} FLOPs claims of run {run.run_id} (a record older than schema 3 stores no conventions)"
+    table = fit_table(samples, tolerance, zoo.policy.flops_conventions, source=source)
+    return replace(zoo, conventions=table), f"FLOPs conventions: none pinned; {source}; pin them to judge it as today's runs are"
 
 
 def rejudge(
@@ -181,7 +182,7 @@ def rejudge(
             f"run {run.run_id}: none of its models ({', '.join(dropped)}) is in the index",
             hint="pass the --index the run was made from, or --stored-claims to judge the claims stored in the run",
         )
-    zoo, note = conventions_for(run, zoo, index)
+    zoo, note = conventions_for(run, zoo)
     models = judge_models(pairs, zoo, today)
     if index is not None:
         zoo = replace(zoo, cards=list(index.digests))
