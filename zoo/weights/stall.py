@@ -1,4 +1,4 @@
-"""The one stall rule for every download, the card's URL and the Hugging Face Hub alike.
+"""The one stall rule for every weights download, the card's URL and the Hugging Face Hub alike.
 
 A transfer that stays under ``--min-rate`` bytes/s for ``--stall-seconds`` is stalled. Two
 readings of it cover every way a server can hang a download:
