@@ -185,3 +185,55 @@ def test_rich_markup_in_a_card_name_is_printed_not_made_a_hyperlink(world):
                                 env={"FORCE_COLOR": "1", "COLUMNS": "200", "NO_COLOR": None})
     assert result.exit_code == 0, result.output
     assert "\x1b]" not in result.output and "[link=http://evil.example]click[/link]" in result.output, repr(result.output)
+
+
+def test_zoo_fix_prints_escapes_from_a_card_inert_and_pipes_its_diff_as_it_is(tmp_path, monkeypatch):
+    """``zoo fix`` (beyond the issue's list, which predates it): its summary and pull-request text pass
+    the inert-text rule; its diff is data for ``git apply`` when piped (bytes as they are) and passes
+    the rule on a terminal (a right-to-left override in a card's comment reorders what a reviewer reads)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from fix_world import CARD, TODAY, accuracy, config, flops, make_run, params, write_world
+
+    for name in ("ZOO_INDEX", "ZOO_RESULTS", "ZOO_CONVENTIONS", "ZOO_LOCK"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    card_text = CARD.replace("- Name: test_efficientnet\n", '- Name: "test_efficientnet\\e]0;pwned\\a"\n')
+    card_text = card_text.replace("Parameters: 3500000\n", "Parameters: 3500000  # \u202eevil\n", 1)
+    write_world(tmp_path, card_text)
+    model = "test_efficientnet\x1b]0;pwned\x07"
+    run = make_run(tmp_path, {model: [*config(224, 0.875, "bilinear"), params(3_600_000), flops(321_536_358),
+                                      accuracy("top1", 70.0, images=2000, limit=2000, half_width=0.5)]},
+                   kinds=("config", "params", "flops", "accuracy"))
+    from zoo.cli.main import cli
+
+    described = CliRunner().invoke(cli, ["fix", "--today", TODAY.isoformat(), str(run), "--markdown", "-"])
+    assert described.exit_code == 3, described.output  # the subset top-1 is left alone, the parameters proposed
+    for text in (described.stdout, described.stderr):
+        assert raw_escapes(text) == [] and "\u202e" not in text, repr(text)
+    assert "␛]0;pwned␇" in described.stderr and "␛]0;pwned␇" in described.stdout
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "ZOO_PROGRESS": "0"}
+    command = [sys.executable, "-m", "zoo", "fix", "--today", TODAY.isoformat(), str(run)]
+    piped = subprocess.run(command, env=env, capture_output=True, timeout=120)
+    assert b"+    Parameters: 3600000  # \xe2\x80\xaeevil" in piped.stdout, piped.stdout  # data: as the card has it
+    main, secondary = pty.openpty()
+    try:
+        on_terminal = subprocess.run(command, env=env, stdout=secondary, stderr=subprocess.PIPE, timeout=120)
+        os.close(secondary)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the terminal's other end is closed: all was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(main)
+    assert on_terminal.returncode == 3, on_terminal.stderr
+    assert "Parameters: 3600000" in shown.decode() and "\u202e" not in shown.decode(), shown
