@@ -51,7 +51,8 @@ COUNTERS: dict[str, tuple[str, ...]] = {
 per-operator count (:attr:`OperatorCounts.fvcore`), and it is the reference. ``fvcore+attention``
 adds the matmuls of ``scaled_dot_product_attention``, which fvcore has no rule for: it is what
 fvcore reports when timm runs attention as explicit matmuls (``TIMM_FUSED_ATTN=0``), as in timm's
-published ``infer_gmacs`` of attention models; it equals ``fvcore`` on models without attention."""
+published ``infer_gmacs`` of attention models (not for timm's DiffAttention, whose explicit path
+does other matmuls than its two fused calls); it equals ``fvcore`` on models without attention."""
 REFERENCE = FVCORE
 NO_ATTENTION = "macs+norm+pool without attention"
 """zoo's ``macs+norm+pool`` less the matmuls of ``scaled_dot_product_attention``."""
