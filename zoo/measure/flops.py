@@ -51,7 +51,8 @@ COUNTERS: dict[str, tuple[str, ...]] = {
 per-operator count (:attr:`OperatorCounts.fvcore`), and it is the reference. ``fvcore+attention``
 adds the matmuls of ``scaled_dot_product_attention``, which fvcore has no rule for: it is what
 fvcore reports when timm runs attention as explicit matmuls (``TIMM_FUSED_ATTN=0``), as in timm's
-published ``infer_gmacs`` of attention models; it equals ``fvcore`` on models without attention."""
+published ``infer_gmacs`` of attention models (not for timm's DiffAttention, whose explicit path
+does other matmuls than its two fused calls); it equals ``fvcore`` on models without attention."""
 REFERENCE = FVCORE
 NO_ATTENTION = "macs+norm+pool without attention"
 """zoo's ``macs+norm+pool`` less the matmuls of ``scaled_dot_product_attention``."""
@@ -305,7 +306,7 @@ def _fvcore_rules() -> dict[Any, FvcoreRule]:
 
 
 def count_operators(model: torch.nn.Module, size: int) -> OperatorCounts:
-    """Run ``model`` once on a 1x3xSIZExSIZE input (on its own device) and count every group."""
+    """Run ``model`` once on a 1x3xSIZExSIZE input (on its own device): every group, and fvcore's rules."""
     import torch
     from torch.overrides import TorchFunctionMode
     from torch.utils._python_dispatch import TorchDispatchMode
@@ -342,9 +343,9 @@ def count_operators(model: torch.nn.Module, size: int) -> OperatorCounts:
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     example = torch.zeros(1, 3, size, size, device=device)
     counter = FlopCounterMode(display=False, depth=None, custom_mapping=_formulas())
-    # FlopCounterMode's module tracker hooks the gradient of every module input that requires one; a
-    # parameter passed on as a module input (pit's and cait's class tokens) has no gradient function under
-    # no_grad and fails its assertion. Nothing here needs gradients, so parameters stop requiring them.
+    # FlopCounterMode's module tracker hooks the gradient of every module input that requires one; a view
+    # of a parameter made under no_grad and passed on as a module input (pit's and cait's expanded class
+    # tokens) has no gradient function and fails its assertion. Nothing here needs gradients.
     requiring = [p for p in model.parameters() if p.requires_grad]
     try:
         for p in requiring:
