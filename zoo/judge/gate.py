@@ -107,9 +107,10 @@ class GateResult:
 def run_index(run: RunRecord) -> Index:
     """The index a run was judged against, as it is now (its roots as the run recorded them)."""
     from zoo.index import load_index
+    from zoo.index.loader import is_index_form
 
     roots = [root.rstrip("/") for root in run.index]
-    missing = [root for root in roots if not Path(root).exists()]
+    missing = [root for root in roots if not is_index_form(root) and not Path(root).exists()]
     if not roots or missing:
         what = f"its index {', '.join(missing)} does not exist here" if missing else "it names no index"
         raise InputError(
