@@ -14,12 +14,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from zoo.errors import InputError
 from zoo.index.sources.base import Reading, SourceInput
 from zoo.index.sources.hf_card import cards_from_text
 from zoo.records import FileDigest
+from zoo.weights.errors import HTTPStatusError, NotFoundError, OfflineMissingError, WeightsError
+
+if TYPE_CHECKING:
+    from zoo.weights.hub import HubRef, HubSettings
+    from zoo.weights.options import FetchOptions
 
 PREFIX = "hf:"
 README = "README.md"
@@ -70,9 +75,7 @@ def fetch_card(given: str) -> FetchedCard:
     Raises :class:`InputError` for a malformed name, and zoo's weights errors (naming the repo and
     what to do) when the Hub cannot give the file: not found (exit 2), unreachable (exit 3).
     """
-    from huggingface_hub import HfApi, hf_hub_download
-
-    from zoo.weights.hub import HubSettings, guard_hub_answers, hub_errors, parse_hub_ref, remember_ref
+    from zoo.weights.hub import HubSettings, guard_hub_answers, parse_hub_ref
     from zoo.weights.options import FetchOptions
 
     try:
@@ -83,9 +86,47 @@ def fetch_card(given: str) -> FetchedCard:
     settings = HubSettings.current(options)
     revision = ref.revision or "main"
     guard_hub_answers()
+    try:
+        return _fetch(ref, revision, settings, options)
+    except (NotFoundError, HTTPStatusError) as exc:  # the repo, revision or README is not there for us: bad input
+        raise InputError(
+            exc.happened, field="--index",
+            hint="check ORG/NAME and the revision (a branch, tag or commit); a gated or private repo needs HF_TOKEN",
+        ) from None
+    except OfflineMissingError:
+        raise
+    except WeightsError as exc:  # the Hub could not be reached (exit 3)
+        raise type(exc)(
+            exc.happened, done="no claim was read from it", cause=exc.cause,
+            todo=f"check the network and HF_ENDPOINT; to work offline, run `zoo list --index {given}` once online "
+            "(the README stays in the Hub cache)",
+        ) from None
+
+
+def _cached(ref: "HubRef", revision: str, settings: "HubSettings") -> Path:
+    """The README in the Hub cache, offline; :class:`OfflineMissingError` when it is not there."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        return Path(hf_hub_download(ref.repo_id, README, revision=revision, cache_dir=settings.cache_dir, local_files_only=True))
+    except (LocalEntryNotFoundError, FileNotFoundError, ValueError):
+        raise OfflineMissingError(
+            f"{README} of {ref.repo_id}@{revision} is not in the Hub cache ({settings.cache_dir}), and offline mode "
+            "(--offline, ZOO_OFFLINE=1 or HF_HUB_OFFLINE=1) forbids fetching it",
+            done="no claim was read from it",
+            todo=f"run `zoo list --index {PREFIX}{ref}` on a machine with network and copy its Hub cache (HF_HUB_CACHE) here",
+        ) from None
+
+
+def _fetch(ref: "HubRef", revision: str, settings: "HubSettings", options: "FetchOptions") -> FetchedCard:
+    from huggingface_hub import HfApi, hf_hub_download
+
+    from zoo.weights.hub import hub_errors, remember_ref
+
     with hub_errors(f"model card {README}", ref, f"{ref.repo_id}@{revision}"):
         if settings.offline:
-            path = Path(hf_hub_download(ref.repo_id, README, revision=revision, cache_dir=settings.cache_dir, local_files_only=True))
+            path = _cached(ref, revision, settings)
             commit = path.parent.name
         else:
             info = HfApi(endpoint=settings.endpoint).model_info(ref.repo_id, revision=revision, timeout=options.read_timeout)
