@@ -159,3 +159,51 @@ def test_offline_without_the_readme_in_the_cache_says_how_to_get_it(hub, monkeyp
     result = listed("--index", f"hf:{REPO}")
     assert result.exit_code == 3 and "not in the Hub cache" in result.output and f"zoo list --index hf:{REPO}" in result.output
     assert hub.log == []
+
+
+@pytest.mark.slow
+def test_the_mobilenet_card_is_verified_offline_against_a_generated_world_and_its_report_round_trips(hub, tmp_path, monkeypatch):
+    """The card and a (seeded, untrained) mobilenetv2_100 checkpoint on a loopback Hub, grey ImageNet
+    images on disk: fetched once, then listed, built, loaded and scored offline; the report's
+    front matter, read back as a card, claims what was measured."""
+    import timm
+    import torch
+
+    from accuracy_world import write_grey_class_folders
+    from hub_world import safetensors_bytes
+    from zoo.cli import fetch_cmd, report_cmd, verify_cmd
+
+    torch.manual_seed(0)
+    checkpoint = safetensors_bytes(timm.create_model("mobilenetv2_100", pretrained=False).state_dict(), tmp_path)
+    commit = hub.repo(REPO).commit("v1", {"README.md": MOBILENET_README.encode(), "model.safetensors": checkpoint})
+    images = write_grey_class_folders(tmp_path / "val")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
+    runner = CliRunner()
+    fetched = runner.invoke(fetch_cmd.command, ["--all", "--index", f"hf:{REPO}", "--source", "hub"])
+    assert fetched.exit_code == 0, fetched.output
+    served = len(hub.log)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    result = runner.invoke(verify_cmd.command, [
+        "--all", "--index", f"hf:{REPO}", "--only", "config,params,weights,accuracy", "--offline", "--weights-source", "hub",
+        "--data", str(images), "--workers", "0",
+        "--eval-batch-size", "20", "--results", str(tmp_path / "runs"), "--format", "json", "--no-color",
+    ])
+    assert len(hub.log) == served  # nothing asked of the Hub
+    assert result.exit_code in (1, 3), result.output  # an untrained model: 72.95 drifts or is inconclusive on 40 images
+    (row,) = json.loads(result.stdout)["results"]
+    assert row["model"] == "mobilenetv2_100" and row["top1"] is not None and row["top1_verdict"] in ("drift", "unverified")
+    (run,) = list((tmp_path / "runs").iterdir())
+    record = json.loads((run / "run.json").read_text())
+    (model,) = record["models"]
+    assert model["card"]["claims"]["top1"]["source"]["path"] == f"hf:{REPO}@{commit}/README.md"
+    built = next(m for m in model["measurements"] if m["metric"] == "parameters")["conditions"]
+    assert built["built"] == "mobilenetv2_100.ra_in1k" and built["alias_path"] == f"mobilenetv2_100 -> hf-hub:{REPO} -> mobilenetv2_100.ra_in1k"
+
+    written = runner.invoke(report_cmd.command, [str(run), "--format", "hf-model-index"])
+    assert written.exit_code == 0, written.output
+    card_path = write_card(tmp_path / "published", written.stdout)
+    (back,) = json.loads(listed("--index", str(card_path), "--format", "json").stdout)
+    assert back["name"] == "mobilenetv2_100" and back["library"] == "timm"
+    assert back["claims"]["top1"]["value"] == pytest.approx(round(row["top1"], 2))
+    assert back["claims"]["top5"]["value"] == pytest.approx(round(row["top5"], 2))
