@@ -207,3 +207,17 @@ def test_the_mobilenet_card_is_verified_offline_against_a_generated_world_and_it
     assert back["name"] == "mobilenetv2_100" and back["library"] == "timm"
     assert back["claims"]["top1"]["value"] == pytest.approx(round(row["top1"], 2))
     assert back["claims"]["top5"]["value"] == pytest.approx(round(row["top5"], 2))
+
+
+def test_cards_zoo_cannot_build_are_listed_and_judged_unverified_naming_why(tmp_path):
+    from zoo.cli import verify_cmd
+
+    metrics = "    - type: accuracy\n      value: 81.1\n"
+    write_card(tmp_path / "vit", readme("vit-base", metrics, library="transformers"))
+    write_card(tmp_path / "unnamed", readme("mystery", metrics).replace("library_name: timm\n", ""))
+    listing = listed("--index", str(tmp_path))
+    assert listing.exit_code == 0 and "hf-model-card · transformers" in listing.output and "hf-model-card · no library" in listing.output
+    result = CliRunner().invoke(verify_cmd.command, ["--all", "--only", "accuracy", "--index", str(tmp_path), "--no-record", "-v"])
+    assert result.exit_code == 3, result.output
+    assert "no builder for transformers models: its library_name names transformers" in result.output
+    assert "the card names no library (library_name)" in result.output

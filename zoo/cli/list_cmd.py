@@ -27,7 +27,7 @@ def claim_cell(card: ModelCard, metric: str, field: str) -> str:
 
 def origin_cell(card: ModelCard) -> str:
     """Which source the claims came from and which library builds the model: ``model-index · timm``."""
-    return f"{card.origin} · {card.library or 'timm'}"
+    return f"{card.origin} · {card.library or 'no library'}"
 
 
 @click.command("list", epilog=EXIT_CODES_HELP)

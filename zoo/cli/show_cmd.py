@@ -29,7 +29,7 @@ def command(model: str, index_paths: Sequence[str], fmt: str) -> None:
         click.echo(json.dumps(card_json(card, with_metadata=True), indent=2))
     else:
         click.echo(f"{card.name}  ({card.collection or 'no collection'})  {card.source}")
-        click.echo(f"from: {card.origin}; built by {card.library or 'timm'} as {card.builds or card.name}")
+        click.echo(f"from: {card.origin}; built by {card.library or 'no library named'} as {card.builds or card.name}")
         click.echo("claims:")
         for metric, claim in card.claims.items():
             precision = f"  (to {claim.precision:g})" if claim.precision else ""

@@ -31,7 +31,7 @@ def card_json(card: ModelCard, with_metadata: bool = False) -> dict[str, Any]:
         "collection": card.collection,
         "source": str(card.source),
         "origin": card.origin,
-        "library": card.library or "timm",
+        "library": card.library or None,
         "builds": card.builds or card.name,
         "claims": {metric: claim_json(claim) for metric, claim in card.claims.items()},
         "not_claimed": list(card.not_claimed),

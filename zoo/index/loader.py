@@ -56,12 +56,6 @@ class Index:
         """Every problem of the index and of its cards, as messages naming ``file:line`` and what to do."""
         return [str(p) for p in self.problems] + [p.message for card in self.models for p in card.problems]
 
-    def check(self) -> "Index":
-        """The index itself, or the first problem raised (for callers that cannot go on with any)."""
-        if self.problems:
-            raise self.problems[0]
-        return self
-
     def names(self) -> list[str]:
         return [card.name for card in self.models]
 

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 
 from zoo.records import Metric, ModelCard, Scalar
+
+if TYPE_CHECKING:
+    import torch
 
 TIMM_FIELDS = ("input_size", "test_input_size", "crop_pct", "test_crop_pct", "interpolation", "crop_mode", "fixed_input_size")
 """The pretrained-config keys the config check compares with the card."""
@@ -125,7 +128,8 @@ def card_data_args(card: ModelCard) -> dict[str, Any]:
 
 
 def resolve_setup(
-    card: ModelCard, pretrained_cfg: Mapping[str, Any], *, alias_path: tuple[str, ...] = (), tag_reason: str = "", model: Any = None,
+    card: ModelCard, pretrained_cfg: Mapping[str, Any], *, alias_path: tuple[str, ...] = (), tag_reason: str = "",
+    model: Optional["torch.nn.Module"] = None,
     built: str = "", notes: tuple[str, ...] = (),
 ) -> EvalSetup:
     """The card's setup over ``pretrained_cfg`` (a timm pretrained config as a dict), via ``resolve_data_config``.
@@ -162,7 +166,7 @@ def resolve_setup(
 
 
 def setup_for_model(
-    card: ModelCard, model: Any, *, alias_path: tuple[str, ...] = (), tag_reason: str = "", built: str = "", notes: tuple[str, ...] = ()
+    card: ModelCard, model: Optional["torch.nn.Module"], *, alias_path: tuple[str, ...] = (), tag_reason: str = "", built: str = "", notes: tuple[str, ...] = ()
 ) -> EvalSetup:
     """:func:`resolve_setup` with a timm model's own ``pretrained_cfg`` (timm's defaults for any other module)."""
     cfg = getattr(model, "pretrained_cfg", None) or {}

@@ -56,7 +56,11 @@ BUILDERS: dict[str, Builder] = _registry()
 
 
 def library_of(card: ModelCard) -> str:
-    return (card.library or DEFAULT_LIBRARY).lower()
+    """The card's library: the one it states, timm for a model-index card (and one made in code) that
+    states none, "" for another source's card that states none."""
+    if card.library:
+        return card.library.lower()
+    return DEFAULT_LIBRARY if card.origin == "model-index" else ""
 
 
 def builder_for(card: ModelCard) -> Optional[Builder]:
@@ -67,15 +71,18 @@ def builder_for(card: ModelCard) -> Optional[Builder]:
 def no_builder_reason(card: ModelCard) -> str:
     """Why a card's model is not built (its library has no builder in zoo), for its ``unverified`` verdicts."""
     library = library_of(card)
-    said = {
-        "model-index": "its Library key" if "Library" in card.metadata else "its Config (an OpenMMLab config file)"
-        if library == "mmpretrain" else "its entry",
-        "hf-model-card": "its library_name",
-    }.get(card.origin, "its card")
-    return (
-        f"no builder for {library} models: {said} names {library}, and zoo builds {' and '.join(sorted(BUILDERS))} models; "
-        "its claims are listed, not measured"
-    )
+    known = " and ".join(sorted(BUILDERS))
+    if not library:
+        return f"the card names no library (library_name), and zoo builds {known} models: its claims are listed, not measured"
+    if card.origin == "hf-model-card":
+        said = "its library_name"
+    elif "Library" in card.metadata:
+        said = "its Library key"
+    elif library == "mmpretrain":
+        said = "its Config (an OpenMMLab config file)"
+    else:
+        said = "its card"
+    return f"no builder for {library} models: {said} names {library}, and zoo builds {known} models; its claims are listed, not measured"
 
 
 __all__ = ["BUILDERS", "Builder", "BuildError", "BuildTarget", "builder_for", "library_of", "no_builder_reason"]
