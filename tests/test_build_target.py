@@ -118,6 +118,17 @@ def test_a_file_matched_only_up_to_its_hash_does_not_pick_that_files_tag(tmp_pat
     index = _card(tmp_path, "regnety_160", crop=0.875, weights=weights)
     target = resolve_target(load_index([index]).get("regnety_160"))
     assert target.tag != "deit_in1k", target.tag_reason
-    assert "only up to its hash" in target.tag_reason and "deit_in1k" in target.tag_reason
+    assert "another hash" in target.tag_reason and "deit_in1k" in target.tag_reason
     _, verdicts, _ = _verify(tmp_path, index, only="config")
     assert verdicts["crop_pct"].status == "pass", verdicts["crop_pct"].explanation
+
+
+def test_a_file_saved_again_under_another_hash_picks_its_tag_when_the_config_agrees(tmp_path):
+    # timm's resnet18 card names torchvision's resnet18-5c106cde.pth; torchvision re-saved it as
+    # resnet18-f37072fd.pth (resnet18.tv_in1k's file), and tv_in1k's config has the card's 0.875 and bilinear.
+    weights = "https://download.pytorch.org/models/resnet18-5c106cde.pth"
+    index = _card(tmp_path, "resnet18", crop=0.875, interpolation="bilinear", weights=weights)
+    target = resolve_target(load_index([index]).get("resnet18"))
+    assert target.tag == "tv_in1k" and "another hash" in target.tag_reason
+    _, verdicts, _ = _verify(tmp_path, index, only="config")
+    assert verdicts["crop_pct"].status == "pass" and verdicts["interpolation"].status == "pass"

@@ -17,7 +17,7 @@ import pytest
 
 from accuracy_world import SCORED, write_noise_folders
 from bench_world import IMAGE_SIDE
-from conftest import TinyNet, card, accuracy_entry, fast_bench_options, fast_eval_options, fast_fetch_options, measured_throughput
+from conftest import TinyNet, card, accuracy_entry, fast_bench_options, fast_eval_options, fast_fetch_options, measured_flops, measured_throughput
 from fixtures.runs.world import CLAIMS, Outcome, measurements
 from weights_world import FaultyServer, checkpoint_bytes, hashed_name, trained_state
 from zoo.measure.accuracy.measure import measure_accuracy
@@ -32,6 +32,7 @@ V1_SHARD = Path(__file__).parent / "fixtures" / "runs" / "v1" / "shard-1-of-3.js
 def real(tmp_path_factory) -> dict[str, Measurement]:
     """metric -> a measurement the pipeline made."""
     found = {m.metric: m for m in load_run(V1_SHARD).models[0].measurements}
+    found["flops"] = measured_flops(card(image_size=224, crop_pct=0.875), TinyNet().eval())  # today's counter and names
     tmp = tmp_path_factory.mktemp("real")
     with FaultyServer() as server:
         data = checkpoint_bytes(trained_state(), tmp)

@@ -14,7 +14,7 @@ from zoo.judge.gate import run_exit_code
 from zoo.index import load_index
 from zoo.runs.merge import combine_runs, latest_shard_set, merge_runs
 from zoo.judge.policy import load_policy
-from zoo.records import ModelCard, SourceRef
+from zoo.records import FileDigest, JudgedAgainst, ModelCard, SourceRef
 from zoo.runs.shard import Shard, parse_shard
 from zoo.verify.shard import select_shard
 
@@ -160,6 +160,7 @@ def test_merge_of_shards_of_the_real_pipeline_equals_the_unsharded_run(tmp_path:
     assert [m.card.name for m in merged.models] == names
     assert merged.models == whole.models
     assert merged.verdicts() == whole.verdicts()
+    assert merged.judged_against == whole.judged_against and merged.judged_against is not None
     assert {v.status for v in merged.verdicts()} >= {"drift"}  # 1000-odd parameters is far off
 
 
@@ -201,6 +202,7 @@ def test_a_single_unsharded_run_merges_to_itself(tmp_path: Path) -> None:
         ("model", "is in two shard runs"),
         ("kinds", "shards measured different things"),
         ("empty", "no run records"),
+        ("zoo data", "judged against different zoo data: metadata/zoo.yml"),
     ],
 )
 def test_merge_refuses_records_that_are_not_one_run(tmp_path: Path, case: str, message: str) -> None:
@@ -213,6 +215,10 @@ def test_merge_refuses_records_that_are_not_one_run(tmp_path: Path, case: str, m
         "model": [one, dataclasses.replace(two, models=two.models + one.models[:1])],
         "kinds": [one, dataclasses.replace(two, measurements_requested=["params"])],
         "empty": [],
+        "zoo data": [  # a card changed between two shards of one job
+            dataclasses.replace(one, judged_against=JudgedAgainst(cards=[FileDigest("metadata/zoo.yml", "aa" * 32)])),
+            dataclasses.replace(two, judged_against=JudgedAgainst(cards=[FileDigest("metadata/zoo.yml", "bb" * 32)])),
+        ],
     }[case]
     with pytest.raises(InputError, match=message):
         merge_runs(records)

@@ -12,6 +12,7 @@ from typing import Iterator, Optional
 import pytest
 from fixtures.runs.world import Outcome, make_run, report_outcomes, report_world
 
+from zoo.measure.flops import REFERENCE
 from zoo.records import RunRecord
 from zoo.views import plots as plotting
 from zoo.views.html import render_html, write_html_report
@@ -185,7 +186,7 @@ def test_how_each_figure_was_measured_confidence_intervals_and_environment(page:
     for expected in (
         "fvcore FlopCountAnalysis", "dataset_fingerprint", "sha256:4f2e1a", "images 50,000", "batch_size 64",
         "Resize(256, bicubic) CenterCrop(224)", "[72.58, 73.36] % (wilson-95)", "Test CPU @ 2.0GHz (2 threads)",
-        "timm", "1.0.9", "0123456789abcdef", "fvcore MACs @224px", "checkpoint re-saved without optimizer state",
+        "timm", "1.0.9", "0123456789abcdef", f"{REFERENCE} @224px", "checkpoint re-saved without optimizer state",
     ):
         assert expected in text, expected
     assert [a.get("id") for a in parsed.of("section")][-2:] == ["accuracy", "environment"]

@@ -26,6 +26,8 @@ CARD_SUFFIXES = (".yml", ".yaml", ".json", ".md", ".mdx")
 """Files read from an index folder that has no root model-index file."""
 MODEL_FOLDER_CARD = "README.md"
 """The card of each model folder inside an index folder (a Hugging Face model repo's layout)."""
+ZOO_DATA_FILES = frozenset({"flops-conventions.yml", "tolerances.yml"})
+"""Zoo data that may sit beside the cards in such a folder; never read as a card."""
 
 
 @dataclass
@@ -115,7 +117,9 @@ def resolve_roots(paths: Iterable[Union[str, Path]]) -> list[Path]:
 
 def folder_cards(folder: Path) -> list[Path]:
     """The card files directly inside ``folder`` (no root file), in name order."""
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in CARD_SUFFIXES and p.is_file())
+    return sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in CARD_SUFFIXES and p.name not in ZOO_DATA_FILES and p.is_file()
+    )
 
 
 def model_folder_cards(folder: Path) -> list[Path]:

@@ -128,6 +128,11 @@ def judge_claim(
         chosen = convention or Convention(reference_key(), scope="no zoo convention pinned or fitted: the reference counter's")
         if convention_value(chosen, measurement):
             return _judge_flops(claim, measurement, tolerance, chosen, base)
+        return Verdict(
+            status="unverified", convention=chosen.label(), **base,
+            explanation=f"the model's count under {chosen.describe()} could not be made "
+            f"({'; '.join(measurement.notes[1:]) or 'that input size was not counted'})",
+        )
     return _judge_number(claim, measurement, tolerance, base)
 
 

@@ -70,10 +70,15 @@ def convention_key(alternative_name: str) -> str:
 
 
 def alternative_value(measurement: Measurement, key: str) -> Optional[float]:
-    """The measurement's figure under the named convention ``key`` (None if it was not counted)."""
+    """The measurement's figure under the named convention ``key`` (None if it was not counted).
+
+    Where the image is not resized before the crop (crop 1.0: ``resize_size`` is None), the
+    ``@resize`` count is the ``@image`` count."""
     for alt in measurement.alternatives:
         if convention_key(alt.convention) == key:
             return float(alt.value)
+    if key.endswith(" @resize") and measurement.conditions.get("resize_size") is None and "input" in measurement.conditions:
+        return alternative_value(measurement, key[: -len("@resize")] + "@image")
     return None
 
 

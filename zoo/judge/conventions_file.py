@@ -6,7 +6,7 @@ fit. It is zoo data like the cards: reviewed in a pull request, each convention 
 evidence (claims explained, the claim/reference spread, the models it was fitted on)::
 
     # FLOPs conventions of this zoo's cards ...
-    index: [model-index.yml]          # relative to this file
+    fitted_over: [model-index.yml]    # the index it was fitted over, relative to this file
     tolerance: 0.02
     fitted_with: {timm: 1.0.31, torch: 2.14.1}
     zoo:
@@ -55,8 +55,9 @@ class PinnedConventions:
 
     table: ConventionTable
     digest: FileDigest
-    index: list[str]
-    """The index roots it was fitted over, relative to the file."""
+    fitted_over: list[str]
+    """The index roots it was fitted over, relative to the file (for the reader: the file applies to
+    the index it lies beside, or to the one it is given for)."""
 
 
 def default_path(index_roots: Sequence[str]) -> Path:
@@ -117,11 +118,11 @@ def read_conventions(path: Union[str, Path]) -> PinnedConventions:
         raise reader.fail(data, "collections", "collections must map a collection name to its convention")
     for name in section:
         collections[str(name)] = reader.convention(section, name, f"collection {name}'s")
-    index = data.get("index") or []
-    if not isinstance(index, list) or not all(isinstance(p, str) for p in index):
-        raise reader.fail(data, "index", "index must be a list of paths")
+    fitted_over = data.get("fitted_over") or []
+    if not isinstance(fitted_over, list) or not all(isinstance(p, str) for p in fitted_over):
+        raise reader.fail(data, "fitted_over", "fitted_over must be a list of paths")
     table = ConventionTable(zoo=zoo, collections=collections, source=f"pinned in {shown}", tolerance=tolerance)
-    return PinnedConventions(table=table, digest=file_digest(path), index=list(index))
+    return PinnedConventions(table=table, digest=file_digest(path), fitted_over=list(fitted_over))
 
 
 class _Reader:
@@ -177,7 +178,7 @@ class _Reader:
 # --------------------------------------------------------------------------- writing
 
 
-def render_conventions(table: ConventionTable, index: Sequence[str], versions: Mapping[str, str], command: str) -> str:
+def render_conventions(table: ConventionTable, fitted_over: Sequence[str], versions: Mapping[str, str], command: str) -> str:
     """The YAML text of a conventions file (see the module doc)."""
 
     def entry(convention: Convention) -> dict[str, Any]:
@@ -189,7 +190,7 @@ def render_conventions(table: ConventionTable, index: Sequence[str], versions: M
         out["models"] = list(convention.models)
         return out
 
-    data: dict[str, Any] = {"index": list(index), "tolerance": table.tolerance, "fitted_with": dict(versions)}
+    data: dict[str, Any] = {"fitted_over": list(fitted_over), "tolerance": table.tolerance, "fitted_with": dict(versions)}
     if table.zoo is not None:
         data["zoo"] = entry(table.zoo)
     data["collections"] = {name: entry(c) for name, c in sorted(table.collections.items())}
@@ -205,7 +206,7 @@ def render_conventions(table: ConventionTable, index: Sequence[str], versions: M
 def write_conventions(
     path: Union[str, Path], table: ConventionTable, index_roots: Sequence[str], versions: Mapping[str, str], command: str
 ) -> Path:
-    """Write the conventions file atomically; the index roots are stored relative to its folder."""
+    """Write the conventions file atomically; the index roots it was fitted over are stored relative to its folder."""
     path = Path(path)
     folder = path.resolve().parent
     relative = []

@@ -73,6 +73,7 @@ def merge_runs(records: Sequence[RunRecord]) -> RunRecord:
     _refuse_mixed_groups(shards)
     _refuse_duplicates(shards)
     _refuse_mixed_requests(shards)
+    _refuse_mixed_zoo_data(shards)
 
     models: list[ModelResult] = []
     owner: dict[str, str] = {}
@@ -115,7 +116,32 @@ def merge_runs(records: Sequence[RunRecord]) -> RunRecord:
         artifacts=artifacts,
         schema_version=first.schema_version,
         merge=merge,
+        judged_against=first.judged_against,
     )
+
+
+def _refuse_mixed_zoo_data(shards: list[RunRecord]) -> None:
+    """Shards judged against different zoo data (a card, the tolerances or the conventions changed
+    between them) would give one merged run two rules: refused, naming what differs."""
+    first = shards[0]
+    for other in shards[1:]:
+        a, b = first.judged_against, other.judged_against
+        if a is None or b is None or a == b:
+            continue
+        cards_a, cards_b = {d.path: d.sha256 for d in a.cards}, {d.path: d.sha256 for d in b.cards}
+        differ = [path for path in sorted(set(cards_a) | set(cards_b)) if cards_a.get(path) != cards_b.get(path)]
+        if a.tolerances != b.tolerances:
+            differ.append("the tolerances file")
+        if a.conventions != b.conventions or a.conventions_file != b.conventions_file:
+            differ.append("the FLOPs conventions")
+        if a.lock != b.lock:
+            differ.append("the weights lock")
+        if differ:
+            raise InputError(
+                f"shard runs {first.run_id} ({first.shard}) and {other.run_id} ({other.shard}) were judged against different "
+                f"zoo data: {', '.join(differ[:5])}{' ...' if len(differ) > 5 else ''}",
+                hint="run every shard of a job on the same commit of the zoo's metadata, then merge again",
+            )
 
 
 def _differing_options(shards: list[RunRecord]) -> str:

@@ -229,9 +229,22 @@ def _choose_tag(
         if alias_tag in same and len(same) > 1:  # one file shared by several tags: the alias decides
             return alias_tag, f"the tag timm's alias names; the card's Weights file {file_name} is its file"
         return same[0], f"the card's Weights file {file_name} is this tag's file"
-    # A file matched only up to its hash is another checkpoint of the same name (a re-release, or
-    # another source's training run): it says nothing about which tag the card means.
-    other = f"; the card's Weights file {file_name} matches {architecture}.{same[0]}'s only up to its hash (another checkpoint)" if same else ""
+    # A file matched only up to its hash is another file of the same name: the same checkpoint saved
+    # again (torchvision re-saved its weights under new hashes) or another training run (timm's and
+    # DeiT's regnety_160-*.pth). The name alone does not say which; the tag is the card's only when
+    # its config also has every Image Size, Crop Pct and Interpolation the card claims.
+    if same and card is not None:
+        agreeing = [t for t in same if _config_fits(architecture, t, card)]
+        chosen = agreeing[0] if len(agreeing) == 1 else (alias_tag if alias_tag in agreeing else None)
+        if chosen:
+            return chosen, (
+                f"the card's Weights file {file_name} has the name of this tag's file with another hash "
+                "(the same checkpoint saved again, or another one), and the tag's config has the card's settings"
+            )
+    other = (
+        f"; the card's Weights file {file_name} has the name of {architecture}.{same[0]}'s file with another hash, "
+        "and that tag's config differs from the card's settings (another checkpoint)"
+    ) if same else ""
     if alias_tag:
         return alias_tag, "the tag timm's alias names" + other
     tag, reason = _tag_without_file_match(architecture, tags, file_name, card)
@@ -258,28 +271,29 @@ def _tag_without_file_match(
     return default, "timm's default tag" + (f" (the Weights file {file_name} names none of {len(tags)})" if file_name and len(tags) > 1 else "")
 
 
-def _tag_with_card_config(architecture: str, tags: list[str], card: ModelCard) -> Optional[str]:
-    """The one tag whose config (or test config) has every config value the card claims; None if not one."""
+def _config_fits(architecture: str, tag: str, card: ModelCard) -> bool:
+    """Whether the tag's config (or test config) has every config value the card claims (and it claims one)."""
     from timm.models import get_pretrained_cfg
 
     size, crop = card.number(Metric.IMAGE_SIZE), card.number(Metric.CROP_PCT)
     interpolation = card.claim(Metric.INTERPOLATION)
     if size is None and crop is None and interpolation is None:
-        return None
+        return False
+    cfg = get_pretrained_cfg(f"{architecture}.{tag}", allow_unregistered=False)
+    if cfg is None:
+        return False
+    sizes = {s[-1] for s in (cfg.input_size, cfg.test_input_size) if s}
+    crops = {c for c in (cfg.crop_pct, cfg.test_crop_pct) if c is not None}
+    return (
+        (size is None or size in sizes)
+        and (crop is None or any(abs(crop - c) < 1e-9 for c in crops))
+        and (interpolation is None or str(interpolation.value).strip().lower() == str(cfg.interpolation).lower())
+    )
 
-    def fits(tag: str) -> bool:
-        cfg = get_pretrained_cfg(f"{architecture}.{tag}", allow_unregistered=False)
-        if cfg is None:
-            return False
-        sizes = {s[-1] for s in (cfg.input_size, cfg.test_input_size) if s}
-        crops = {c for c in (cfg.crop_pct, cfg.test_crop_pct) if c is not None}
-        return (
-            (size is None or size in sizes)
-            and (crop is None or any(abs(crop - c) < 1e-9 for c in crops))
-            and (interpolation is None or str(interpolation.value).strip().lower() == str(cfg.interpolation).lower())
-        )
 
-    fitting = [tag for tag in tags if fits(tag)]
+def _tag_with_card_config(architecture: str, tags: list[str], card: ModelCard) -> Optional[str]:
+    """The one tag whose config (or test config) has every config value the card claims; None if not one."""
+    fitting = [tag for tag in tags if _config_fits(architecture, tag, card)]
     return fitting[0] if len(fitting) == 1 else None
 
 

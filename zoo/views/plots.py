@@ -266,7 +266,8 @@ def accuracy_throughput_plot(run: RunRecord) -> Optional[Plot]:
             continue
         top1 = result.measurement(Metric.TOP1.value)
         claimed = result.card.number(Metric.TOP1)
-        measured = _number(top1)
+        judged = judged_value(result, Metric.TOP1.value)  # the figure the verdict judged (a paired estimate where one was used)
+        measured = float(judged) if isinstance(judged, (int, float)) and not isinstance(judged, bool) else None
         if measured is None and claimed is None:
             continue
         points.append((result.card.name, throughput, measured, claimed, top1.uncertainty if measured is not None and top1 else None))

@@ -24,6 +24,7 @@ TIMM_FIELDS = (
     "infer_samples_per_sec", "infer_batch_size", "infer_img_size", "infer_gmacs",
 )
 ZOO_FIELDS = (
+    "top1_primary", "top1_reading", "top5_primary", "top5_reading",
     "parameters", "flops", "flops_convention", "flops_primary", "file_size", "weights_sha256",
     "infer_samples_per_sec_iqr_low", "infer_samples_per_sec_iqr_high", "infer_latency_p50_ms", "infer_latency_p90_ms",
     "infer_device", "infer_dtype", "infer_threads", "accuracy_images", "verdict",
@@ -54,6 +55,9 @@ def model_row(result: ModelResult, requested: set[str]) -> dict[str, Any]:
         value = _rounded(judged_value(result, metric), 4)
         row[metric] = value
         row[f"{metric}_err"] = round(100 - value, 4) if value is not None else None
+        own = _ok(result, metric)
+        row[f"{metric}_primary"] = _rounded(own.value, 4) if own is not None else None  # the images scored, as measured
+        row[f"{metric}_reading"] = judged_convention(result, metric)
     params = _number(judged_value(result, "parameters"))
     row["parameters"] = int(params) if params is not None else None
     row["param_count"] = round(params / 1e6, 2) if params is not None else None
