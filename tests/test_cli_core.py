@@ -72,7 +72,9 @@ def test_verify_params_and_flops_writes_a_record_and_exits_by_verdict(tmp_path, 
     verdicts = {v.metric: v for v in record.verdicts()}
     assert verdicts["parameters"].status == "pass"
     assert verdicts["flops"].status == "drift" and "closest other convention" in verdicts["flops"].explanation
-    assert verdicts["flops"].convention == "macs+norm+pool @image"  # one model: the named convention that fits best
+    from zoo.judge.conventions import reference_key
+
+    assert verdicts["flops"].convention == reference_key()  # one model and no convention explains it: the reference
     assert verdicts["image_size"].status == "pass" and verdicts["crop_pct"].status == "pass"
     assert verdicts["top1"].status == "unverified" and verdicts["top1"].explanation == "not measured in this run"
     assert record.measurements_requested == ["config", "params", "flops"]

@@ -176,3 +176,28 @@ def test_a_convention_explains_a_model_only_where_its_verdict_passes():
     assert table.zoo.label() != "2x macs @image"
     assert all(v.status == "pass" for v in verdicts.values()), {n: v.explanation for n, v in verdicts.items()}
     assert table.zoo.explained == 21
+
+
+def test_a_layer_left_out_blocks_a_departure_only_where_it_explains_the_claims():
+    """timm's EfficientNet Pruned card counts `macs @resize`; the zoo's ratio with its Conv2dSame MACs left
+    out comes only part of the way to those claims, so the collection departs to the named convention."""
+    from zoo.records import Alternative, Measurement
+
+    reference = reference_key().split(" @")[0]
+
+    def sample(name: str, base: float, claim: float, collection: str, skipped: float = 0.0):
+        m = Measurement("flops", "ok", base, "MACs", conditions={"input": "1x3x8x8", "resize_size": 9, "layer_macs:Conv2dSame": skipped},
+                        alternatives=[Alternative(f"{reference} @8px", base), Alternative("macs @9px (resize before crop)", 1.1 * base)])
+        return card(name, claim, collection), [m]
+
+    pairs = [sample(f"z{i}", 1e6 * (i + 1), 1.3e6 * (i + 1), "Zoo") for i in range(24)]
+    pairs += [sample(f"p{i}", 1e6 * (i + 2), 1.1e6 * (i + 2), "Pruned", skipped=1e5 * (i + 2)) for i in range(3)]
+    table, verdicts = judged(pairs)
+    assert table.zoo.label() == f"1.3x {reference_key()}"
+    assert table.for_collection("Pruned").label() == "macs @resize"
+    assert all(verdicts[f"p{i}"].status == "pass" for i in range(3))
+    # where leaving the layer out does bring the zoo's convention to the claims, the card skipped it: no departure
+    skipping = pairs[:24] + [sample(f"s{i}", 1e6 * (i + 2), 1.3 * 0.9e6 * (i + 2), "Skips", skipped=1e5 * (i + 2)) for i in range(3)]
+    table, verdicts = judged(skipping)
+    assert "Skips" not in table.collections and all(verdicts[f"s{i}"].status == "drift" for i in range(3))
+    assert all("likely skipped Conv2dSame" in verdicts[f"s{i}"].explanation for i in range(3))

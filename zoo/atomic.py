@@ -32,9 +32,10 @@ def _umask() -> int:
 
 
 @contextmanager
-def atomic_path(path: PathLike) -> Iterator[Path]:
+def atomic_path(path: PathLike, mode: Optional[int] = None) -> Iterator[Path]:
     """A temporary path to write ``path``'s content to (for writers that take a path,
-    e.g. ``pyarrow.parquet.write_table``); it replaces ``path`` when the block completes."""
+    e.g. ``pyarrow.parquet.write_table``); it replaces ``path`` when the block completes.
+    ``mode``: the permission bits to give it (default 0666 less the umask)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -44,7 +45,7 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
         yield temp
         with open(temp, "rb+") as stream:
             os.fsync(stream.fileno())
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; results are for others to read
+        os.chmod(temp, 0o666 & ~_umask() if mode is None else mode)  # mkstemp makes 0600; results are for others to read
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -65,10 +66,12 @@ def atomic_open(path: PathLike, mode: str = "w", *, newline: Optional[str] = Non
             yield stream
 
 
-def write_atomic(path: PathLike, data: Union[bytes, str]) -> Path:
-    """Write ``data`` (text as UTF-8) to ``path`` atomically; returns the path."""
-    with atomic_open(path, "wb") as stream:
-        stream.write(data.encode("utf-8") if isinstance(data, str) else data)
+def write_atomic(path: PathLike, data: Union[bytes, str], mode: Optional[int] = None) -> Path:
+    """Write ``data`` (text as UTF-8) to ``path`` atomically; returns the path. ``mode``: its
+    permission bits (default 0666 less the umask; an edited file keeps its own)."""
+    with atomic_path(path, mode) as temp:
+        with open(temp, "wb") as stream:
+            stream.write(data.encode("utf-8") if isinstance(data, str) else data)
     return Path(path)
 
 

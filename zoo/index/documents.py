@@ -60,6 +60,35 @@ def _is_index(data: Any) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class YamlBlock:
+    """Where one YAML document sits in a file's text: ``text[start:start + len(body)] == body``."""
+
+    start: int
+    """Character offset of the body in the file's text."""
+    line_offset: int
+    """Lines before the body (add to a 0-based line inside it for the file's line)."""
+    body: str
+
+
+def yaml_blocks(path: Path, text: str) -> list[YamlBlock]:
+    """The YAML documents that may hold model-index data in a file's ``text``: the whole text of a
+    ``.yml``/``.yaml``/``.json`` file; else its front matter and each HTML comment that looks like
+    model-index data (the one place this is decided, for reading cards and for editing them)."""
+    if path.suffix.lower() in STRUCTURED_SUFFIXES:
+        return [YamlBlock(0, 0, text)]
+    blocks = []
+    front = _FRONT_MATTER.match(text)
+    if front:
+        blocks.append(YamlBlock(front.start(1), 1, front.group(1)))
+    for match in _COMMENT.finditer(text):
+        body = match.group(1)
+        if "model-index" not in body and not any(f"{k}:" in body for k in _INDEX_KEYS):
+            continue
+        blocks.append(YamlBlock(match.start(1), text.count("\n", 0, match.start(1)), body))
+    return blocks
+
+
 def read_documents(path: Path, required: bool = True) -> list[IndexDocument]:
     """Every model-index document in ``path``; a text file with none is an error if ``required``."""
     return documents_in(path, read_text(path), required)
@@ -90,17 +119,8 @@ def documents_in(path: Path, text: str, required: bool = True) -> list[IndexDocu
         return [IndexDocument(path, data)]
 
     documents = []
-    front = _FRONT_MATTER.match(text)
-    if front:
-        data = _parse(path, front.group(1), 1)
-        if _is_index(data):
-            documents.append(IndexDocument(path, data))
-    for match in _COMMENT.finditer(text):
-        body = match.group(1)
-        if "model-index" not in body and not any(f"{k}:" in body for k in _INDEX_KEYS):
-            continue
-        offset = text.count("\n", 0, match.start(1))
-        data = _parse(path, body, offset)
+    for block in yaml_blocks(path, text):
+        data = _parse(path, block.body, block.line_offset)
         if _is_index(data):
             documents.append(IndexDocument(path, data))
     if not documents and required:

@@ -211,3 +211,17 @@ def read_utf8(path: Path, shown: str, *, what: str, hint: str) -> str:
             column=exc.start - (before.rfind(b"\n") + 1) + 1,
             hint="save the file as UTF-8",
         ) from None
+
+
+def compose_checked(text: str) -> Optional[yaml.Node]:
+    """The node graph of one YAML document, with each scalar's place in ``text`` (``start_mark.index``
+    and ``end_mark.index``, in characters) and its quoting style: for editing a value where it is
+    written. Composed by the pure-Python loader, so the depth and alias limits above apply.
+
+    Raises ``yaml.YAMLError`` on malformed or hostile input.
+    """
+    loader = _LocatingLoader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()

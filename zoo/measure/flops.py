@@ -11,13 +11,21 @@ count is kept per operator group and per custom layer type. Every convention is 
 those parts (:data:`COUNTERS`); the judge fits one convention per collection from them
 (:mod:`zoo.judge.conventions`).
 
-Groups, in MACs (one multiply-accumulate, or one op per element):
+Groups, in MACs (one multiply-accumulate, or one op per element), zoo's own rules:
 - ``matrix``: convolutions, linear layers, matmuls (torch's own formulas, halved);
 - ``attention``: the two matmuls of ``scaled_dot_product_attention`` (B*H*Lq*Lk*(Dqk+Dv));
 - ``norm``: batch/group/layer norm, one per input element (two with an affine transform);
 - ``pool``: max/avg/adaptive pooling and spatial means, one per input element;
 - ``elementwise``: activations, residual adds and products, one per output element.
 Operators that do arithmetic but fall in no group are named in ``skipped_ops``.
+
+The same pass also counts by fvcore's rules (``fvcore.nn.FlopCountAnalysis`` 0.1.5, what timm's
+``benchmark.py`` publishes as ``infer_gmacs``), the reference counter. fvcore's handles are
+written for the operators a jit trace records: the call the model's Python code makes
+(``aten::linear``, ``aten::batch_norm``, ``aten::adaptive_avg_pool2d``, ``aten::einsum``),
+before torch decomposes it (a global ``adaptive_avg_pool2d`` and an explicit ``x.mean`` are both
+``aten.mean`` at dispatch, but fvcore counts only the first). So those rules are applied at the
+Python level, in a ``TorchFunctionMode`` (:func:`_fvcore_rules`), to the same forward pass.
 """
 
 from __future__ import annotations
@@ -31,15 +39,32 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from zoo.measure.setup import EvalSetup
 from zoo.records import Alternative, Measurement, Metric, ModelCard
 
+FVCORE = "fvcore"
+FVCORE_ATTENTION = "fvcore+attention"
 COUNTERS: dict[str, tuple[str, ...]] = {
+    FVCORE: (),
+    FVCORE_ATTENTION: (),
     "macs": ("matrix", "attention"),
     "macs+norm+pool": ("matrix", "attention", "norm", "pool"),
     "all-ops": ("matrix", "attention", "norm", "pool", "elementwise"),
 }
-"""Named counters: the groups each one sums. ``macs+norm+pool`` follows fvcore's rules and is the reference."""
-REFERENCE = "macs+norm+pool"
+"""Named counters: the zoo groups each one sums. ``fvcore`` sums no groups: it is fvcore's own
+per-operator count (:attr:`OperatorCounts.fvcore`), and it is the reference. ``fvcore+attention``
+adds the matmuls of ``scaled_dot_product_attention``, which fvcore has no rule for: it is what
+fvcore reports when timm runs attention as explicit matmuls (``TIMM_FUSED_ATTN=0``), as in timm's
+published ``infer_gmacs`` of attention models; it equals ``fvcore`` on models without attention."""
+REFERENCE = FVCORE
 NO_ATTENTION = "macs+norm+pool without attention"
-"""fvcore's actual behaviour on attention models: it has no rule for scaled_dot_product_attention."""
+"""zoo's ``macs+norm+pool`` less the matmuls of ``scaled_dot_product_attention``."""
+DESCRIPTIONS = {
+    FVCORE: "fvcore 0.1.5's per-operator rules (timm's benchmark.py)",
+    FVCORE_ATTENTION: "fvcore 0.1.5's rules + attention matmuls (timm's published infer_gmacs)",
+    "macs": "matrix + attention MACs",
+    "macs+norm+pool": "matrix + attention + norm + pool MACs (zoo's rules)",
+    "all-ops": "matrix + attention + norm + pool + elementwise MACs (zoo's rules)",
+    NO_ATTENTION: "matrix + norm + pool MACs (zoo's rules)",
+}
+"""What each counter counts, for the alternatives' text."""
 
 _GROUP_OF_OP = {
     "convolution": "matrix", "_convolution": "matrix", "mm": "matrix", "addmm": "matrix", "bmm": "matrix", "baddbmm": "matrix",
@@ -79,10 +104,16 @@ class OperatorCounts:
     """Matrix MACs inside each layer type that is not a plain torch.nn module (StdConv2d, Conv2dSame, ...)."""
     skipped: dict[str, int] = field(default_factory=dict)
     """Arithmetic ops no group counts (name -> calls)."""
+    fvcore: dict[str, int] = field(default_factory=dict)
+    """MACs by fvcore's rules, per operator as fvcore names it (conv, linear, batch_norm, ...)."""
 
     def counter(self, name: str) -> int:
+        if name == FVCORE:
+            return int(sum(self.fvcore.values()))
+        if name == FVCORE_ATTENTION:
+            return self.counter(FVCORE) + self.groups.get("attention", 0)
         if name == NO_ATTENTION:
-            return self.counter(REFERENCE) - self.groups.get("attention", 0)
+            return self.counter("macs+norm+pool") - self.groups.get("attention", 0)
         return int(sum(self.groups.get(g, 0) for g in COUNTERS[name]))
 
 
@@ -150,6 +181,130 @@ def _op_name(op: Any) -> str:
     return str(getattr(op, "__name__", op)).split(".")[0]
 
 
+FvcoreRule = Callable[[tuple, dict, Any], Optional[tuple[str, int]]]
+"""(args, kwargs, result) of one Python-level torch call -> (fvcore's operator name, MACs), or None."""
+
+
+def _fvcore_rules() -> dict[Any, FvcoreRule]:
+    """fvcore 0.1.5's default handles (``fvcore/nn/flop_count.py``), keyed by the torch callables whose call a
+    jit trace records as the operator each handle is for.
+
+    Hand-written because fvcore itself needs a jit trace on real tensors (a second, slower forward that
+    cannot run on the meta device); the test suite runs fvcore beside this on timm models. What fvcore
+    counts, in MACs: ``_convolution`` batch x weight numel x output (input, when transposed) spatial size;
+    ``linear``, ``matmul``, ``mm`` first operand numel x the second's last dim; ``bmm`` and ``addmm`` the
+    same product; ``einsum`` numpy's optimal-path FLOP count (as printed, 4 significant digits) halved, but
+    the two batched-matmul equations exactly; ``batch_norm`` 1 per input element (2 with a weight) in
+    eval, and like the other norms when it normalises by batch statistics; ``group_norm``,
+    ``layer_norm``, ``instance_norm`` 4 per input element (5 with a weight); ``adaptive_avg_pool2d`` 1
+    per input element; ``upsample_nearest2d`` 1 and ``upsample_bilinear2d`` 4 per output element;
+    ``grid_sampler`` 4 per output element. Nothing else: not ``scaled_dot_product_attention``,
+    ``mean``, max/avg pooling, ``baddbmm``, element-wise ops, nor a conv given a string padding (traced
+    as ``_convolution_mode``).
+    """
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    def arg(args: tuple, kwargs: dict, index: int, name: str, default: Any = None) -> Any:
+        return args[index] if len(args) > index else kwargs.get(name, default)
+
+    def numel(t: Any) -> int:
+        return math.prod(t.shape)
+
+    def conv(transposed_at: Optional[int] = None, transposed: bool = False) -> FvcoreRule:
+        def rule(args: tuple, kwargs: dict, out: Any) -> Optional[tuple[str, int]]:
+            x, w = arg(args, kwargs, 0, "input"), arg(args, kwargs, 1, "weight")
+            if isinstance(arg(args, kwargs, 4, "padding"), str):
+                return None  # traced as aten::_convolution_mode, which fvcore has no handle for
+            flipped = bool(arg(args, kwargs, transposed_at, "transposed")) if transposed_at is not None else transposed
+            batched = x.dim() == w.dim()  # an unbatched input is traced with a batch of 1 added
+            spatial = (x if flipped else out).shape[2 if batched else 1:]
+            return "conv", (x.shape[0] if batched else 1) * numel(w) * math.prod(spatial)
+
+        return rule
+
+    def product(name: str, first: int = 0, second: int = 1) -> FvcoreRule:
+        def rule(args: tuple, kwargs: dict, out: Any) -> tuple[str, int]:
+            return name, numel(args[first]) * args[second].shape[-1]
+
+        return rule
+
+    def linear(args: tuple, kwargs: dict, out: Any) -> tuple[str, int]:
+        return "linear", numel(arg(args, kwargs, 0, "input")) * arg(args, kwargs, 1, "weight").shape[0]
+
+    def norm(name: str, weight_at: int, training_at: Optional[int] = None) -> FvcoreRule:
+        def rule(args: tuple, kwargs: dict, out: Any) -> tuple[str, int]:
+            affine = arg(args, kwargs, weight_at, "weight") is not None
+            by_statistics = training_at is None or bool(arg(args, kwargs, training_at, "training", False))
+            per_element = (5 if affine else 4) if by_statistics else (2 if affine else 1)
+            return name, numel(arg(args, kwargs, 0, "input")) * per_element
+
+        return rule
+
+    def per_input(name: str) -> FvcoreRule:
+        return lambda args, kwargs, out: (name, numel(arg(args, kwargs, 0, "input")))
+
+    def per_output(name: str, factor: int) -> FvcoreRule:
+        return lambda args, kwargs, out: (name, factor * numel(out))
+
+    def interpolate(args: tuple, kwargs: dict, out: Any) -> Optional[tuple[str, int]]:
+        mode, antialias = arg(args, kwargs, 3, "mode", "nearest"), arg(args, kwargs, 6, "antialias", False)
+        if arg(args, kwargs, 0, "input").dim() != 4 or antialias:
+            return None
+        return {"nearest": ("upsample_nearest2d", numel(out)), "bilinear": ("upsample_bilinear2d", 4 * numel(out))}.get(mode)
+
+    def einsum(args: tuple, kwargs: dict, out: Any) -> tuple[str, int]:
+        equation, operands = str(args[0]).replace(" ", ""), list(args[1:])
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = list(operands[0])
+        shapes = [tuple(o.shape) for o in operands]
+        letters = {c: chr(ord("a") + i) for i, c in enumerate(dict.fromkeys(c for c in equation if c.isalpha()))}
+        canonical = "".join(letters.get(c, c) for c in equation)
+        if canonical in ("abc,abd->acd", "abc,adc->adb") and len(shapes) == 2:  # batched matmuls: exact
+            shared = shapes[1][-1] if canonical == "abc,abd->acd" else shapes[1][1]
+            return "einsum", math.prod(shapes[0]) * shared
+        report = np.einsum_path(equation, *(np.broadcast_to(np.zeros(()), s) for s in shapes), optimize="optimal")[1]
+        printed = next(line for line in report.splitlines() if "optimized flop" in line.lower())
+        return "einsum", int(float(printed.rsplit(":", 1)[1]) // 2)
+
+    nn_ops = torch._C._nn
+    table: dict[Any, FvcoreRule] = {}
+    for fn in (torch.conv1d, torch.conv2d, torch.conv3d):
+        table[fn] = conv()
+    for fn in (torch.conv_transpose1d, torch.conv_transpose2d, torch.conv_transpose3d):
+        table[fn] = conv(transposed=True)
+    for fn in (torch.convolution, torch._convolution):
+        table[fn] = conv(transposed_at=6)
+    table[F.linear] = linear
+    for fn in (torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__):
+        table[fn] = product("matmul")
+    table[torch.Tensor.__rmatmul__] = product("matmul", first=1, second=0)
+    for fn in (torch.mm, torch.Tensor.mm):
+        table[fn] = product("mm")
+    for fn in (torch.bmm, torch.Tensor.bmm):
+        table[fn] = product("bmm")
+    for fn in (torch.addmm, torch.Tensor.addmm):
+        table[fn] = product("addmm", first=1, second=2)
+    table[torch.functional.einsum] = einsum
+    table[F.batch_norm] = norm("batch_norm", weight_at=3, training_at=5)
+    table[torch.batch_norm] = norm("batch_norm", weight_at=1, training_at=5)
+    table[F.instance_norm] = norm("instance_norm", weight_at=3)
+    table[torch.instance_norm] = norm("instance_norm", weight_at=1)
+    for fn in (F.layer_norm, torch.layer_norm):
+        table[fn] = norm("layer_norm", weight_at=2)
+    for fn in (F.group_norm, torch.group_norm):
+        table[fn] = norm("group_norm", weight_at=2)
+    for fn in (F.adaptive_avg_pool2d, nn_ops.adaptive_avg_pool2d):
+        table[fn] = per_input("adaptive_avg_pool2d")
+    table[F.interpolate] = interpolate
+    table[nn_ops.upsample_nearest2d] = per_output("upsample_nearest2d", 1)
+    table[nn_ops.upsample_bilinear2d] = per_output("upsample_bilinear2d", 4)
+    for fn in (F.grid_sample, torch.grid_sampler):
+        table[fn] = per_output("grid_sampler", 4)
+    return table
+
+
 def count_operators(model: torch.nn.Module, size: int) -> OperatorCounts:
     """Run ``model`` once on a 1x3xSIZExSIZE input (on its own device) and count every group."""
     import torch
@@ -159,15 +314,24 @@ def count_operators(model: torch.nn.Module, size: int) -> OperatorCounts:
 
     calls: Counter[str] = Counter()
     attention = [0]
+    fvcore: Counter[str] = Counter()
+    rules = _fvcore_rules()
 
-    class _Attention(TorchFunctionMode):
-        """Counts scaled_dot_product_attention where it is called: on CPU and meta it runs as plain matmuls."""
+    class _PythonCalls(TorchFunctionMode):
+        """Each torch call as the model's code makes it, before decomposition: fvcore's rules, and
+        scaled_dot_product_attention where it is called (on CPU and meta it runs as plain matmuls)."""
 
         def __torch_function__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+            kwargs = kwargs or {}
             if func is torch.nn.functional.scaled_dot_product_attention and len(args) >= 3:
                 q, k, v = args[:3]
                 attention[0] += math.prod(q.shape[:-1]) * k.shape[-2] * (q.shape[-1] + v.shape[-1])
-            return func(*args, **(kwargs or {}))
+            out = func(*args, **kwargs)
+            rule = rules.get(func)
+            counted = rule(args, kwargs, out) if rule is not None else None
+            if counted is not None:
+                fvcore[counted[0]] += int(counted[1])
+            return out
 
     class _Calls(TorchDispatchMode):
         """Every aten op the forward pass dispatches, to name the ones no group counts."""
@@ -179,10 +343,20 @@ def count_operators(model: torch.nn.Module, size: int) -> OperatorCounts:
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     example = torch.zeros(1, 3, size, size, device=device)
     counter = FlopCounterMode(display=False, depth=None, custom_mapping=_formulas())
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        with _Attention(), counter, _Calls():
-            model(example)
+    # FlopCounterMode's module tracker hooks the gradient of every module input that requires one; a
+    # parameter passed on as a module input (pit's and cait's class tokens) has no gradient function under
+    # no_grad and fails its assertion. Nothing here needs gradients, so parameters stop requiring them.
+    requiring = [p for p in model.parameters() if p.requires_grad]
+    try:
+        for p in requiring:
+            p.requires_grad_(False)
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            with _PythonCalls(), counter, _Calls():
+                model(example)
+    finally:
+        for p in requiring:
+            p.requires_grad_(True)
     by_module = counter.get_flop_counts()
     groups: Counter[str] = Counter()
     for op, flops in by_module.get("Global", {}).items():
@@ -194,7 +368,9 @@ def count_operators(model: torch.nn.Module, size: int) -> OperatorCounts:
         groups["attention"] = attention[0]
     counted = {_op_name(op) for op in by_module.get("Global", {})}
     skipped = {op: n for op, n in calls.items() if op not in counted and _group(op) is None and op not in _DATA_OPS}
-    return OperatorCounts(size=size, groups=dict(groups), custom_layers=_custom_layers(model, by_module), skipped=skipped)
+    return OperatorCounts(
+        size=size, groups=dict(groups), custom_layers=_custom_layers(model, by_module), skipped=skipped, fvcore=dict(fvcore)
+    )
 
 
 def _custom_layers(model: torch.nn.Module, by_module: dict[str, dict[Any, int]]) -> dict[str, int]:
@@ -231,7 +407,7 @@ def input_sizes(setup: EvalSetup) -> tuple[int, Optional[int]]:
 
 
 def measure_flops(card: ModelCard, model: torch.nn.Module, setup: EvalSetup) -> Measurement:
-    """MACs at the card's Image Size (batch 1) under the reference counter, plus every convention as alternatives.
+    """MACs at the card's Image Size (batch 1) by fvcore's rules (the reference), plus every convention as alternatives.
 
     ``setup`` is the card's :class:`zoo.measure.setup.EvalSetup` (its sizes are counted).
     """
@@ -252,13 +428,16 @@ def measure_flops(card: ModelCard, model: torch.nn.Module, setup: EvalSetup) -> 
     primary = counts[0]
     skipped = ", ".join(f"{op} x{n}" for op, n in sorted(primary.skipped.items())) or "none"
     conditions: dict[str, Any] = {
-        "input": f"1x3x{size}x{size}", "resize_size": resize, "counter": f"torch {torch.__version__} FlopCounterMode + zoo formulas",
+        "input": f"1x3x{size}x{size}", "resize_size": resize,
+        "counter": f"torch {torch.__version__} FlopCounterMode + zoo formulas; fvcore 0.1.5's rules on the Python-level calls",
         "device": "meta" if on_meta else "cpu", "skipped_ops": skipped,
     }
     for group, macs in sorted(primary.groups.items()):
         conditions[f"macs_{group}"] = int(macs)
     for kind, macs in sorted(primary.custom_layers.items()):
         conditions[f"layer_macs:{kind}"] = int(macs)
+    for op, macs in sorted(primary.fvcore.items()):
+        conditions[f"fvcore_macs:{op}"] = int(macs)
     if resize and len(counts) > 1:
         conditions[f"resize_macs_{REFERENCE}"] = counts[1].counter(REFERENCE)
     conditions.update({k: v for k, v in setup.conditions().items() if k in ("pretrained", "alias_path")})
@@ -267,7 +446,7 @@ def measure_flops(card: ModelCard, model: torch.nn.Module, setup: EvalSetup) -> 
         status="ok",
         value=primary.counter(REFERENCE),
         unit="MACs",
-        method=f"torch FlopCounterMode{' on the meta device' if on_meta else ''}, {REFERENCE} (fvcore's rules; 1 flop = 1 multiply-accumulate)",
+        method=f"torch FlopCounterMode{' on the meta device' if on_meta else ''}, counted by fvcore 0.1.5's rules (1 flop = 1 multiply-accumulate)",
         conditions=conditions,
         alternatives=alternatives_of(counts, size),
         notes=[f"operators no group counts: {skipped}", *notes],
@@ -282,7 +461,7 @@ def alternatives_of(counts: list[OperatorCounts], size: int) -> list[Alternative
         names = list(COUNTERS) + ([NO_ATTENTION] if c.groups.get("attention") else [])
         for name in names:
             value = c.counter(name)
-            text = f"{' + '.join(COUNTERS.get(name, ('matrix', 'norm', 'pool')))} MACs"
+            text = DESCRIPTIONS[name]
             alternatives.append(Alternative(f"{name} {where}", float(value), text))
             alternatives.append(Alternative(f"2x {name} {where}", float(2 * value), f"{text}, doubled (1 MAC = 2 FLOPs)"))
     return alternatives
