@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from conftest import measured_flops
+
 import pytest
 import torch
 from torch import nn
@@ -10,7 +12,7 @@ from index_worlds import write
 from zoo.judge.compare import judge
 from zoo.judge.conventions import fit_ratio, fit_table, parse_convention, reference_key, samples_of
 from zoo.judge.policy import Policy, load_policy
-from zoo.measure.flops import count_operators, measure_flops
+from zoo.measure.flops import count_operators
 from zoo.records import Claim, ModelCard, SourceRef
 
 SRC = SourceRef("i.yml", 1)
@@ -43,7 +45,7 @@ def card(name: str, flops: float, collection: str = "Family") -> ModelCard:
 
 
 def measured(name: str, model: nn.Module) -> tuple[ModelCard, list]:
-    return card(name, 1), [measure_flops(card(name, 1), model.eval())]
+    return card(name, 1), [measured_flops(card(name, 1), model.eval())]
 
 
 def judged(pairs, policy=Policy()):

@@ -36,6 +36,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from zoo.measure.setup import EvalSetup
 from zoo.records import Alternative, Measurement, Metric, ModelCard
 
 FVCORE = "fvcore"
@@ -401,22 +402,19 @@ def _custom_layers(model: torch.nn.Module, by_module: dict[str, dict[Any, int]])
     return dict(found)
 
 
-def input_sizes(card: ModelCard, model: torch.nn.Module, setup: Any = None) -> tuple[int, Optional[int]]:
+def input_sizes(setup: EvalSetup) -> tuple[int, Optional[int]]:
     """(image size, resize size before the centre crop), from the card's resolved evaluation setup."""
-    from zoo.measure.setup import setup_for_model
-
-    setup = setup or setup_for_model(card, model)
     return setup.image_size, setup.resize_size
 
 
-def measure_flops(card: ModelCard, model: torch.nn.Module, setup: Any = None) -> Measurement:
+def measure_flops(card: ModelCard, model: torch.nn.Module, setup: EvalSetup) -> Measurement:
     """MACs at the card's Image Size (batch 1) by fvcore's rules (the reference), plus every convention as alternatives.
 
-    ``setup`` is the card's :class:`zoo.measure.setup.EvalSetup` (resolved here when not given).
+    ``setup`` is the card's :class:`zoo.measure.setup.EvalSetup` (its sizes are counted).
     """
     import torch
 
-    size, resize = input_sizes(card, model, setup)
+    size, resize = input_sizes(setup)
     on_meta = any(p.is_meta for p in model.parameters())
     try:
         counts = [count_operators(model, size)]
@@ -443,8 +441,7 @@ def measure_flops(card: ModelCard, model: torch.nn.Module, setup: Any = None) ->
         conditions[f"fvcore_macs:{op}"] = int(macs)
     if resize and len(counts) > 1:
         conditions[f"resize_macs_{REFERENCE}"] = counts[1].counter(REFERENCE)
-    if setup is not None:
-        conditions.update({k: v for k, v in setup.conditions().items() if k in ("pretrained", "alias_path")})
+    conditions.update({k: v for k, v in setup.conditions().items() if k in ("pretrained", "alias_path")})
     return Measurement(
         metric=Metric.FLOPS.value,
         status="ok",

@@ -710,6 +710,13 @@ def _root(exc: BaseException) -> str:
     return (text[0] if text else type(exc).__name__)[:200]
 
 
+guard_hub_answers = _guard_hub_answers
+"""Install zoo's checks of every Hub answer in huggingface_hub's client (for other Hub reads: model cards)."""
+hub_errors = _hub_errors
+"""Turn huggingface_hub's errors into zoo's, naming the repo (for other Hub reads: model cards)."""
+remember_ref = _remember_ref
+"""Record ``revision -> commit`` in the Hub cache, so an offline run finds a file by branch name."""
+
 __all__ = [
     "CARD_KEY",
     "HubFile",
@@ -718,7 +725,10 @@ __all__ = [
     "HubSettings",
     "candidate_files",
     "fetch_hub",
+    "guard_hub_answers",
+    "hub_errors",
     "hub_ref_for",
     "lock_key",
     "parse_hub_ref",
+    "remember_ref",
 ]
