@@ -70,7 +70,10 @@ def _repeated(repeat: int, kw: dict[str, Any]) -> None:
     print_run(combined)
     if path is not None:
         echo(f"run record: {path}", err=True)
-    sys.exit(run_exit_code(combined))
+    from zoo.cli.common import report_index_problems
+    from zoo.judge.exit_codes import worst_code
+
+    sys.exit(worst_code([run_exit_code(combined), report_index_problems(index)]))
 
 
 def _arguments(ctx: click.Context) -> list[str]:

@@ -63,17 +63,43 @@ def explained_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+class IndexPath(click.ParamType):
+    """An ``--index`` value: an existing file or folder, or a claim source's own form (``hf:ORG/NAME[@REV]``)."""
+
+    name = "PATH|hf:ORG/NAME[@REV]"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        from zoo.index.loader import is_index_form
+
+        text = str(value)
+        if is_index_form(text):
+            return text
+        return click.Path(exists=True, dir_okay=True, file_okay=True).convert(text, param, ctx)
+
+
 def index_option(func: F) -> F:
-    """``--index PATH`` (repeatable): model-index files or folders, default ``metadata/``."""
+    """``--index PATH`` (repeatable): model-index files or folders, Hugging Face cards, ``hf:ORG/NAME``; default ``metadata/``."""
     return click.option(
         "--index",
         "index_paths",
         multiple=True,
-        type=click.Path(exists=True, dir_okay=True, file_okay=True),
-        help="Model-index file or folder (repeatable). Default: metadata/ "
-        "(or $ZOO_INDEX).",
+        type=IndexPath(),
+        help="Where the claims are (repeatable): a model-index file or folder, a Hugging Face README.md or a folder "
+        "of model folders, or hf:ORG/NAME[@REV] (the card on the Hub). Default: metadata/ (or $ZOO_INDEX).",
         envvar="ZOO_INDEX",
     )(func)
+
+
+def report_index_problems(index: Any) -> int:
+    """Print every problem of ``index`` (its files' and its cards') on stderr; the exit code they call for."""
+    messages = index.all_problems()
+    for message in messages:
+        echo(f"zoo: error: {message}", err=True)
+    if messages:
+        echo(
+            f"zoo: {len(messages)} problem(s) in the index; everything else was read (exit {EXIT_BAD_INPUT} at the end)", err=True,
+        )
+    return EXIT_BAD_INPUT if messages else 0
 
 
 def conventions_option(func: F) -> F:
@@ -88,4 +114,7 @@ def conventions_option(func: F) -> F:
     )(func)
 
 
-__all__ = ["DeviceType", "EXIT_BAD_INPUT", "EXIT_CODES_HELP", "conventions_option", "echo", "explained_errors", "index_option", "out"]
+__all__ = [
+    "DeviceType", "EXIT_BAD_INPUT", "EXIT_CODES_HELP", "IndexPath", "conventions_option", "echo", "explained_errors", "index_option",
+    "out", "report_index_problems",
+]

@@ -9,7 +9,8 @@ from typing import Optional, Sequence
 import click
 
 from zoo import progress
-from zoo.cli.common import EXIT_CODES_HELP, conventions_option, echo, explained_errors, index_option
+from zoo.cli.common import EXIT_CODES_HELP, echo, conventions_option, explained_errors, index_option, report_index_problems
+from zoo.errors import InputError
 from zoo.records import ConventionTable
 
 
@@ -49,6 +50,11 @@ def fit(index_paths: Sequence[str], out: Optional[str], tolerances: Optional[str
 
     progress.configure(quiet=quiet)
     index = load_index(index_paths)
+    if report_index_problems(index):  # a pin must cover every card of the zoo, not the readable ones
+        raise InputError(
+            f"conventions not pinned: the index has {len(index.all_problems())} problem(s), named above",
+            hint="fix them and fit again; the conventions are fitted over every card",
+        )
     policy = load_policy(tolerances)
     label = ", ".join(index.roots)
     table = fit_index(index.models, policy, label, source=f"fitted over every card of {label}")

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import click
 
-from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors, index_option
+from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors, index_option, report_index_problems
 from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
 from zoo.index import load_index
 from zoo.judge.exit_codes import worst_code
@@ -30,7 +30,8 @@ def command(models: Sequence[str], all_models: bool, index_paths: Sequence[str],
     can then verify with --offline, given this cache (copy it, or point ZOO_CACHE at it).
     With --source hub the Hub files go to huggingface_hub's cache (HF_HUB_CACHE).
     """
-    cards = load_index(index_paths).select(models, all_models)
+    index = load_index(index_paths)
+    cards = index.select(models, all_models)
     options = fetch_options_from_cli(**kw)
     attempts = fetch_cards(cards, options)
     for attempt in attempts:
@@ -51,7 +52,8 @@ def command(models: Sequence[str], all_models: bool, index_paths: Sequence[str],
         )
     ok = len(attempts) - len(failed)
     echo(f"{ok} of {len(attempts)} weights file(s) verified in {options.cache_dir}", err=True)
-    sys.exit(worst_code(a.error.exit_code for a in failed if a.error is not None))
+    problems = report_index_problems(index)
+    sys.exit(worst_code([problems, *(a.error.exit_code for a in failed if a.error is not None)]))
 
 
 def _line(attempt: FetchAttempt) -> str:

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 import click
 
-from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors, index_option
+from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors, index_option, report_index_problems
 from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
 from zoo.errors import InputError
 from zoo.index import load_index
@@ -36,7 +36,8 @@ def command(models: Sequence[str], all_models: bool, update: bool, index_paths: 
     a new file is pinned once it passes every other check. Later fetches, `zoo fetch`
     and `zoo verify`, are checked against the lock file.
     """
-    cards = load_index(index_paths).select(models, all_models)
+    index = load_index(index_paths)
+    cards = index.select(models, all_models)
     options = fetch_options_from_cli(**kw)
     if options.lock_path is None:
         raise InputError("no lock file to write", hint="pass --lock-file PATH")
@@ -77,4 +78,5 @@ def command(models: Sequence[str], all_models: bool, update: bool, index_paths: 
         changed = current.entries != before
     echo(f"wrote {options.lock_path}" if changed else f"{options.lock_path} unchanged", err=True)
     failed = [a.error for a in attempts if a.error is not None]
-    sys.exit(worst_code(e.exit_code for e in failed))
+    problems = report_index_problems(index)
+    sys.exit(worst_code([problems, *(e.exit_code for e in failed)]))

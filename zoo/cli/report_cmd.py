@@ -20,6 +20,8 @@ from zoo.views.markdown import render_markdown
 from zoo.atomic import write_atomic
 from zoo.views.rows import latest
 
+HF_MODEL_INDEX = "hf-model-index"
+
 REPORT_HELP = """\b
 Exit codes:
   0  the report was written (whatever the verdicts say; `zoo gate` turns them into an exit code)
@@ -42,8 +44,9 @@ Exit codes:
               help="Link claims to their source online: a URL with {path} and {line}, e.g. "
               "https://github.com/ORG/REPO/blob/SHA/{path}?plain=1#L{line} (or $ZOO_SOURCE_URL). "
               "Default: links to the files relative to the HTML report.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Print the latest run on stdout as zoo verify does: its table, or one JSON/CSV row per model.")
+@click.option("--format", "fmt", type=click.Choice((*FORMATS, HF_MODEL_INDEX)), default=None,
+              help="Print the latest run on stdout as zoo verify does: its table, or one JSON/CSV row per model; "
+              f"{HF_MODEL_INDEX}: its measured accuracy as a Hugging Face README's front matter (model-index), which `zoo list` reads.")
 @click.option("-v", "--verbose", is_flag=True, help="With --format table: every claim of every model.")
 @click.option("--color/--no-color", "color", default=None, help="Force styling on or off (default: on for a terminal).")
 @index_option
@@ -90,7 +93,11 @@ def command(
     records = [outcome.run for outcome in outcomes]
     current = latest(records)
     shown = [display_run(run) for run in records]  # for people: long names shortened; CSV and JSON keep them whole
-    if fmt is not None:
+    if fmt == HF_MODEL_INDEX:
+        from zoo.views.hf_card import render_hf_model_index
+
+        out(render_hf_model_index(current))
+    elif fmt is not None:
         print_record(current, fmt, verbose, False, color)
     elif not any((html_dir, markdown_file, csv_file, json_file)):
         markdown_file = "-"

@@ -12,7 +12,9 @@ import click
 
 from zoo import progress
 from zoo.cli.bench_options import bench_options, bench_options_from_cli
-from zoo.cli.common import EXIT_CODES_HELP, conventions_option, echo, explained_errors, index_option
+from zoo.cli.common import EXIT_BAD_INPUT, EXIT_CODES_HELP, echo, conventions_option, explained_errors, index_option, report_index_problems
+from zoo.errors import InputError
+from zoo.judge.exit_codes import worst_code
 from zoo.cli.eval_options import eval_options, eval_options_from_cli
 from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
 from zoo.cli.output_options import output_options, print_record
@@ -72,7 +74,11 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     index = load_index(kw["index_paths"])
     if index.from_folder:  # a folder without a root file: say which cards it stood for
         echo(f"zoo: {index.describe_files()}", err=True)
-    cards = index.select(kw["models"], kw["all_models"])
+    try:
+        cards = index.select(kw["models"], kw["all_models"])
+    except InputError:
+        report_index_problems(index)  # what made the index empty, before saying that it is
+        raise
     shard = None
     kw["run_group"] = kw.get("run_group") or default_run_group()
     if kw["shard"]:
@@ -109,6 +115,8 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     )
     record, path = run_verify(request, say=progress.note)
     code = run_exit_code(record)  # the same rule the table's summary line and `zoo gate` use
+    if index.problems:  # bad input outside any one card (a card's own is an error verdict of its model)
+        code = worst_code([code, EXIT_BAD_INPUT])
     if record_to:  # the parent process combines, records and prints
         write_child_record(record, Path(record_to))
         sys.exit(code)
@@ -119,6 +127,7 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     print_record(record, kw["fmt"], kw["verbose"], kw["quiet"], kw["color"])
     if path is not None and not kw["quiet"]:
         progress.note(f"run record: {path}")
+    report_index_problems(index)
     sys.exit(code)
 
 

@@ -428,4 +428,9 @@ class _hub_errors:
         raise to_error(failure, who, done=done, todo=todo, attempts=attempts) from exc
 
 
-__all__ = ["fetch_hub"]
+hub_errors = _hub_errors
+"""Turn huggingface_hub's errors into zoo's, naming the repo (for other Hub reads: model cards)."""
+remember_ref = _remember_ref
+"""Record ``revision -> commit`` in the Hub cache, so an offline run finds a file by branch name."""
+
+__all__ = ["fetch_hub", "hub_errors", "remember_ref"]
