@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import numpy as np
 import pytest
-from conftest import card, fast_eval_options
+from conftest import card, accuracy_entry, fast_eval_options
 from accuracy_world import SCORED, grey_image, grey_plan, grey_wnids, GreyModel, write_grey_class_folders
 from click.testing import CliRunner
 
@@ -18,7 +18,7 @@ from zoo.errors import InputError
 from zoo.runs.diff import diff_predictions
 from zoo.measure.accuracy.options import EvalOptions
 from zoo.runs.predictions import ImagePredictions, read_predictions, write_predictions
-from zoo.measure.accuracy.measure import AccuracyEntry, measure_accuracy
+from zoo.measure.accuracy.measure import measure_accuracy
 from zoo.records import Environment, ModelResult, RunRecord
 
 
@@ -113,7 +113,7 @@ def _run(results: Path, run_id: str, data: Path) -> Path:
 
     model_card = card("grey", **SCORED)
     with staging(results, run_id) as folder:
-        outcome = measure_accuracy([AccuracyEntry(model_card, GreyModel())], fast_eval_options(data), folder)
+        outcome = measure_accuracy([accuracy_entry(model_card, GreyModel())], fast_eval_options(data), folder)
         record = RunRecord(
             run_id=run_id,
             started="2026-01-01T00:00:00+00:00",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from rich.text import Text
 
 from terminal_world import populated_run
 from zoo.records import RunRecord
@@ -137,18 +138,18 @@ def test_no_color_drops_every_style_and_force_color_keeps_them(monkeypatch: pyte
     out = io.StringIO()
     console = make_console()
     console.file = out
-    console.print("[bold]bold[/bold] [italic]it[/italic] [red]red[/red]")
+    console.print(Text("bold", style="bold"), Text("it", style="italic"), Text("red", style="red"))
     assert "\x1b[" not in out.getvalue()
     monkeypatch.delenv("NO_COLOR")
     out = io.StringIO()
     console = make_console()
     console.file = out
-    console.print("[bold]bold[/bold]")
+    console.print(Text("bold", style="bold"))
     assert "\x1b[1m" in out.getvalue()
     out = io.StringIO()
     console = make_console(color=False)
     console.file = out
-    console.print("[bold]bold[/bold]")
+    console.print(Text("bold", style="bold"))
     assert "\x1b[" not in out.getvalue()
 
 

@@ -21,6 +21,8 @@ import threading
 import time
 from typing import Any, Callable, Literal, Optional, TextIO
 
+from zoo.inert import inert_console, inert_text
+
 Mode = Literal["bars", "lines", "off"]
 
 LINE_INTERVAL = 5.0
@@ -167,6 +169,7 @@ class Channel:
         """A message for the person watching (not a result: results go to stdout)."""
         if self.mode == "off":
             return
+        text = inert_text(text)  # notes quote cards and servers: printed, never obeyed
         if self._live is not None:
             self._live.console.print(text, markup=False, highlight=False, soft_wrap=True)
         else:
@@ -180,20 +183,19 @@ class Channel:
 
     def _line(self, text: str) -> None:
         with self._lock:
-            self.stream.write(text + "\n")
+            self.stream.write(inert_text(text) + "\n")
             self.stream.flush()
 
     def _start_bar(self, task: Task) -> tuple[Any, Any]:
-        from rich.console import Console
         from rich.progress import (
             BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
             TimeRemainingColumn, TransferSpeedColumn,
         )
 
         figures = [DownloadColumn(), TransferSpeedColumn()] if task.unit == "B" else [MofNCompleteColumn(), TextColumn(task.unit)]
-        columns = [TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), *figures,
+        columns = [TextColumn("{task.description}", markup=False), BarColumn(), TaskProgressColumn(), *figures,
                    TimeRemainingColumn(), TextColumn("{task.fields[detail]}")]
-        bar = Progress(*columns, console=Console(file=self.stream), transient=True)
+        bar = Progress(*columns, console=inert_console(file=self.stream), transient=True)
         bar.start()
         self._live = bar
         ident = bar.add_task(task.stage, total=task.total, completed=task.done, detail="")

@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
+from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors
 from zoo.cli.declared import click_options, options_from
-from zoo.cli.common import EXIT_CODES_HELP, explained_errors
 from zoo.cli.verify_cmd import run_and_exit, verify_options
 from zoo.measure.throughput.options import BenchOptions
 
@@ -56,7 +56,7 @@ def _repeated(repeat: int, kw: dict[str, Any]) -> None:
     index = load_index(kw["index_paths"])
     index.select(kw["models"], kw["all_models"])
     args = ["bench", *_arguments(click.get_current_context())]
-    records = run_in_fresh_processes(args, repeat, say=lambda line: click.echo(f"zoo bench: {line}", err=True))
+    records = run_in_fresh_processes(args, repeat, say=lambda line: echo(f"zoo bench: {line}", err=True))
     policy = load_policy(kw["tolerances"])
     if kw["gate_metrics"] is not None:
         policy = policy.with_gate_metrics(parse_gate_metrics(kw["gate_metrics"]))
@@ -69,8 +69,11 @@ def _repeated(repeat: int, kw: dict[str, Any]) -> None:
             path = publish(combined, folder)
     print_run(combined)
     if path is not None:
-        click.echo(f"run record: {path}", err=True)
-    sys.exit(run_exit_code(combined))
+        echo(f"run record: {path}", err=True)
+    from zoo.cli.common import report_index_problems
+    from zoo.judge.exit_codes import worst_code
+
+    sys.exit(worst_code([run_exit_code(combined), report_index_problems(index)]))
 
 
 def _arguments(ctx: click.Context) -> list[str]:

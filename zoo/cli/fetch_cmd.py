@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import click
 
-from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
+from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors, index_option, report_index_problems
 from zoo.cli.declared import click_options, options_from
 from zoo.index import load_index
 from zoo.weights.options import FetchOptions
@@ -15,7 +15,7 @@ from zoo.judge.exit_codes import worst_code
 from zoo.weights.errors import OfflineMissingError
 from zoo.weights.integrity import human_bytes
 from zoo.weights.select import fetch_cards
-from zoo.weights.sources import FetchAttempt
+from zoo.weights.results import FetchAttempt
 
 
 @click.command("fetch", epilog=EXIT_CODES_HELP)
@@ -31,17 +31,18 @@ def command(models: Sequence[str], all_models: bool, index_paths: Sequence[str],
     can then verify with --offline, given this cache (copy it, or point ZOO_CACHE at it).
     With --source hub the Hub files go to huggingface_hub's cache (HF_HUB_CACHE).
     """
-    cards = load_index(index_paths).select(models, all_models)
+    index = load_index(index_paths)
+    cards = index.select(models, all_models)
     options = options_from(FetchOptions, kw)
     attempts = fetch_cards(cards, options)
     for attempt in attempts:
-        click.echo(_line(attempt))
+        echo(_line(attempt))
         for note in attempt.result.notes if attempt.result is not None and attempt.result.hub is not None else ():
-            click.echo(f"    note: {note}", err=True)
+            echo(f"    note: {note}", err=True)
     failed = [a for a in attempts if a.error is not None]
     for attempt in failed:
         text = str(attempt.error)
-        click.echo(f"zoo: {text}" if text.startswith(f"{attempt.model}:") else f"zoo: {attempt.model}: {text}", err=True)
+        echo(f"zoo: {text}" if text.startswith(f"{attempt.model}:") else f"zoo: {attempt.model}: {text}", err=True)
     missing = [a for a in failed if isinstance(a.error, OfflineMissingError)]
     where = _where(options)
     if missing:
@@ -52,10 +53,11 @@ def command(models: Sequence[str], all_models: bool, index_paths: Sequence[str],
         else:
             todo = (f"run `zoo fetch --source {options.source} {names}` on a machine with network and copy that machine's "
                     f"Hub cache to {where}, or {options.going_online() if options.offline else 'unset HF_HUB_OFFLINE'}")
-        click.echo(f"zoo: {len(missing)} file(s) missing offline. To get them, {todo}.", err=True)
+        echo(f"zoo: {len(missing)} file(s) missing offline. To get them, {todo}.", err=True)
     ok = len(attempts) - len(failed)
-    click.echo(f"{ok} of {len(attempts)} weights file(s) verified in {where}", err=True)
-    sys.exit(worst_code(a.error.exit_code for a in failed if a.error is not None))
+    echo(f"{ok} of {len(attempts)} weights file(s) verified in {where}", err=True)
+    problems = report_index_problems(index)
+    sys.exit(worst_code([problems, *(a.error.exit_code for a in failed if a.error is not None)]))
 
 
 def _where(options: FetchOptions) -> str:

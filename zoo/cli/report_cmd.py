@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Optional, Sequence
 from urllib.parse import urlsplit
 
 import click
 
-from zoo.cli.common import conventions_option, explained_errors, index_option
+from zoo.cli.common import conventions_option, echo, explained_errors, index_option, out
 from zoo.cli.output_options import FORMATS, print_record
 from zoo.cli.runs_args import read_runs, runs_argument
 from zoo.errors import InputError
 from zoo.judge.gate import GateSettings, gate_records
 from zoo.records import RunRecord
+from zoo.views.display import display_run
 from zoo.views.export import render_csv, render_model_index_json
 from zoo.views.markdown import render_markdown
 from zoo.atomic import write_atomic
 from zoo.views.rows import latest
 
+HF_MODEL_INDEX = "hf-model-index"
+
 REPORT_HELP = """\b
 Exit codes:
   0  the report was written (whatever the verdicts say; `zoo gate` turns them into an exit code)
   2  bad usage or bad input (no run record, damaged run record, bad option)
+  3  the disk filled while writing (the path is named; nothing half-written is left)
 """
 
 
@@ -41,8 +44,9 @@ Exit codes:
               help="Link claims to their source online: a URL with {path} and {line}, e.g. "
               "https://github.com/ORG/REPO/blob/SHA/{path}?plain=1#L{line} (or $ZOO_SOURCE_URL). "
               "Default: links to the files relative to the HTML report.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Print the latest run on stdout as zoo verify does: its table, or one JSON/CSV row per model.")
+@click.option("--format", "fmt", type=click.Choice((*FORMATS, HF_MODEL_INDEX)), default=None,
+              help="Print the latest run on stdout as zoo verify does: its table, or one JSON/CSV row per model; "
+              f"{HF_MODEL_INDEX}: its measured accuracy as a Hugging Face README's front matter (model-index), which `zoo list` reads.")
 @click.option("-v", "--verbose", is_flag=True, help="With --format table: every claim of every model.")
 @click.option("--color/--no-color", "color", default=None, help="Force styling on or off (default: on for a terminal).")
 @index_option
@@ -85,20 +89,25 @@ def command(
     outcomes = gate_records(read_runs(runs, results), settings)
     for outcome in outcomes:
         for note in outcome.notes + ([f"changed since the run: {', '.join(outcome.changed)}"] if outcome.changed else []):
-            click.echo(f"zoo: run {outcome.run.run_id}: {note}", err=True)
+            echo(f"zoo: run {outcome.run.run_id}: {note}", err=True)
     records = [outcome.run for outcome in outcomes]
     current = latest(records)
-    if fmt is not None:
+    shown = [display_run(run) for run in records]  # for people: long names shortened; CSV and JSON keep them whole
+    if fmt == HF_MODEL_INDEX:
+        from zoo.views.hf_card import render_hf_model_index
+
+        out(render_hf_model_index(current))
+    elif fmt is not None:
         print_record(current, fmt, verbose, False, color)
     elif not any((html_dir, markdown_file, csv_file, json_file)):
         markdown_file = "-"
     if html_dir:
         from zoo.views.html import write_html_report  # imports matplotlib: only when asked for
 
-        page = write_html_report(records, Path(html_dir), link_template=link_template)
-        click.echo(f"report: {page}", err=True)
+        page = write_html_report(shown, Path(html_dir), link_template=link_template)
+        echo(f"report: {page}", err=True)
     if markdown_file:
-        _emit(markdown_file, render_markdown(records, link_template=link_template), "Markdown")
+        _emit(markdown_file, render_markdown(shown, link_template=link_template), "Markdown")
     if csv_file:
         _emit(csv_file, _csv_of_all(records), "CSV")
     if json_file:
@@ -113,7 +122,7 @@ def _csv_of_all(records: list[RunRecord]) -> str:
 
 def _emit(target: str, text: str, what: str) -> None:
     if target == "-":
-        sys.stdout.write(text)
+        out(text, json_text=what == "model-index JSON")
         return
     write_atomic(Path(target), text)
-    click.echo(f"{what}: {target}", err=True)
+    echo(f"{what}: {target}", err=True)

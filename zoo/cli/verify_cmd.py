@@ -11,8 +11,10 @@ from typing import Any, Sequence
 import click
 
 from zoo import progress
-from zoo.cli.common import EXIT_CODES_HELP, conventions_option, explained_errors, index_option
+from zoo.cli.common import EXIT_BAD_INPUT, EXIT_CODES_HELP, echo, conventions_option, explained_errors, index_option, report_index_problems
 from zoo.cli.declared import click_options, options_from
+from zoo.errors import InputError
+from zoo.judge.exit_codes import worst_code
 from zoo.cli.output_options import output_options, print_record
 from zoo.judge.zoo_data import load_zoo_data
 from zoo.measure.accuracy.data.resolve import check_spec
@@ -72,15 +74,19 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     progress.configure(quiet=kw["quiet"])  # notes and progress on stderr: bars, lines when piped, or nothing
     index = load_index(kw["index_paths"])
     if index.from_folder:  # a folder without a root file: say which cards it stood for
-        click.echo(f"zoo: {index.describe_files()}", err=True)
-    cards = index.select(kw["models"], kw["all_models"])
+        echo(f"zoo: {index.describe_files()}", err=True)
+    try:
+        cards = index.select(kw["models"], kw["all_models"])
+    except InputError:
+        report_index_problems(index)  # what made the index empty, before saying that it is
+        raise
     shard = None
     kw["run_group"] = kw.get("run_group") or default_run_group()
     if kw["shard"]:
         k, n = parse_shard(kw["shard"])
         cards, shard = select_shard(cards, k, n), kw["shard"]
         if kw["run_group"] is None:
-            click.echo("zoo: warning: --shard without --run-group (and no CI run id such as GITHUB_RUN_ID): "
+            echo("zoo: warning: --shard without --run-group (and no CI run id such as GITHUB_RUN_ID): "
                        "shards of different runs can only be told apart by their git commit", err=True)
     policy = load_policy(kw["tolerances"])
     if kw["gate_metrics"] is not None:
@@ -110,6 +116,8 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     )
     record, path = run_verify(request, say=progress.note)
     code = run_exit_code(record)  # the same rule the table's summary line and `zoo gate` use
+    if index.problems:  # bad input outside any one card (a card's own is an error verdict of its model)
+        code = worst_code([code, EXIT_BAD_INPUT])
     if record_to:  # the parent process combines, records and prints
         write_child_record(record, Path(record_to))
         sys.exit(code)
@@ -120,6 +128,7 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     print_record(record, kw["fmt"], kw["verbose"], kw["quiet"], kw["color"])
     if path is not None and not kw["quiet"]:
         progress.note(f"run record: {path}")
+    report_index_problems(index)
     sys.exit(code)
 
 

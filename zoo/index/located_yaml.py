@@ -243,3 +243,20 @@ def compose_checked(text: str) -> Optional[yaml.Node]:
         return loader.get_single_node()
     finally:
         loader.dispose()
+
+
+def read_yaml_mapping(path: Path, shown: str, *, what: str, hint: str, expected: str) -> "LocatedMap":
+    """A zoo data file (tolerances, pinned conventions) read as one YAML mapping: unreadable, not
+    UTF-8, malformed or not a mapping is InputError naming the file and line, with ``hint``;
+    ``expected`` says what the mapping should hold."""
+    text = read_utf8(path, shown, what=what, hint=hint)
+    try:
+        data = load_located(text) or LocatedMap()
+    except yaml.YAMLError as exc:
+        line, column = error_position(exc)
+        raise InputError(
+            f"malformed YAML: {getattr(exc, 'problem', exc)}", source=SourceRef(shown, line or 1), column=column, hint=hint,
+        ) from None
+    if not isinstance(data, LocatedMap):
+        raise InputError(f"expected {expected}", source=SourceRef(shown, 1), hint=hint)
+    return data

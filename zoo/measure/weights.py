@@ -31,10 +31,11 @@ from zoo.errors import EXIT_BAD_INPUT
 from zoo.judge.scope import NO_CARD_FILE
 from zoo.records import Measurement, Metric, ModelCard, Scalar
 from zoo.weights.checkpoint import describe_state, fit_report, load_into, read_state_dict
-from zoo.weights.errors import CheckpointFitError, WeightsError
+from zoo.weights.errors import CheckpointFitError, LockFileError, WeightsError
 from zoo.weights.options import FetchOptions
 from zoo.weights.select import fetch_card
-from zoo.weights.sources import FetchResult, WeightsRequest, fetch_request
+from zoo.weights.results import FetchResult
+from zoo.weights.sources import WeightsRequest, fetch_request
 
 FILE_SIZE_METHOD = "byte size of the fetched file after its SHA-256 was verified"
 
@@ -55,8 +56,8 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
     """Fetch and verify ``card``'s weights, and load them into ``model`` in place if they fit.
 
     Never raises for network, data or fit problems: they come back as measurements
-    with a reason. Only a broken lock file (bad input) raises
-    :class:`zoo.errors.InputError`.
+    with a reason. Only a broken lock file (bad input for the whole run) raises
+    :class:`zoo.weights.errors.LockFileError`.
     """
     try:
         request = WeightsRequest.from_card(card, options)
@@ -77,6 +78,8 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
             fetched = fetch_request(request, options, own_file=True)  # --weights: the user's own checkpoint too
         else:
             fetched = fetch_card(card, options)
+    except LockFileError:
+        raise  # the run's own input is broken, not this model's weights
     except (WeightsError, OSError) as err:  # OSError: the disk or folders around the cache
         conditions: dict[str, Scalar] = {
             "file_name": request.file_name if request else None, "url": request.url if request else None,

@@ -31,7 +31,8 @@ from zoo.errors import ZooError
 from zoo.judge.history import BETWEEN_PROCESSES, COMPARABLE_CONDITIONS, TIMING_METRICS
 from zoo.judge.verdicts import judge_model
 from zoo.judge.zoo_data import ZooData
-from zoo.records import Measurement, RunRecord, Scalar, Uncertainty, from_json_dict, to_json_dict
+from zoo.records import Measurement, RunRecord, Scalar, Uncertainty, to_json_dict
+from zoo.runs.store import load_run
 
 CHILD_ENV = "ZOO_BENCH_RECORD_TO"
 """Set in each repeated process: the file it writes its run record to (and prints nothing)."""
@@ -65,7 +66,7 @@ def run_in_fresh_processes(
                     f"repeated process {number}/{repeat} exited with code {done.returncode} without a run record",
                     hint="run the same zoo bench command once, without --repeat, to see its error",
                 )
-            records.append(from_json_dict(RunRecord, json.loads(out.read_text(encoding="utf-8"))))
+            records.append(load_run(out))  # the one reader of run records
     return records
 
 

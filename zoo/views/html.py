@@ -8,7 +8,10 @@ The plots are also written as PNG files under ``assets/`` for reuse elsewhere.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import shutil
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +20,8 @@ from typing import Optional, Sequence
 import jinja2
 
 from zoo import __version__
+from zoo.atomic import is_no_space
+from zoo.errors import OutOfSpaceError
 from zoo.paths import inside
 from zoo.judge.tally import tally
 from zoo.records import Environment, Metric, RunRecord
@@ -261,21 +266,62 @@ def write_html_report(
 ) -> Path:
     """Write ``out_dir/index.html`` (self-contained) and ``out_dir/assets/*.png``; return the page.
 
-    Every file is written to a temporary name and moved into place, page last, so an
-    interrupted report never leaves a half-written file. ``plots`` default to
-    :func:`report_plots`.
+    The plots are written into a hidden folder and the page to a temporary name; the folder
+    takes the place of ``assets/`` only once every file is written, so an interrupt or a full
+    disk (:class:`zoo.errors.OutOfSpaceError`, exit 3) never leaves a half-written file or a
+    partial ``assets/``. ``plots`` default to :func:`report_plots`.
     """
     out_dir = Path(out_dir)
     if plots is None:
         plots = report_plots(runs)
     html = render_html(runs, out_dir=out_dir, link_template=link_template, plots=plots)
-    assets = out_dir / "assets"
-    for plot in plots:
-        write_atomic(inside(out_dir, assets / f"{plot.key}.png"), plot.png)  # keys carry metric names from records
-    current = {f"{plot.key}.png" for plot in plots}
-    for stale in assets.glob("*.png") if assets.is_dir() else ():
-        if stale.name not in current:  # a plot of an earlier report into this folder
-            stale.unlink()
-    page = out_dir / "index.html"
-    write_atomic(page, html.encode("utf-8"))
+    created = not out_dir.exists()
+    try:
+        # Every plot goes to a hidden folder first; only when all of them and the page are written is the
+        # folder swapped in for assets/, so a full disk or an interrupt never leaves a partial assets/.
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staged = Path(tempfile.mkdtemp(dir=out_dir, prefix=".assets-"))
+    except OSError as exc:
+        _forget(out_dir, created)
+        if is_no_space(exc):
+            raise OutOfSpaceError(out_dir) from exc
+        raise
+    try:
+        for plot in plots:
+            target = inside(staged, staged / f"{plot.key}.png")  # keys carry metric names from records
+            try:
+                target.write_bytes(plot.png)
+            except OSError as exc:
+                if is_no_space(exc):
+                    raise OutOfSpaceError(out_dir / "assets" / target.name) from exc
+                raise
+        page = out_dir / "index.html"
+        write_atomic(page, html.encode("utf-8"))
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        _forget(out_dir, created)
+        raise
+    _swap_in(staged, out_dir / "assets")
     return page
+
+
+def _swap_in(staged: Path, assets: Path) -> None:
+    """Put the staged plots in place of ``assets/`` (renames: no space needed), dropping the old ones."""
+    old = None
+    if assets.is_dir() and not assets.is_symlink():
+        old = Path(tempfile.mkdtemp(dir=assets.parent, prefix=".assets-old-"))
+        os.replace(assets, old / "assets")
+    elif assets.is_symlink() or assets.exists():
+        assets.unlink()  # a link or a file planted at the name is the report folder's to remove
+    os.replace(staged, assets)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _forget(out_dir: Path, created: bool) -> None:
+    """Remove the report folder again when this call created it and left nothing in it."""
+    if created:
+        try:
+            out_dir.rmdir()
+        except OSError:
+            pass

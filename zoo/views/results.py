@@ -16,6 +16,7 @@ import io
 import json
 from typing import Any, Optional
 
+from zoo.inert import csv_row
 from zoo.judge.gate import requested_metrics, run_exit_code
 from zoo.records import Measurement, ModelResult, RunRecord
 from zoo.views.rows import METRIC_ORDER, VERDICT_ORDER, judged_convention, judged_value
@@ -131,7 +132,7 @@ def render_results_csv(run: RunRecord) -> str:
     writer = csv.DictWriter(buffer, fieldnames=used, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: "" if row[key] is None else row[key] for key in used})
+        writer.writerow(csv_row({key: "" if row[key] is None else row[key] for key in used}))  # zoo.inert's cell rule
     return buffer.getvalue()
 
 

@@ -24,8 +24,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from zoo.inert import inert_console
 from zoo.metrics import METRICS, MetricSpec
 from zoo.records import RunRecord
+from zoo.views.display import display_run
 from zoo.views.notes import Notes
 from zoo.views.rows import (
     VERDICT_ORDER,
@@ -63,9 +65,10 @@ def make_console(color: Optional[bool] = None, *, stderr: bool = False) -> Conso
     turns every style off (not only colour: ``NO_COLOR`` also drops bold and italic here).
     """
     no_color = color is False or (color is None and bool(os.environ.get("NO_COLOR")))
+    # Every character it prints passes the inert-text rule (zoo.inert): names and reasons come from cards and records.
     if no_color:
-        return Console(stderr=stderr, color_system=None, highlight=False, emoji=False)
-    return Console(stderr=stderr, force_terminal=True if color else None, highlight=False, emoji=False)
+        return inert_console(stderr=stderr, color_system=None, highlight=False, emoji=False)
+    return inert_console(stderr=stderr, force_terminal=True if color else None, highlight=False, emoji=False)
 
 
 def _plain(console: Console) -> bool:
@@ -353,8 +356,8 @@ def print_view(view: RunView, console: Optional[Console] = None, detail: Detail 
 
 
 def print_run(record: RunRecord, console: Optional[Console] = None, detail: Detail = "auto") -> None:
-    """Print a run record's table (the exit code shown is the record's own)."""
-    print_view(run_view(record), console, detail)
+    """Print a run record's table (the exit code shown is the record's own), long names shortened."""
+    print_view(run_view(display_run(record)), console, detail)
 
 
 __all__ = ["ATTENTION", "Detail", "VERDICT_ORDER", "make_console", "print_grid", "print_run", "print_view", "summary_line", "summary_rows"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from zoo.errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, ZooError
+from zoo.errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, InputError, ZooError
 
 
 class WeightsError(ZooError):
@@ -172,6 +172,14 @@ class BadSourceError(WeightsError):
     exit_code = EXIT_BAD_INPUT
 
 
+class LockFileError(WeightsError, InputError):
+    """The lock file cannot be used: unreadable, not YAML, or an entry that is malformed or names a
+    path outside its repo or folder. Bad input (exit 2), named by file and line; it is an
+    :class:`~zoo.errors.InputError` too, for callers that read the lock file outside a fetch."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
 class CheckpointFitError(WeightsError):
     """The state dict does not fit the built architecture (names or shapes)."""
 
@@ -187,6 +195,7 @@ __all__ = [
     "CheckpointReadError",
     "HTTPStatusError",
     "HashMismatchError",
+    "LockFileError",
     "NoSpaceError",
     "NotFoundError",
     "OfflineMissingError",

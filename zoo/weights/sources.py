@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import Optional, Sequence
 from urllib.parse import unquote, urlparse
 
 import requests
@@ -32,9 +32,7 @@ from zoo.weights.errors import (
 from zoo.weights.integrity import Expectation, hash_file
 from zoo.weights.lockfile import WeightsLock, load_lock
 from zoo.weights.options import FetchOptions, is_url, mirror_folder
-
-if TYPE_CHECKING:
-    from zoo.weights.hub import HubFile
+from zoo.weights.results import FetchAttempt, FetchResult
 
 
 @dataclass(frozen=True)
@@ -89,30 +87,6 @@ class WeightsRequest:
         )
 
 
-@dataclass(frozen=True)
-class FetchResult:
-    """A verified weights file on disk and how it was obtained."""
-
-    model: str
-    file_name: str
-    path: Path
-    source: str
-    """"cache", "mirror <url or folder>", "url" or "local <path>"."""
-    sha256: str
-    size: int
-    verified_by: str
-    """Which checks proved the bytes ("lock+name-hash", "name-hash", "file-size-claim"); "" if none."""
-    lock_status: str
-    """"pinned" (matched the lock file), "unpinned" (not in it), "no lock file", "lock off"."""
-    url: Optional[str] = None
-    notes: tuple[str, ...] = ()
-    hub: Optional["HubFile"] = None
-    """The Hub file (repo, commit, file, hash) when the Hugging Face Hub served it (zoo.weights.hub)."""
-    not_card_file: Optional[str] = None
-    """Why the user's own file (``--weights MODEL=PATH``) is not the card's (its hash or size is
-    not the one the card's file has); set only when the caller accepts such a file (``own_file``)."""
-
-
 def fetch_weights(
     card: ModelCard,
     options: FetchOptions,
@@ -123,7 +97,7 @@ def fetch_weights(
     """Get ``card``'s weights file, verified, into the cache (or use the user's local file).
 
     Raises a :class:`~zoo.weights.errors.WeightsError` subclass saying what failed and
-    what to do; :class:`zoo.errors.InputError` for an unreadable lock file.
+    what to do (:class:`~zoo.weights.errors.LockFileError` for an unusable lock file).
 
     Example::
 
@@ -209,15 +183,6 @@ def fetch_request(
     finally:
         if own_session:
             session.close()
-
-
-@dataclass(frozen=True)
-class FetchAttempt:
-    """One model's outcome in :func:`zoo.weights.select.fetch_cards`: a result or the error that stopped it."""
-
-    model: str
-    result: Optional[FetchResult] = None
-    error: Optional[WeightsError] = None
 
 
 def _expectation(request: WeightsRequest, lock: Optional[WeightsLock]) -> tuple[Expectation, str]:

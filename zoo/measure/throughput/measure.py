@@ -48,6 +48,7 @@ from zoo.measure.throughput.timing import (
     time_latency,
     time_throughput,
 )
+from zoo.measure.setup import EvalSetup
 from zoo.records import Measurement, Metric, ModelCard, Scalar, Uncertainty
 
 
@@ -64,17 +65,14 @@ class InputSize:
         return f"{self.channels}x{self.height}x{self.width}"
 
 
-def resolve_input_size(card: ModelCard, model: torch.nn.Module, setup: object = None) -> InputSize:
-    """The input size of the card's resolved evaluation setup (the card's Image Size, else timm's config)."""
-    from zoo.measure.setup import setup_for_model
-
-    resolved = setup or setup_for_model(card, model)
-    channels, height, width = resolved.input_size  # type: ignore[attr-defined]
-    source = dict(resolved.origin).get("input_size", "timm pretrained_cfg input_size")  # type: ignore[attr-defined]
+def resolve_input_size(card: ModelCard, setup: EvalSetup) -> InputSize:
+    """The input size of the card's resolved evaluation setup (the card's Image Size, else its library's config)."""
+    channels, height, width = setup.input_size
+    source = dict(setup.origin).get("input_size", "")
     claim = card.claim(Metric.IMAGE_SIZE)
     if claim is not None and source.startswith("card"):
         source = f"card {claim.field} ({claim.source})"
-    elif not source.startswith("card"):
+    elif setup.library == "timm" or not source:
         source = "timm pretrained_cfg input_size"
     return InputSize(int(channels), int(height), int(width), source)
 
@@ -93,9 +91,9 @@ def measure_throughput(
     card: ModelCard,
     model: torch.nn.Module,
     options: BenchOptions,
+    setup: EvalSetup,
     *,
     clock: Optional[Clock] = None,
-    setup: object = None,
 ) -> list[Measurement]:
     """Throughput, latency p50 and latency p90 of ``model`` under ``options``.
 
@@ -105,13 +103,13 @@ def measure_throughput(
 
     Example::
 
-        measurements = measure_throughput(card, build_model(card), BenchOptions(device="cpu"))
+        measurements = measure_throughput(card, model, BenchOptions(device="cpu"), setup)
     """
     conditions: dict[str, Scalar] = _requested_conditions(options)
     try:
         device = resolve_device(options.device)
         conditions.update(device=str(device), device_name=device_name(device))
-        input_size = resolve_input_size(card, model, setup)
+        input_size = resolve_input_size(card, setup)
         conditions.update(input_size=str(input_size), input_size_source=input_size.source)
         autocast_for(device, options.dtype)  # fail early: unusable AMP is "unavailable"
     except (DeviceUnavailable, AmpUnavailable) as exc:
