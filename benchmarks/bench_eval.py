@@ -31,6 +31,7 @@ from zoo.measure.accuracy.data.synsets import imagenet_wnids  # noqa: E402
 from zoo.measure.accuracy.options import EvalOptions, default_workers  # noqa: E402
 from zoo.measure.accuracy.transforms import eval_transform  # noqa: E402
 from zoo.measure.accuracy.measure import AccuracyEntry, measure_accuracy  # noqa: E402
+from zoo.measure.setup import setup_for_model  # noqa: E402
 from zoo.records import Claim, ModelCard, SourceRef  # noqa: E402
 
 VARIANTS = ("mobilenetv2_100", "mobilenetv2_110d", "mobilenetv2_120d", "mobilenetv2_140")
@@ -78,7 +79,7 @@ def decode_only(root: Path, entry: AccuracyEntry, workers: int, batch_size: int)
     from zoo.measure.accuracy.loop import _TransformedImages
 
     dataset = open_dataset(str(root))
-    transform = eval_transform(entry.card, entry.model)
+    transform = eval_transform(entry.card, entry.model, entry.setup)
     loader = DataLoader(
         _TransformedImages(dataset, np.arange(len(dataset)), transform), batch_size=batch_size, num_workers=workers
     )
@@ -104,7 +105,7 @@ def main() -> None:
 
     torch.manual_seed(0)
     models = {name: timm.create_model(name, pretrained=False).eval() for name in VARIANTS}
-    entries = [AccuracyEntry(card(name), model) for name, model in models.items()]
+    entries = [AccuracyEntry(card(name), model, setup_for_model(card(name), model)) for name, model in models.items()]
     with tempfile.TemporaryDirectory(prefix="zoo-bench-eval-") as tmp:
         root = Path(tmp) / "val"
         write_jpegs(root, args.images)

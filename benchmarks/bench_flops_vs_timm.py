@@ -8,6 +8,8 @@ how many rows agree at 2 decimals. Every mismatch is listed with a class:
 - ``attention``: the table equals zoo's ``fvcore+attention`` counter, fvcore's count plus the matmuls of
   ``scaled_dot_product_attention`` (fvcore has no rule for that op; the table was made with timm's
   attention run as matmuls, as ``TIMM_FUSED_ATTN=0`` does);
+- ``reparam``: the table equals either count of the model after timm's ``reparameterize_model`` (branches
+  and batch norms fused into single convs: the table was made with ``benchmark.py --reparam``);
 - ``not built``: timm cannot build the architecture, or it does not take the table's size;
 - ``other``: anything else (timm's model code may have changed since the table was made).
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import sys
 import time
 import warnings
@@ -45,6 +48,8 @@ class Outcome:
     fvcore: Optional[int]
     attention: int = 0
     error: str = ""
+    reparam: tuple[int, ...] = ()
+    """fvcore and fvcore+attention of the reparameterized model, counted only where the table differs."""
 
     @property
     def ours(self) -> Optional[float]:
@@ -57,6 +62,8 @@ class Outcome:
             return "equal"
         if self.attention and round((self.fvcore + self.attention) / 1e9, 2) == self.row.gmacs:
             return "attention"
+        if any(round(n / 1e9, 2) == self.row.gmacs for n in self.reparam):
+            return "reparam"
         return "other"
 
 
@@ -94,6 +101,7 @@ def count(model_name: str, rows: list[Row]) -> list[Outcome]:
     """Build the architecture once on the meta device (as benchmark.py builds it) and count each row's size."""
     import timm
     import torch
+    from timm.utils.model import reparameterize_model
 
     from zoo.measure.flops import FVCORE_ATTENTION, REFERENCE, count_operators
 
@@ -111,7 +119,21 @@ def count(model_name: str, rows: list[Row]) -> list[Outcome]:
             outcomes.append(Outcome(row, None, error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}"))
             continue
         outcomes.append(Outcome(row, counts.counter(REFERENCE), counts.counter(FVCORE_ATTENTION) - counts.counter(REFERENCE)))
-    return outcomes
+    if all(o.kind() in ("equal", "attention", "not built") for o in outcomes):
+        return outcomes
+    try:
+        with warnings.catch_warnings(), torch.device("meta"):  # the fused kernels it makes are meta tensors too
+            warnings.simplefilter("ignore")
+            fused = reparameterize_model(model)  # a copy
+    except Exception:  # a model timm cannot reparameterize keeps its rows as they are
+        return outcomes
+    again = []
+    for o in outcomes:
+        if o.kind() == "other":
+            counts = count_operators(fused, o.row.size)
+            o = dataclasses.replace(o, reparam=(counts.counter(REFERENCE), counts.counter(FVCORE_ATTENTION)))
+        again.append(o)
+    return again
 
 
 def main() -> int:
@@ -149,9 +171,9 @@ def main() -> int:
     print(f"equal at 2 decimals: {kinds['equal']} of {len(outcomes)} rows "
           f"({100 * kinds['equal'] / max(1, len(outcomes)):.1f}%) under fvcore; "
           f"{kinds['equal'] + kinds['attention']} under fvcore+attention")
-    for kind in ("attention", "other", "not built"):
+    for kind in ("attention", "reparam", "other", "not built"):
         print(f"  {kind}: {kinds[kind]}")
-    for kind in ("attention", "other", "not built"):
+    for kind in ("attention", "reparam", "other", "not built"):
         listed = [o for o in outcomes if o.kind() == kind]
         if not listed:
             continue
@@ -162,6 +184,8 @@ def main() -> int:
                 continue
             delta = 100 * (o.fvcore / 1e9 - o.row.gmacs) / o.row.gmacs if o.row.gmacs else float("nan")
             extra = f", with attention {(o.fvcore + o.attention) / 1e9:.4f}" if o.attention else ""
+            if o.reparam:
+                extra += f", reparameterized {o.reparam[0] / 1e9:.4f}" + (f" / {o.reparam[1] / 1e9:.4f}" if o.reparam[1] != o.reparam[0] else "")
             print(f"  {o.row.model} @{o.row.size}: table {o.row.gmacs:.2f}, zoo fvcore {o.fvcore / 1e9:.4f} ({delta:+.2f}%){extra}")
     if missing:
         print(f"\nnot in the table ({len(missing)}): {', '.join(missing)}")

@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from zoo.measure.device import device_name, resolve_device  # noqa: E402
 from zoo.measure.throughput.options import BenchOptions  # noqa: E402
 from zoo.index import load_index  # noqa: E402
+from zoo.measure.setup import setup_for_model  # noqa: E402
 from zoo.measure.throughput.measure import measure_throughput  # noqa: E402
 
 MODELS = ("mobilenetv2_100", "mobilenetv2_110d", "mobilenetv2_120d", "mobilenetv2_140")
@@ -78,7 +79,7 @@ def main() -> int:
                 warmup_iters=2,
                 progress=False,
             )
-            got = {m.metric: m for m in measure_throughput(card, model, options)}
+            got = {m.metric: m for m in measure_throughput(card, model, options, setup_for_model(card, model))}
             layout = "NHWC" if channels_last else "NCHW"
             t, p50, p90 = got["throughput"], got["latency_p50"], got["latency_p90"]
             if t.status != "ok":

@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from zoo.measure.device import device_name, resolve_device  # noqa: E402
 from zoo.measure.throughput.options import BenchOptions  # noqa: E402
+from zoo.measure.setup import setup_for_model  # noqa: E402
 from zoo.measure.throughput.measure import measure_throughput  # noqa: E402
 from zoo.records import Claim, Measurement, ModelCard, SourceRef  # noqa: E402
 
@@ -94,7 +95,7 @@ def interleaved(
     ratios = []
     for trial in range(1, trials + 1):
         clock = InterleavingClock(model, x, iters, options.warmup_iters or 1, options.rounds)
-        throughput = measure_throughput(card, model, options, clock=clock)[0]
+        throughput = measure_throughput(card, model, options, setup_for_model(card, model), clock=clock)[0]
         if not _usable(throughput) or len(clock.bare) != options.rounds + 1:
             return None
         bare = statistics.quantiles(clock.bare, n=4, method="inclusive")
@@ -121,7 +122,7 @@ def alternating(
     before = bare_loop()
     ratios = []
     for trial in range(1, trials + 1):
-        throughput = measure_throughput(card, model, options)[0]
+        throughput = measure_throughput(card, model, options, setup_for_model(card, model))[0]
         if not _usable(throughput):
             return None
         after = bare_loop()

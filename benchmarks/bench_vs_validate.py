@@ -56,6 +56,7 @@ import json, sys, time
 import torch, timm
 from bench_eval import card
 from zoo.measure.accuracy.measure import AccuracyEntry, measure_accuracy
+from zoo.measure.setup import setup_for_model
 from zoo.measure.accuracy.options import EvalOptions
 from zoo.measure.allocator import use_allocator
 data, weights, batch, workers, allocator, device = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
@@ -67,7 +68,7 @@ for name in names:
     models[name] = model.eval()
 options = EvalOptions(data=data, batch_size=batch, workers=workers, device=device, progress=False, allocator=allocator)
 scoring = time.perf_counter()
-outcome = measure_accuracy([AccuracyEntry(card(n), m) for n, m in models.items()], options, None)
+outcome = measure_accuracy([AccuracyEntry(card(n), m, setup_for_model(card(n), m)) for n, m in models.items()], options, None)
 scored = time.perf_counter() - scoring
 images = outcome.measurements[names[0]][0].conditions["images"]
 top1 = {n: ms[0].value for n, ms in outcome.measurements.items()}

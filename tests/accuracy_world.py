@@ -23,7 +23,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from conftest import TinyNet, card, fast_eval_options
+from conftest import TinyNet, card, accuracy_entry, fast_eval_options
 
 GREY_CLASSES = 10
 GREY_PER_CLASS = 4
@@ -180,9 +180,7 @@ TORCHRUN_CASES = {"full": (4, None), "limited": (3, 17)}
 
 
 def torchrun_models():  # type: ignore[no-untyped-def]
-    from zoo.measure.accuracy.measure import AccuracyEntry
-
-    return [AccuracyEntry(card("a", **SCORED), TinyNet(5, seed=1)), AccuracyEntry(card("b", **SCORED), TinyNet(5, seed=2))]
+    return [accuracy_entry(card("a", **SCORED), TinyNet(5, seed=1)), accuracy_entry(card("b", **SCORED), TinyNet(5, seed=2))]
 
 
 def torchrun_main(data: str, out: str) -> None:

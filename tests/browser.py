@@ -44,7 +44,16 @@ MEASURE = """
     });
     out.cards.push({model: card.id, box: box(card), scroll: box(wrap), scrollWidth: wrap.scrollWidth, clientWidth: wrap.clientWidth, cells: cells});
   });
-  document.querySelectorAll("figure img").forEach(function (img) { out.figures.push({box: box(img), natural: img.naturalWidth}); });
+  out.verdicts = [];
+  document.querySelectorAll("table tbody tr").forEach(function (tr) {
+    var v = tr.querySelector("td.verdict");
+    if (v) { out.verdicts.push({table: tr.closest("table").className, row: tr.dataset.metric || tr.dataset.changeMetric || "", box: box(v)}); }
+  });
+  out.scrollers = [];
+  document.querySelectorAll(".scroll").forEach(function (el) {
+    out.scrollers.push({table: (el.querySelector("table") || el).className, scrollWidth: el.scrollWidth, clientWidth: el.clientWidth});
+  });
+  document.querySelectorAll("figure img").forEach(function (img) { out.figures.push({box: box(img), natural: img.naturalWidth, src: img.currentSrc.length}); });
   document.querySelectorAll("body *").forEach(function (el) {
     var r = el.getBoundingClientRect();
     if (r.right > window.innerWidth + 1 && !el.closest(".scroll")) { out.wide.push(el.tagName + "." + el.className + " " + Math.round(r.right)); }

@@ -159,3 +159,62 @@ def fast_fetch_options(tmp: Path, **overrides: Any):  # type: ignore[no-untyped-
     )
     values.update(overrides)
     return FetchOptions(**values)
+
+
+# --------------------------------------------------------------------------- measuring a test model
+
+
+def setup_of(card: ModelCard, model: Optional[nn.Module] = None):  # type: ignore[no-untyped-def]
+    """The evaluation setup timm's builder gives a test model: the card's settings, timm's defaults elsewhere."""
+    from zoo.measure.setup import setup_for_model
+
+    return setup_for_model(card, model)
+
+
+def measured_throughput(card: ModelCard, model: nn.Module, options, **kw: Any):  # type: ignore[no-untyped-def]
+    """``measure_throughput`` of a test model with its setup."""
+    from zoo.measure.throughput.measure import measure_throughput
+
+    return measure_throughput(card, model, options, setup_of(card, model), **kw)
+
+
+def measured_flops(card: ModelCard, model: nn.Module):  # type: ignore[no-untyped-def]
+    """``measure_flops`` of a test model with its setup."""
+    from zoo.measure.flops import measure_flops
+
+    return measure_flops(card, model, setup_of(card, model))
+
+
+def transform_of(card: ModelCard, model: Optional[nn.Module]):  # type: ignore[no-untyped-def]
+    """``eval_transform`` of a test model with its setup."""
+    from zoo.measure.accuracy.transforms import eval_transform
+
+    return eval_transform(card, model, setup_of(card, model))  # type: ignore[arg-type]
+
+
+def accuracy_entry(card: ModelCard, model: nn.Module, **kw: Any):  # type: ignore[no-untyped-def]
+    """An ``AccuracyEntry`` for a test model with its setup."""
+    from zoo.measure.accuracy.measure import AccuracyEntry
+
+    return AccuracyEntry(card, model, setup_of(card, model), **kw)
+
+
+class StandInBuilder:
+    """A builder (zoo.verify.builders) that builds ``model`` for every card, with timm's setup for it:
+    ``monkeypatch.setitem(builders.BUILDERS, "timm", StandInBuilder(TinyNet()))``."""
+
+    library = "timm"
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model
+
+    def target(self, card: ModelCard):  # type: ignore[no-untyped-def]
+        from zoo.verify.build import BuildTarget
+
+        return BuildTarget(card.name, type(self.model).__name__, "", (card.name,), "a test's stand-in model")
+
+    def build(self, card: ModelCard, target, *, meta: bool) -> nn.Module:  # type: ignore[no-untyped-def]
+        return self.model
+
+    def setup(self, card: ModelCard, target, model: nn.Module):  # type: ignore[no-untyped-def]
+        return setup_of(card, model)

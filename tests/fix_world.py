@@ -13,6 +13,10 @@ import hashlib
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
+import pytest
+from click.testing import CliRunner, Result
+
+from zoo.cli.main import cli
 from zoo.index import load_index
 from zoo.judge.verdicts import judge_models
 from zoo.judge.zoo_data import load_zoo_data
@@ -161,3 +165,15 @@ def make_run(root: Path, measured: Mapping[str, Sequence[Measurement]], *, index
         judged_against=zoo.judged_against(),
     )
     return save_run(record, root / "runs").parent
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("ZOO_INDEX", "ZOO_RESULTS", "ZOO_CONVENTIONS", "ZOO_LOCK"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def fix(*args: str) -> Result:
+    return CliRunner().invoke(cli, ["fix", "--today", TODAY.isoformat(), *args], catch_exceptions=False)

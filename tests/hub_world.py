@@ -79,6 +79,10 @@ class HubStandIn:
         """A model-info body sent instead of the real one (a server that is not the Hub)."""
         self.stall_info = 0.0
         """Seconds the model-info answer waits before its headers (a stalled server)."""
+        self.stall_head = 0.0
+        """Seconds a file's HEAD answer waits before its headers (a HEAD that never answers)."""
+        self.trickle = 0.0
+        """Seconds between two bytes of a CDN body (a server that trickles); 0 sends at once."""
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -170,6 +174,8 @@ def _handler(hub: HubStandIn) -> type[BaseHTTPRequestHandler]:
             self._send(200, body, {"Content-Type": "application/json"}, False)
 
         def _resolve(self, repo_id: str, revision: str, name: str, head: bool) -> None:
+            if head and hub.stall_head:
+                time.sleep(hub.stall_head)
             repo, commit = self._lookup(repo_id, revision)
             if repo is None or commit is None:
                 return
@@ -191,7 +197,23 @@ def _handler(hub: HubStandIn) -> type[BaseHTTPRequestHandler]:
             if data is None:
                 self._send(404, b"no blob", {}, head)
                 return
+            if hub.trickle and not head:
+                return self._trickle(data, {"ETag": f'"{digest}"'})
             self._send(200, data, {"ETag": f'"{digest}"'}, head)
+
+        def _trickle(self, body: bytes, headers: dict[str, str]) -> None:
+            self.send_response(200)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for i in range(len(body)):
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(hub.trickle)
+            except OSError:  # the client gave up
+                pass
 
         def _send(self, status: int, body: bytes, headers: dict[str, str], head: bool) -> None:
             self.send_response(status)

@@ -8,17 +8,17 @@ from pathlib import Path
 import click
 import numpy as np
 import pytest
-from conftest import card, fast_eval_options
+from conftest import card, accuracy_entry, fast_eval_options
 from accuracy_world import SCORED, grey_image, grey_plan, grey_wnids, GreyModel, write_grey_class_folders
 from click.testing import CliRunner
 
 from zoo.cli import diff_cmd
-from zoo.cli.eval_options import eval_options, eval_options_from_cli
+from zoo.cli.declared import click_options, options_from
 from zoo.errors import InputError
 from zoo.runs.diff import diff_predictions
 from zoo.measure.accuracy.options import EvalOptions
 from zoo.runs.predictions import ImagePredictions, read_predictions, write_predictions
-from zoo.measure.accuracy.measure import AccuracyEntry, measure_accuracy
+from zoo.measure.accuracy.measure import measure_accuracy
 from zoo.records import Environment, ModelResult, RunRecord
 
 
@@ -26,7 +26,7 @@ def parse(args: list[str], with_bench: bool = False) -> EvalOptions:
     seen: dict = {}
 
     @click.command()
-    @eval_options
+    @click_options(EvalOptions)
     def command(**kw):
         seen.update(kw)
 
@@ -36,7 +36,7 @@ def parse(args: list[str], with_bench: bool = False) -> EvalOptions:
         )
     result = CliRunner().invoke(command, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    return eval_options_from_cli(**seen)
+    return options_from(EvalOptions, seen)
 
 
 def test_flags_become_eval_options_and_env_fills_the_rest(monkeypatch, tmp_path):
@@ -76,7 +76,7 @@ def test_shared_device_and_channels_last_flags_are_the_fallback(monkeypatch):
 
 def test_bad_values_are_input_errors(monkeypatch):
     monkeypatch.setenv("ZOO_EVAL_LIMIT", "lots")
-    with pytest.raises(InputError, match=r"\$ZOO_EVAL_LIMIT must be a whole number"):
+    with pytest.raises(InputError, match=r"ZOO_EVAL_LIMIT=\'lots\' is not a whole number"):
         EvalOptions.from_env()
     with pytest.raises(InputError, match="--limit must be a positive"):
         EvalOptions(limit=0)
@@ -113,7 +113,7 @@ def _run(results: Path, run_id: str, data: Path) -> Path:
 
     model_card = card("grey", **SCORED)
     with staging(results, run_id) as folder:
-        outcome = measure_accuracy([AccuracyEntry(model_card, GreyModel())], fast_eval_options(data), folder)
+        outcome = measure_accuracy([accuracy_entry(model_card, GreyModel())], fast_eval_options(data), folder)
         record = RunRecord(
             run_id=run_id,
             started="2026-01-01T00:00:00+00:00",

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import TinyNet, card, fast_eval_options
+from conftest import TinyNet, card, accuracy_entry, fast_eval_options, transform_of
 from accuracy_world import (
     GREY_IMAGES,
     GREY_TOP1,
@@ -26,8 +26,7 @@ from torchvision.datasets import ImageFolder
 from zoo.measure.accuracy.data.base import FileImages
 from zoo.errors import InputError
 from zoo.runs.predictions import read_predictions
-from zoo.measure.accuracy.transforms import eval_transform
-from zoo.measure.accuracy.measure import AccuracyEntry, measure_accuracy
+from zoo.measure.accuracy.measure import measure_accuracy
 from zoo.records import Measurement
 
 
@@ -55,7 +54,7 @@ def by_metric(measurements: list[Measurement]) -> dict[str, Measurement]:
 @pytest.mark.parametrize("layout", ["class-folder", "flat"])
 def test_top1_and_top5_are_exact_on_a_model_known_by_construction(layout, grey_folders, grey_flat, tmp_path):
     data = grey_folders if layout == "class-folder" else grey_flat
-    outcome = measure_accuracy([AccuracyEntry(card("grey", **SCORED), GreyModel())], fast_eval_options(data), tmp_path)
+    outcome = measure_accuracy([accuracy_entry(card("grey", **SCORED), GreyModel())], fast_eval_options(data), tmp_path)
     top1, top5 = by_metric(outcome.measurements["grey"])["top1"], by_metric(outcome.measurements["grey"])["top5"]
     assert top1.status == top5.status == "ok"
     assert top1.value == 100 * GREY_TOP1 / GREY_IMAGES and top5.value == 100 * GREY_TOP5 / GREY_IMAGES
@@ -91,7 +90,7 @@ def test_a_hub_style_parquet_dataset_scores_the_same_through_decoding_workers(tm
     (tmp_path / "repo" / "data").mkdir(parents=True)
     table.to_parquet(str(tmp_path / "repo" / "data" / "validation-00000-of-00001.parquet"))
     outcome = measure_accuracy(
-        [AccuracyEntry(card("grey", **SCORED), GreyModel())], fast_eval_options(tmp_path / "repo", workers=2), None
+        [accuracy_entry(card("grey", **SCORED), GreyModel())], fast_eval_options(tmp_path / "repo", workers=2), None
     )
     top1, top5 = outcome.measurements["grey"]
     assert (top1.conditions["correct"], top5.conditions["correct"]) == (GREY_TOP1, GREY_TOP5)
@@ -103,7 +102,7 @@ def test_predictions_match_a_reference_built_from_timm_and_imagefolder(noise_fol
 
     model = TinyNet(5, seed=3)
     outcome = measure_accuracy(
-        [AccuracyEntry(card("tiny", **SCORED | dict(image_size=24, crop_pct=0.9)), model)], fast_eval_options(noise_folders, batch_size=4), tmp_path
+        [accuracy_entry(card("tiny", **SCORED | dict(image_size=24, crop_pct=0.9)), model)], fast_eval_options(noise_folders, batch_size=4), tmp_path
     )
     ours = read_predictions(tmp_path / outcome.artifacts["predictions"])["tiny"]
 
@@ -126,7 +125,7 @@ def test_results_do_not_depend_on_batch_size_or_workers(noise_folders, tmp_path)
     for i, (batch, workers) in enumerate([(1, 0), (7, 0), (64, 0), (5, 2)]):
         folder = tmp_path / str(i)
         outcome = measure_accuracy(
-            [AccuracyEntry(card(**SCORED), TinyNet(5, seed=4))],
+            [accuracy_entry(card(**SCORED), TinyNet(5, seed=4))],
             fast_eval_options(noise_folders, batch_size=batch, workers=workers),
             folder,
         )
@@ -148,9 +147,9 @@ def test_models_sharing_a_transform_decode_each_image_once(noise_folders, monkey
 
     monkeypatch.setattr(FileImages, "load_image", counting)
     entries = [
-        AccuracyEntry(card("a", **SCORED), TinyNet(5, seed=1)),
-        AccuracyEntry(card("b", **SCORED), TinyNet(5, seed=2)),
-        AccuracyEntry(card("c", **SCORED | dict(image_size=28)), TinyNet(5, seed=3)),
+        accuracy_entry(card("a", **SCORED), TinyNet(5, seed=1)),
+        accuracy_entry(card("b", **SCORED), TinyNet(5, seed=2)),
+        accuracy_entry(card("c", **SCORED | dict(image_size=28)), TinyNet(5, seed=3)),
     ]
     outcome = measure_accuracy(entries, fast_eval_options(noise_folders), None)
     assert sorted(calls) == sorted(list(range(30)) * 2)  # a and b share one pass; c has its own
@@ -164,7 +163,7 @@ def test_no_data_configured_is_unavailable_with_the_documented_reason(monkeypatc
     monkeypatch.delenv("ZOO_IMAGENET", raising=False)
     from zoo.measure.accuracy.options import EvalOptions
 
-    outcome = measure_accuracy([AccuracyEntry(card(**SCORED), TinyNet(5))], EvalOptions.from_env(progress=False), None)
+    outcome = measure_accuracy([accuracy_entry(card(**SCORED), TinyNet(5))], EvalOptions.from_env(progress=False), None)
     measurements = outcome.measurements["tiny"]
     assert [m.metric for m in measurements] == ["top1", "top5"]
     assert all(m.status == "unavailable" for m in measurements)
@@ -175,7 +174,7 @@ def test_unreadable_images_are_listed_and_not_counted(tmp_path):
     root = write_grey_class_folders(tmp_path / "val")
     broken = next((root).glob("*/ILSVRC2012_val_00000012.png"))
     broken.write_bytes(b"\x89PNG but not really")
-    outcome = measure_accuracy([AccuracyEntry(card("grey", **SCORED), GreyModel())], fast_eval_options(root), tmp_path / "run")
+    outcome = measure_accuracy([accuracy_entry(card("grey", **SCORED), GreyModel())], fast_eval_options(root), tmp_path / "run")
     top1 = by_metric(outcome.measurements["grey"])["top1"]
     assert top1.conditions["unreadable"] == 1 and top1.conditions["images"] == GREY_IMAGES - 1
     assert any(
@@ -191,7 +190,7 @@ def test_when_no_image_can_be_read_the_measurement_is_an_error(tmp_path):
     root = write_noise_folders(tmp_path / "val", classes=5, per_class=1)
     for path in root.rglob("img_*"):
         path.write_bytes(b"garbage")
-    measurement = measure_accuracy([AccuracyEntry(card(**SCORED), TinyNet(5))], fast_eval_options(root), None).measurements["tiny"][
+    measurement = measure_accuracy([accuracy_entry(card(**SCORED), TinyNet(5))], fast_eval_options(root), None).measurements["tiny"][
         0
     ]
     assert measurement.status == "error"
@@ -200,7 +199,7 @@ def test_when_no_image_can_be_read_the_measurement_is_an_error(tmp_path):
 
 
 def test_a_class_count_mismatch_fails_only_that_model(noise_folders):
-    entries = [AccuracyEntry(card("right", **SCORED), TinyNet(5)), AccuracyEntry(card("wrong", **SCORED), TinyNet(7))]
+    entries = [accuracy_entry(card("right", **SCORED), TinyNet(5)), accuracy_entry(card("wrong", **SCORED), TinyNet(7))]
     outcome = measure_accuracy(entries, fast_eval_options(noise_folders), None)
     assert all(m.status == "ok" for m in outcome.measurements["right"])
     wrong = outcome.measurements["wrong"]
@@ -211,14 +210,14 @@ def test_a_class_count_mismatch_fails_only_that_model(noise_folders):
 def test_a_model_without_num_classes_is_checked_on_its_output(noise_folders):
     model = TinyNet(9)
     del model.num_classes
-    outcome = measure_accuracy([AccuracyEntry(card(**SCORED), model)], fast_eval_options(noise_folders), None)
+    outcome = measure_accuracy([accuracy_entry(card(**SCORED), model)], fast_eval_options(noise_folders), None)
     measurement = outcome.measurements["tiny"][0]
     assert measurement.status == "error" and "outputs shape (8, 9)" in measurement.reason
 
 
 def test_limit_takes_a_stratified_subset_and_records_it(noise_folders, tmp_path):
     outcome = measure_accuracy(
-        [AccuracyEntry(card(**SCORED), TinyNet(5))], fast_eval_options(noise_folders, limit=10, seed=2), tmp_path
+        [accuracy_entry(card(**SCORED), TinyNet(5))], fast_eval_options(noise_folders, limit=10, seed=2), tmp_path
     )
     top1 = outcome.measurements["tiny"][0]
     assert top1.conditions["images"] == 10 and top1.conditions["limit"] == 10 and top1.conditions["subset_seed"] == 2
@@ -226,7 +225,7 @@ def test_limit_takes_a_stratified_subset_and_records_it(noise_folders, tmp_path)
     predictions = read_predictions(tmp_path / "predictions.parquet")["tiny"]
     assert np.bincount(predictions.labels).tolist() == [2, 2, 2, 2, 2]
     again = measure_accuracy(
-        [AccuracyEntry(card(**SCORED), TinyNet(5))], fast_eval_options(noise_folders, limit=10, seed=2), tmp_path / "again"
+        [accuracy_entry(card(**SCORED), TinyNet(5))], fast_eval_options(noise_folders, limit=10, seed=2), tmp_path / "again"
     )
     assert read_predictions(tmp_path / "again" / "predictions.parquet")["tiny"].names == predictions.names
     assert again.measurements["tiny"][0].value == top1.value
@@ -234,29 +233,29 @@ def test_limit_takes_a_stratified_subset_and_records_it(noise_folders, tmp_path)
 
 def test_population_correction_gives_zero_width_for_the_whole_population(grey_folders):
     full = measure_accuracy(
-        [AccuracyEntry(card("grey", **SCORED), GreyModel())], fast_eval_options(grey_folders, population=GREY_IMAGES), None
+        [accuracy_entry(card("grey", **SCORED), GreyModel())], fast_eval_options(grey_folders, population=GREY_IMAGES), None
     )
     top1 = full.measurements["grey"][0]
     assert top1.uncertainty.low == top1.uncertainty.high == top1.value
     assert top1.uncertainty.kind == "wilson-95-fpc" and top1.conditions["population"] == GREY_IMAGES
     part = measure_accuracy(
-        [AccuracyEntry(card("grey", **SCORED), GreyModel())],
+        [accuracy_entry(card("grey", **SCORED), GreyModel())],
         fast_eval_options(grey_folders, population=GREY_IMAGES, limit=20, interval="clopper-pearson"),
         None,
     )
     interval = part.measurements["grey"][0].uncertainty
     assert interval.kind == "clopper-pearson-95-fpc" and interval.low < interval.high
     with pytest.raises(InputError, match="smaller than the 40 images scored"):
-        measure_accuracy([AccuracyEntry(card("grey", **SCORED), GreyModel())], fast_eval_options(grey_folders, population=10), None)
+        measure_accuracy([accuracy_entry(card("grey", **SCORED), GreyModel())], fast_eval_options(grey_folders, population=10), None)
 
 
 def test_bf16_autocast_and_channels_last_on_cpu_are_recorded_and_agree(noise_folders, tmp_path):
     model = TinyNet(5, seed=5)
-    plain = measure_accuracy([AccuracyEntry(card(**SCORED), model)], fast_eval_options(noise_folders), tmp_path / "fp32")
+    plain = measure_accuracy([accuracy_entry(card(**SCORED), model)], fast_eval_options(noise_folders), tmp_path / "fp32")
     nhwc = measure_accuracy(
-        [AccuracyEntry(card(**SCORED), model)], fast_eval_options(noise_folders, channels_last=True), tmp_path / "nhwc"
+        [accuracy_entry(card(**SCORED), model)], fast_eval_options(noise_folders, channels_last=True), tmp_path / "nhwc"
     )
-    bf16 = measure_accuracy([AccuracyEntry(card(**SCORED), model)], fast_eval_options(noise_folders, amp="bf16"), None)
+    bf16 = measure_accuracy([accuracy_entry(card(**SCORED), model)], fast_eval_options(noise_folders, amp="bf16"), None)
     assert plain.measurements["tiny"][0].conditions["channels_last"] is False
     assert nhwc.measurements["tiny"][0].conditions["channels_last"] is True
     assert bf16.measurements["tiny"][0].conditions["dtype"] == "bf16 autocast"
@@ -274,7 +273,7 @@ def test_device_rule_is_the_one_throughput_uses(noise_folders):
 
     with pytest.raises(InputError, match="--eval-device must be"):
         fast_eval_options("x", device="tpu")
-    entry = [AccuracyEntry(card(**SCORED), TinyNet(5))]
+    entry = [accuracy_entry(card(**SCORED), TinyNet(5))]
     fp16 = measure_accuracy(entry, fast_eval_options(noise_folders, amp="fp16"), None)
     assert fp16.measurements["tiny"][0].status == "ok"  # CPU autocast has fp16, as throughput allows
     assert fp16.measurements["tiny"][0].conditions["dtype"] == "fp16 autocast"
@@ -290,7 +289,7 @@ def test_transform_of_a_real_card_is_timms_and_reads_as_documented():
     import timm
 
     model = timm.create_model("mobilenetv2_050", pretrained=False)
-    transform = eval_transform(card("mobilenetv2_050", **SCORED | dict(image_size=224, crop_pct=0.875)), model)
+    transform = transform_of(card("mobilenetv2_050", **SCORED | dict(image_size=224, crop_pct=0.875)), model)
     assert transform.description == (
         "resize 256 bicubic, center crop 224, normalize mean=(0.485, 0.456, 0.406) std=(0.229, 0.224, 0.225)"
     )
@@ -299,7 +298,7 @@ def test_transform_of_a_real_card_is_timms_and_reads_as_documented():
 
 def test_a_card_transform_timm_cannot_build_is_that_models_error(noise_folders):
     sideways = card(**SCORED | dict(interpolation="sideways"))
-    outcome = measure_accuracy([AccuracyEntry(sideways, TinyNet(5))], fast_eval_options(noise_folders), None)
+    outcome = measure_accuracy([accuracy_entry(sideways, TinyNet(5))], fast_eval_options(noise_folders), None)
     measurement = outcome.measurements["tiny"][0]
     assert measurement.status == "error"
     where = str(sideways.claim("interpolation").source)  # metadata/tiny.yml:<the Interpolation line>
@@ -310,9 +309,9 @@ def test_a_card_transform_timm_cannot_build_is_that_models_error(noise_folders):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_amp_and_channels_last_match_fp32_top1(noise_folders, tmp_path):
     model = TinyNet(5, seed=6)
-    fp32 = measure_accuracy([AccuracyEntry(card(**SCORED), model)], fast_eval_options(noise_folders, device="cuda"), tmp_path / "a")
+    fp32 = measure_accuracy([accuracy_entry(card(**SCORED), model)], fast_eval_options(noise_folders, device="cuda"), tmp_path / "a")
     fp16 = measure_accuracy(
-        [AccuracyEntry(card(**SCORED), model)],
+        [accuracy_entry(card(**SCORED), model)],
         fast_eval_options(noise_folders, device="cuda", amp="fp16", channels_last=True),
         tmp_path / "b",
     )

@@ -12,11 +12,10 @@ import pytest
 import torch
 
 from bench_world import IMAGE_SIDE
-from conftest import TinyNet, card, fast_bench_options
+from conftest import TinyNet, card, fast_bench_options, measured_throughput
 from zoo.errors import InputError
 from zoo.judge.history import compare_measurements
 from zoo.measure import allocator
-from zoo.measure.throughput.measure import measure_throughput
 from zoo.measure.throughput.options import BenchOptions
 
 needs_glibc = pytest.mark.skipif(
@@ -90,7 +89,7 @@ def test_allocator_option_is_validated_and_read_from_the_environment() -> None:
 @needs_glibc
 def test_throughput_records_the_allocator_and_the_page_faults_per_call() -> None:
     got = {
-        mode: measure_throughput(card(image_size=IMAGE_SIDE), TinyNet().eval(), fast_bench_options(allocator=mode, rounds=3))[0]
+        mode: measured_throughput(card(image_size=IMAGE_SIDE), TinyNet().eval(), fast_bench_options(allocator=mode, rounds=3))[0]
         for mode in ("default", "tuned")
     }
     for mode, m in got.items():

@@ -1,4 +1,4 @@
-"""@bench_options: flags parse into BenchOptions, env vars fill what flags leave out, bad values exit 2."""
+"""click_options(BenchOptions): flags parse into BenchOptions, env vars fill what flags leave out, bad values exit 2."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import pytest
 from click.testing import CliRunner
 
 from zoo.measure.throughput.options import BenchOptions
-from zoo.cli.bench_options import BENCH_OPTION_NAMES, bench_options, bench_options_from_cli
+from zoo.cli.declared import click_options, options_from
+from zoo.flags import flag_names
+
+BENCH_OPTION_NAMES = flag_names(BenchOptions)
 from zoo.cli.common import explained_errors
 
 seen: list[BenchOptions] = []
@@ -15,10 +18,10 @@ seen: list[BenchOptions] = []
 
 @click.command()
 @click.argument("models", nargs=-1)
-@bench_options
+@click_options(BenchOptions)
 @explained_errors
 def command(models: tuple[str, ...], **kw: object) -> None:
-    seen.append(bench_options_from_cli(**kw))
+    seen.append(options_from(BenchOptions, kw))
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,9 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import TinyNet, card, fast_bench_options
+from conftest import TinyNet, card, fast_bench_options, measured_throughput
 from bench_world import IMAGE_SIDE
 from zoo.measure.throughput.timing import CudaEventStopwatch, WallStopwatch
-from zoo.measure.throughput.measure import measure_throughput
 
 pytestmark = [
     pytest.mark.cuda,
@@ -25,7 +24,7 @@ def test_amp_channels_last_on_cuda_records_device_timer_and_peak_memory() -> Non
     autotune_before = torch.backends.cudnn.benchmark
     got = {
         m.metric: m
-        for m in measure_throughput(
+        for m in measured_throughput(
             card(image_size=IMAGE_SIDE), model, fast_bench_options(device="cuda", dtype="fp16", channels_last=True, batch_size=8)
         )
     }
@@ -49,14 +48,14 @@ def test_amp_channels_last_on_cuda_records_device_timer_and_peak_memory() -> Non
 def test_a_model_already_on_the_gpu_is_left_there_unchanged() -> None:
     model = TinyNet().cuda().eval()
     pointers = [p.data_ptr() for p in model.parameters()]
-    measure_throughput(card(image_size=IMAGE_SIDE), model, fast_bench_options(device="cuda", channels_last=True))
+    measured_throughput(card(image_size=IMAGE_SIDE), model, fast_bench_options(device="cuda", channels_last=True))
     assert [p.data_ptr() for p in model.parameters()] == pointers
     assert all(p.is_cuda and p.is_contiguous() for p in model.parameters())
     assert not model.training
 
 
 def test_bf16_is_unavailable_or_measured_never_raised() -> None:
-    got = measure_throughput(card(image_size=IMAGE_SIDE), TinyNet(), fast_bench_options(device="cuda", dtype="bf16"))
+    got = measured_throughput(card(image_size=IMAGE_SIDE), TinyNet(), fast_bench_options(device="cuda", dtype="bf16"))
     expected = "ok" if torch.cuda.is_bf16_supported() else "unavailable"
     assert [m.status for m in got] == [expected] * 3
 
@@ -77,7 +76,7 @@ class AllocatesAbove(nn.Module):
 
 def test_real_cuda_out_of_memory_halves_the_batch_and_frees_the_cache() -> None:
     got = {
-        m.metric: m for m in measure_throughput(card(image_size=IMAGE_SIDE), AllocatesAbove(6), fast_bench_options(device="cuda", batch_size=48))
+        m.metric: m for m in measured_throughput(card(image_size=IMAGE_SIDE), AllocatesAbove(6), fast_bench_options(device="cuda", batch_size=48))
     }
     throughput = got["throughput"]
     assert throughput.status == "ok", throughput.reason

@@ -132,3 +132,35 @@ def test_compare_runs_pairs_models_present_in_both() -> None:
         ("b", "throughput", "improvement"),
         ("a", "throughput", "unchanged"),
     ]
+
+
+QUIET = {"load_1min_before": 1.52, "load_1min_after": 1.61, "cpus": 2, "cpu_per_wall": 1.93}
+BUSY = {"load_1min_before": 6.8, "load_1min_after": 7.03, "cpus": 2, "cpu_per_wall": 0.61}
+
+
+def test_a_change_beyond_the_floor_between_single_process_runs_is_never_unchanged() -> None:
+    # `zoo report A B` once called a +29.1% p90 latency "unchanged": each round's p90 spread wide.
+    change = compare_measurements(
+        "m", timing(12.91, 6.0, 35.0, "latency_p90", kind="iqr", **QUIET), timing(10.0, 5.0, 30.0, "latency_p90", kind="iqr", **QUIET)
+    )
+    assert change.status == "inconclusive" and "+29.1%" in change.explanation
+
+
+def test_figures_timed_under_different_load_are_not_called_a_change_or_unchanged() -> None:
+    slower = compare_measurements("m", timing(20.0, 19.0, 21.0, **BUSY), timing(100.0, 98.0, 102.0, **QUIET))
+    assert slower.status == "inconclusive"
+    assert "different load (load 1.52-1.61 (2 CPUs), CPU per wall second 1.93 (2 threads) before, " \
+           "load 6.80-7.03 (2 CPUs), CPU per wall second 0.61 (2 threads) now)" in slower.explanation
+    same = compare_measurements("m", timing(100.0, 98.0, 102.0, **BUSY), timing(100.0, 98.0, 102.0, **QUIET))
+    assert same.status == "inconclusive" and "different load" in same.explanation
+    # the CPU share alone tells contention the load average has not caught up with yet
+    starved = compare_measurements("m", timing(80.0, 79.0, 81.0, **{**QUIET, "cpu_per_wall": 0.9}), timing(100.0, 99.0, 101.0, **QUIET))
+    assert starved.status == "inconclusive"
+    quiet_both = compare_measurements("m", timing(80.0, 79.0, 81.0, **QUIET), timing(100.0, 99.0, 101.0, **QUIET))
+    assert quiet_both.status == "regression" and "load" not in quiet_both.explanation
+
+
+def test_a_change_from_a_run_without_its_load_says_so() -> None:
+    change = compare_measurements("m", timing(80.0, 79.0, 81.0, **QUIET), timing(100.0, 99.0, 101.0))
+    assert change.status == "regression"
+    assert "the machine's load was not recorded in the earlier run" in change.explanation

@@ -9,9 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import TinyNet, card, fast_bench_options
+from conftest import TinyNet, card, fast_bench_options, measured_throughput
 from bench_world import IMAGE_SIDE, OutOfMemoryAbove
-from zoo.measure.throughput.measure import measure_throughput
 from zoo.records import Measurement, from_json_dict, to_json_dict
 
 
@@ -31,7 +30,7 @@ def by_metric(measurements: list[Measurement]) -> dict[str, Measurement]:
 
 def test_returns_throughput_and_latency_with_their_conditions() -> None:
     model = TinyNet().eval()
-    got = by_metric(measure_throughput(card(image_size=IMAGE_SIDE), model, fast_bench_options()))
+    got = by_metric(measured_throughput(card(image_size=IMAGE_SIDE), model, fast_bench_options()))
     throughput = got["throughput"]
     assert throughput.status == "ok"
     assert throughput.unit == "images/s"
@@ -59,7 +58,7 @@ def test_returns_throughput_and_latency_with_their_conditions() -> None:
 
 def test_warm_up_and_rounds_call_the_model_as_often_as_reported() -> None:
     model = TinyNet().eval()
-    got = by_metric(measure_throughput(card(image_size=IMAGE_SIDE), model, fast_bench_options(rounds=4)))
+    got = by_metric(measured_throughput(card(image_size=IMAGE_SIDE), model, fast_bench_options(rounds=4)))
     calls = Counter(seen["batch"] for seen in model.seen)
     t, lat = got["throughput"].conditions, got["latency_p50"].conditions
     assert calls[4] == t["warmup_iters"] + t["rounds"] * t["iters_per_round"] == 2 + 4 * 1
@@ -70,7 +69,7 @@ def test_warm_up_and_rounds_call_the_model_as_often_as_reported() -> None:
 def test_options_reach_the_model_and_are_recorded(two_threads: int) -> None:
     model = TinyNet().eval()
     options = fast_bench_options(threads=1, dtype="bf16", channels_last=True)
-    got = by_metric(measure_throughput(card(image_size=IMAGE_SIDE), model, options))
+    got = by_metric(measured_throughput(card(image_size=IMAGE_SIDE), model, options))
     assert len(model.seen) == 2 + 3 + 2 + 3 * 3  # warm-up + rounds, throughput then latency
     for seen in model.seen:
         assert seen["threads"] == 1
@@ -88,7 +87,7 @@ def test_the_model_is_left_as_found() -> None:
     model = TinyNet().train()
     params = {name: (p, p.data_ptr()) for name, p in model.named_parameters()}
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    measure_throughput(card(image_size=IMAGE_SIDE), model, fast_bench_options(channels_last=True))
+    measured_throughput(card(image_size=IMAGE_SIDE), model, fast_bench_options(channels_last=True))
     assert model.training and all(m.training for m in model.modules())
     for name, p in model.named_parameters():
         assert p is params[name][0] and p.data_ptr() == params[name][1]
@@ -103,7 +102,7 @@ def test_thread_count_is_restored_when_the_model_fails(two_threads: int) -> None
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             raise ValueError("shapes do not fit")
 
-    got = by_metric(measure_throughput(card(image_size=IMAGE_SIDE), Broken(), fast_bench_options(threads=1)))
+    got = by_metric(measured_throughput(card(image_size=IMAGE_SIDE), Broken(), fast_bench_options(threads=1)))
     assert torch.get_num_threads() == two_threads
     for m in got.values():
         assert m.status == "error"
@@ -112,7 +111,7 @@ def test_thread_count_is_restored_when_the_model_fails(two_threads: int) -> None
 
 def test_out_of_memory_halves_the_batch_and_records_the_batch_used() -> None:
     model = OutOfMemoryAbove(limit=5)
-    got = by_metric(measure_throughput(card(image_size=IMAGE_SIDE), model, fast_bench_options(batch_size=32)))
+    got = by_metric(measured_throughput(card(image_size=IMAGE_SIDE), model, fast_bench_options(batch_size=32)))
     throughput = got["throughput"]
     assert throughput.status == "ok"
     assert throughput.conditions["batch_size_requested"] == 32
@@ -125,13 +124,13 @@ def test_out_of_memory_halves_the_batch_and_records_the_batch_used() -> None:
 
 def test_out_of_memory_worded_as_a_runtime_error_is_recognised() -> None:
     model = OutOfMemoryAbove(limit=8, error=RuntimeError)
-    got = by_metric(measure_throughput(card(image_size=IMAGE_SIDE), model, fast_bench_options(batch_size=20)))
+    got = by_metric(measured_throughput(card(image_size=IMAGE_SIDE), model, fast_bench_options(batch_size=20)))
     assert got["throughput"].conditions["batch_size"] == 5
     assert got["throughput"].conditions["oom_halvings"] == 2
 
 
 def test_out_of_memory_even_at_batch_one_is_unavailable_not_raised() -> None:
-    got = by_metric(measure_throughput(card(image_size=IMAGE_SIDE), OutOfMemoryAbove(limit=0), fast_bench_options(batch_size=4)))
+    got = by_metric(measured_throughput(card(image_size=IMAGE_SIDE), OutOfMemoryAbove(limit=0), fast_bench_options(batch_size=4)))
     for m in got.values():
         assert m.status == "unavailable"
         assert "out of memory" in (m.reason or "")
@@ -141,7 +140,7 @@ def test_out_of_memory_even_at_batch_one_is_unavailable_not_raised() -> None:
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message given when CUDA is missing")
 def test_cuda_asked_for_without_cuda_is_unavailable_with_the_way_out() -> None:
     model = TinyNet()
-    got = by_metric(measure_throughput(card(image_size=IMAGE_SIDE), model, fast_bench_options(device="cuda")))
+    got = by_metric(measured_throughput(card(image_size=IMAGE_SIDE), model, fast_bench_options(device="cuda")))
     for m in got.values():
         assert m.status == "unavailable"
         assert "--device cuda asked for but CUDA is not available" in (m.reason or "")
@@ -176,7 +175,7 @@ def test_compile_wraps_the_model_and_is_recorded() -> None:
             return self.conv(x).mean(dim=(1, 2, 3))
 
     options = fast_bench_options(compile=True, compile_backend="zoo_test_counting")
-    got = by_metric(measure_throughput(card(image_size=IMAGE_SIDE), Plain(), options))
+    got = by_metric(measured_throughput(card(image_size=IMAGE_SIDE), Plain(), options))
     assert all(m.status == "ok" for m in got.values()), [m.reason for m in got.values()]
     # one static graph for the throughput batch, one for batch 1
     images = sorted(shape for shapes in COMPILED_INPUTS for shape in shapes if shape[1:] == (3, 16, 16))
@@ -191,13 +190,13 @@ def test_input_size_falls_back_to_timms_pretrained_config() -> None:
 
     model = timm.create_model("test_efficientnet", pretrained=False)
     options = fast_bench_options(batch_size=1, rounds=1, warmup_iters=1, latency_min_iters=1)
-    got = by_metric(measure_throughput(card("test_efficientnet"), model, options))
+    got = by_metric(measured_throughput(card("test_efficientnet"), model, options))
     assert got["throughput"].conditions["input_size"] == "3x160x160"
     assert "timm" in str(got["throughput"].conditions["input_size_source"])
 
 
 def test_measurements_survive_the_run_record_json_round_trip() -> None:
-    for m in measure_throughput(card(image_size=IMAGE_SIDE), TinyNet(), fast_bench_options()):
+    for m in measured_throughput(card(image_size=IMAGE_SIDE), TinyNet(), fast_bench_options()):
         assert from_json_dict(Measurement, to_json_dict(m)) == m
 
 
@@ -206,8 +205,30 @@ def test_a_model_that_cannot_be_copied_is_an_error_not_a_crash() -> None:
 
     model = TinyNet()
     model.lock = threading.Lock()  # type: ignore[assignment]  # deepcopy cannot copy a lock
-    got = by_metric(measure_throughput(card(image_size=IMAGE_SIDE), model, fast_bench_options(channels_last=True)))
+    got = by_metric(measured_throughput(card(image_size=IMAGE_SIDE), model, fast_bench_options(channels_last=True)))
     for m in got.values():
         assert m.status == "error"
         assert "while being prepared for timing" in (m.reason or "") and "lock" in (m.reason or "")
     assert model.seen == []
+
+
+class WaitingNet(TinyNet):
+    """A TinyNet whose every call waits 20 ms without using the CPU: what a process that does
+    not get its cores looks like from inside. It runs no operator (its logits are a view of a
+    fixed tensor): after a parallel operator, OpenMP's worker threads spin for a while, and on a
+    busy machine that spinning alone came to half a CPU per wall second."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        import time
+
+        time.sleep(0.02)
+        return self.fc.bias.detach().expand(x.shape[0], self.num_classes)
+
+
+def test_timing_records_the_machines_load_and_the_cpu_it_got() -> None:
+    got = by_metric(measured_throughput(card(image_size=IMAGE_SIDE), WaitingNet().eval(), fast_bench_options()))
+    for metric, measurement in got.items():
+        c = measurement.conditions
+        assert isinstance(c["load_1min_before"], float) and isinstance(c["load_1min_after"], float), metric
+        assert c["cpus"] and c["cpus"] >= 1
+        assert 0 <= c["cpu_per_wall"] < 0.5, (metric, c["cpu_per_wall"])  # it waited, so it used little CPU

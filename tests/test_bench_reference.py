@@ -187,3 +187,10 @@ def test_attach_reference_prefers_the_cards_own_figure(tmp_path: Path) -> None:
     assert attach_reference(own, m, tables).claims["throughput"].value == 9999.0
     assert reference_claim(plain, measured("NVIDIA H100 80GB HBM3"), tables) is None
     assert attach_reference(plain, measured("NVIDIA H100 80GB HBM3"), tables) is plain
+
+
+def test_a_card_key_whose_device_name_has_parentheses_is_a_claim() -> None:
+    # CPU names carry "(R)" and "(TM)": the key's device is everything between the outer parentheses.
+    the_card = card("net", image_size=IMAGE_SIDE, **{"FPS (Intel(R) Xeon(R) Processor)": "1000"})
+    claim = card_claim(the_card, measured("Intel(R) Xeon(R) Processor"))
+    assert claim is not None and claim.value == 1000.0

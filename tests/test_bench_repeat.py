@@ -53,3 +53,17 @@ def test_a_failing_process_stops_the_repeat_with_a_clear_error(tmp_path) -> None
     )
     assert result.exit_code == 2, result.output  # the bad env var is seen before any process starts
     assert "ZOO_THREADS" in result.output
+
+
+def test_combined_processes_keep_the_load_of_the_busiest_moment() -> None:
+    from zoo.records import Measurement, Uncertainty
+    from zoo.verify.repeat import _combined
+
+    def process(value: float, before: float, after: float, share: float) -> Measurement:
+        conditions = {"threads": 2, "cpus": 2, "load_1min_before": before, "load_1min_after": after, "cpu_per_wall": share}
+        return Measurement("throughput", "ok", value, "images/s", conditions=conditions, uncertainty=Uncertainty("iqr", value, value))
+
+    combined = _combined([process(30.0, 1.5, 1.6, 1.9), process(20.0, 1.6, 6.9, 0.7), process(29.0, 1.4, 1.5, 1.95)])
+    c = combined.conditions
+    assert (c["load_1min_before"], c["load_1min_after"], c["cpu_per_wall"]) == (1.4, 6.9, 0.7)
+    assert c["process_cpu_per_wall"] == "1.9, 0.7, 1.95"

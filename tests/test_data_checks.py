@@ -83,3 +83,45 @@ def test_class_count_against_the_model_head(tmp_path, model_classes, problem):
     assert (message is not None) == problem
     if problem:
         assert "head has 10 classes" in message and "has 1000" in message and "--data" in message
+
+
+def test_imagenet_val_is_recognised_by_file_names_and_hub_dataset_names() -> None:
+    import numpy as np
+
+    from zoo.measure.accuracy.data.base import EvalDataset
+    from zoo.measure.accuracy.data.hub import HubImages
+    from zoo.measure.accuracy.data.imagenet_val import imagenet_val_evidence
+
+    def files(*names: str, classes: int = 1000) -> EvalDataset:
+        return EvalDataset("val", "flat", tuple(names), np.zeros(len(names), dtype=np.int64), classes, ())
+
+    assert imagenet_val_evidence(files("ILSVRC2012_val_00000001.JPEG", "n01440764/ILSVRC2012_val_00050000.png")).is_val
+    assert imagenet_val_evidence(files("ILSVRC2012_val_00000007_n01751748.JPEG")).is_val
+    for names in (("ILSVRC2012_val_00000001.JPEG", "photo.jpg"), ("ILSVRC2012_val_00050001.JPEG",),
+                  ("ILSVRC2012_val_00000001.JPEG", "a/ILSVRC2012_val_00000001.JPEG")):
+        assert not imagenet_val_evidence(files(*names)).is_val, names
+    assert "10 classes" in imagenet_val_evidence(files("ILSVRC2012_val_00000001.JPEG", classes=10)).why
+
+    def hub(source: str, split: str) -> HubImages:
+        return HubImages(source, "hub", ("validation/00000000",), np.zeros(1, dtype=np.int64), 1000, (), split=split)
+
+    assert imagenet_val_evidence(hub("hf:ILSVRC/imagenet-1k", "validation")).is_val
+    assert not imagenet_val_evidence(hub("hf:ILSVRC/imagenet-1k", "train")).is_val
+    assert not imagenet_val_evidence(hub("hf:someone/photos", "validation")).is_val
+
+
+def test_a_record_without_the_data_conditions_is_judged_as_before() -> None:
+    from conftest import card
+
+    from zoo.judge.scope import not_claim_data
+    from zoo.records import Measurement, Uncertainty
+
+    claim = card("m", top1="72.95%").claim("top1")
+    old = Measurement("top1", "ok", 72.9, "%", uncertainty=Uncertainty("wilson-95", 72.5, 73.3, 0.95))
+    assert not_claim_data(claim, old) is None
+    own = Measurement("top1", "ok", 72.9, "%", conditions={"imagenet_val": False, "imagenet_val_evidence": "photos",
+                                                           "population_given": None, "images": 50, "dataset": "mine"},
+                      uncertainty=Uncertainty("wilson-95", 60.0, 82.5, 0.95))
+    assert "measured 72.90% [60.00, 82.50] (wilson-95) on 50 images of mine" in not_claim_data(claim, own)
+    declared = Measurement("top1", "ok", 72.9, "%", conditions={**own.conditions, "population_given": "all"})
+    assert not_claim_data(claim, declared) is None

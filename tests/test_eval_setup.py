@@ -44,13 +44,13 @@ def test_the_card_overrides_the_matched_tag_once_and_every_measurement_reads_it(
     assert (setup.input_size, setup.crop_pct, setup.interpolation, setup.resize_size) == ((3, 160, 160), 0.95, "bilinear", 168)
     assert setup.mean == (0.5, 0.5, 0.5)  # what the card leaves out comes from the tag
     assert dict(setup.origin)["input_size"] == "card cards/x.md:7"
-    assert setup.timm_value("input_size") == (3, 224, 224)  # the tag's own config stays for the config check
+    assert setup.library_value("input_size") == (3, 224, 224)  # the tag's own config stays for the config check
 
     model = Tiny().eval()
     flops = measure_flops(card(), model, setup)
     assert flops.conditions["input"] == "1x3x160x160" and flops.conditions["resize_size"] == 168
     assert flops.conditions["pretrained"] == "tinynet.a1_in1k" and flops.conditions["alias_path"] == "tinynet_alias -> tinynet.a1_in1k"
-    assert resolve_input_size(card(), model, setup).height == 160
+    assert resolve_input_size(card(), setup).height == 160
     transform = eval_transform(card(), model, setup)
     assert "resize 168 bilinear" in transform.description and "center crop 160" in transform.description
     assert "mean=(0.5, 0.5, 0.5)" in transform.description

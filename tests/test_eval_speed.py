@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from accuracy_world import write_noise_folders
-from conftest import card, fast_eval_options
-from zoo.measure.accuracy.measure import AccuracyEntry, measure_accuracy
+from conftest import card, accuracy_entry, fast_eval_options, transform_of
+from zoo.measure.accuracy.measure import measure_accuracy
 from zoo.runs.predictions import read_predictions
 
 
@@ -30,7 +30,7 @@ def mobilenet() -> torch.nn.Module:
 
 
 def topk_of(model: torch.nn.Module, data: Path, folder: Path, **options) -> np.ndarray:  # type: ignore[no-untyped-def]
-    outcome = measure_accuracy([AccuracyEntry(card("m", image_size=64, crop_pct=0.875, interpolation="bicubic"), model)], fast_eval_options(data, **options), folder)
+    outcome = measure_accuracy([accuracy_entry(card("m", image_size=64, crop_pct=0.875, interpolation="bicubic"), model)], fast_eval_options(data, **options), folder)
     assert outcome.measurements["m"][0].status == "ok", outcome.measurements["m"][0].reason
     return read_predictions(folder / "predictions.parquet")["m"].topk
 
@@ -52,7 +52,7 @@ def test_top1_and_top5_membership_do_not_depend_on_the_batch_size(images, mobile
 
 def test_the_batch_size_and_allocator_are_recorded(images, mobilenet, tmp_path) -> None:
     outcome = measure_accuracy(
-        [AccuracyEntry(card("m", image_size=64, crop_pct=0.875, interpolation="bicubic"), mobilenet)], fast_eval_options(images, batch_size=8, allocator="tuned"), None
+        [accuracy_entry(card("m", image_size=64, crop_pct=0.875, interpolation="bicubic"), mobilenet)], fast_eval_options(images, batch_size=8, allocator="tuned"), None
     )
     conditions = outcome.measurements["m"][0].conditions
     assert conditions["batch_size"] == 8
@@ -83,9 +83,7 @@ def small_model(crop_mode: str | None = None) -> torch.nn.Module:
 def test_uint8_decode_then_batch_finish_equals_the_per_image_transform_bit_for_bit(images, claims, crop_mode) -> None:
     from PIL import Image
 
-    from zoo.measure.accuracy.transforms import eval_transform
-
-    transform = eval_transform(card("m", **claims), small_model(crop_mode))
+    transform = transform_of(card("m", **claims), small_model(crop_mode))
     assert transform.decode is not None, transform.description
     assert (crop_mode == "squash") == transform.description.startswith("resize 50x50"), transform.description
     assert (crop_mode == "border") == ("center crop or pad" in transform.description), transform.description
@@ -115,9 +113,9 @@ def test_scoring_with_uint8_batches_predicts_what_the_float_path_does(images, mo
 def test_a_transform_that_does_not_split_is_used_whole() -> None:
     from torchvision import transforms as T
 
-    from zoo.measure.accuracy.transforms import EvalTransform, _split, eval_transform
+    from zoo.measure.accuracy.transforms import EvalTransform, _split
 
-    built = eval_transform(card("m", image_size=64, crop_pct=0.875, interpolation="bicubic"), small_model())
+    built = transform_of(card("m", image_size=64, crop_pct=0.875, interpolation="bicubic"), small_model())
     steps = built.transform.transforms
     odd = T.Compose([*steps[:-2], T.Grayscale(3), *steps[-2:]])  # a step the prefetcher form lacks
     assert _split(odd, built.decode) == (None, (), ())
@@ -145,7 +143,7 @@ def test_every_eval_config_of_timms_pretrained_tags_splits_bit_for_bit() -> None
         pretrained = timm.models.get_pretrained_cfg(name)
         if pretrained is None:
             continue
-        transform = eval_transform(card("m"), None, resolve_setup(card("m"), pretrained.to_dict()))
+        transform = eval_transform(card("m"), None, resolve_setup(card("m"), pretrained.to_dict()))  # type: ignore[arg-type]
         if transform.config in seen:
             continue
         seen.add(transform.config)
@@ -162,9 +160,7 @@ def test_finishing_on_cuda_equals_the_per_image_transform_on_cpu_bit_for_bit(ima
     """CUDA divides by a host scalar as a multiply by its reciprocal; finish must not."""
     from PIL import Image
 
-    from zoo.measure.accuracy.transforms import eval_transform
-
-    transform = eval_transform(card("m", image_size=64, crop_pct=0.875, interpolation="bicubic"), small_model())
+    transform = transform_of(card("m", image_size=64, crop_pct=0.875, interpolation="bicubic"), small_model())
     pictures = [Image.open(path).convert("RGB") for path in sorted(p for p in images.rglob("*") if p.is_file())[:8]]
     batch = torch.stack([transform.decode(p) for p in pictures]).pin_memory().to("cuda", non_blocking=True)
     whole = torch.stack([transform.transform(p) for p in pictures])

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from zoo.cli import fetch_cmd, lock_cmd, main
 from zoo.judge.exit_codes import EXIT_CODES_HELP, MEANINGS, worst_code
 from zoo.weights.errors import OfflineMissingError, UnsafeCheckpointError
-from zoo.weights.sources import FetchAttempt
+from zoo.weights.results import FetchAttempt
 
 INDEX = """\
 Models:

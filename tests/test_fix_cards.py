@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from fix_world import CARD, RUN_ID, TODAY, accuracy, config, flops, make_run, params, weights, write_world
+from click.testing import CliRunner
+from fix_world import CARD, RUN_ID, TODAY, accuracy, config, flops, make_run, params, weights, write_world, fix, world  # noqa: F401 (world is a fixture)
 
 from zoo.cli.main import cli
 from zoo.judge.gate import GateSettings, gate_records
@@ -26,16 +26,6 @@ EXPECTED = [  # (as written, as corrected) for the measurements of `_drifted`
 ]
 
 
-@pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("ZOO_INDEX", "ZOO_RESULTS", "ZOO_CONVENTIONS", "ZOO_LOCK"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def fix(*args: str) -> Result:
-    return CliRunner().invoke(cli, ["fix", "--today", TODAY.isoformat(), *args], catch_exceptions=False)
 
 
 def _drifted(root: Path) -> Path:

@@ -8,26 +8,15 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from fix_world import CARD, TODAY, accuracy, config, flops, make_run, params, weights, write_world
+from click.testing import Result
+from fix_world import CARD, TODAY, accuracy, config, flops, make_run, params, weights, write_world, fix, world  # noqa: F401 (world is a fixture)
 
-from zoo.cli.main import cli
 from zoo.records import PairedEstimate
 
 FULL = ("config", "params", "flops", "weights", "accuracy")
 CARD_TOP1 = "Top 1 Accuracy: 72.95%"
 
 
-@pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("ZOO_INDEX", "ZOO_RESULTS", "ZOO_CONVENTIONS", "ZOO_LOCK"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def fix(*args: str) -> Result:
-    return CliRunner().invoke(cli, ["fix", "--today", TODAY.isoformat(), *args], catch_exceptions=False)
 
 
 def _run_with(root: Path, *measured, model: str = "test_efficientnet") -> Path:

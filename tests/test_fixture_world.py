@@ -17,12 +17,10 @@ import pytest
 
 from accuracy_world import SCORED, write_noise_folders
 from bench_world import IMAGE_SIDE
-from conftest import TinyNet, card, fast_bench_options, fast_eval_options, fast_fetch_options
+from conftest import TinyNet, card, accuracy_entry, fast_bench_options, fast_eval_options, fast_fetch_options, measured_flops, measured_throughput
 from fixtures.runs.world import CLAIMS, Outcome, measurements
 from weights_world import FaultyServer, checkpoint_bytes, hashed_name, trained_state
-from zoo.measure.accuracy.measure import AccuracyEntry, measure_accuracy
-from zoo.measure.flops import measure_flops
-from zoo.measure.throughput.measure import measure_throughput
+from zoo.measure.accuracy.measure import measure_accuracy
 from zoo.measure.weights import measure_weights
 from zoo.records import Measurement
 from zoo.runs.store import load_run
@@ -34,15 +32,15 @@ V1_SHARD = Path(__file__).parent / "fixtures" / "runs" / "v1" / "shard-1-of-3.js
 def real(tmp_path_factory) -> dict[str, Measurement]:
     """metric -> a measurement the pipeline made."""
     found = {m.metric: m for m in load_run(V1_SHARD).models[0].measurements}
-    found["flops"] = measure_flops(card(image_size=224, crop_pct=0.875), TinyNet().eval())  # today's counter and names
+    found["flops"] = measured_flops(card(image_size=224, crop_pct=0.875), TinyNet().eval())  # today's counter and names
     tmp = tmp_path_factory.mktemp("real")
     with FaultyServer() as server:
         data = checkpoint_bytes(trained_state(), tmp)
         url = server.serve(f"/{hashed_name('tiny', data)}", data)
         found.update({m.metric: m for m in measure_weights(card("tiny", weights=url, file_size=len(data)), TinyNet(), fast_fetch_options(tmp)).measurements})
-    found.update({m.metric: m for m in measure_throughput(card(image_size=IMAGE_SIDE), TinyNet(), fast_bench_options())})
+    found.update({m.metric: m for m in measured_throughput(card(image_size=IMAGE_SIDE), TinyNet(), fast_bench_options())})
     root = write_noise_folders(tmp / "val", classes=5, per_class=2)
-    scored = measure_accuracy([AccuracyEntry(card(**SCORED), TinyNet(5))], fast_eval_options(root), None)
+    scored = measure_accuracy([accuracy_entry(card(**SCORED), TinyNet(5))], fast_eval_options(root), None)
     found.update({m.metric: m for m in scored.measurements["tiny"]})
     assert all(m.status == "ok" for m in found.values()), {m.metric: m.reason for m in found.values() if m.status != "ok"}
     return found

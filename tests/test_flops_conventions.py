@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from conftest import measured_flops
+
 import pytest
 import torch
 from torch import nn
@@ -10,7 +12,7 @@ from index_worlds import write
 from zoo.judge.compare import judge
 from zoo.judge.conventions import fit_ratio, fit_table, parse_convention, reference_key, samples_of
 from zoo.judge.policy import Policy, load_policy
-from zoo.measure.flops import count_operators, measure_flops
+from zoo.measure.flops import count_operators
 from zoo.records import Claim, ModelCard, SourceRef
 
 SRC = SourceRef("i.yml", 1)
@@ -43,7 +45,7 @@ def card(name: str, flops: float, collection: str = "Family") -> ModelCard:
 
 
 def measured(name: str, model: nn.Module) -> tuple[ModelCard, list]:
-    return card(name, 1), [measure_flops(card(name, 1), model.eval())]
+    return card(name, 1), [measured_flops(card(name, 1), model.eval())]
 
 
 def judged(pairs, policy=Policy()):
@@ -199,3 +201,22 @@ def test_a_layer_left_out_blocks_a_departure_only_where_it_explains_the_claims()
     table, verdicts = judged(skipping)
     assert "Skips" not in table.collections and all(verdicts[f"s{i}"].status == "drift" for i in range(3))
     assert all("likely skipped Conv2dSame" in verdicts[f"s{i}"].explanation for i in range(3))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("zoo: [unclosed\n", r"flops-conventions.yml:\d+.*malformed YAML"),
+        ("- a list\n", r"flops-conventions.yml:1.*expected a mapping with zoo and collections"),
+        ("zoo:\n  convention: 3 apples @image\n", r"flops-conventions.yml:2.*is not \[K x \]COUNTER"),
+        ("collections:\n  A:\n    convention: macs @image\n    claims: -4\n", r"flops-conventions.yml:4.*claims must be a number >= 0"),
+        ("zoo:\n  convention: macs @image\n  claim_reference_iqr: [1]\n", r"flops-conventions.yml:3.*\[low, high\]"),
+    ],
+)
+def test_a_damaged_pinned_conventions_file_is_bad_input_naming_its_line(tmp_path, text, message):
+    from zoo.errors import InputError
+    from zoo.judge.conventions_file import read_conventions
+
+    path = write(tmp_path / "flops-conventions.yml", text)
+    with pytest.raises(InputError, match=message):
+        read_conventions(path)

@@ -14,9 +14,9 @@ import torch.nn.functional as F
 from fvcore.nn import FlopCountAnalysis
 from torch import nn
 
-from conftest import card
+from conftest import card, measured_flops
 from zoo.judge.conventions import parse_convention
-from zoo.measure.flops import COUNTERS, FVCORE, FVCORE_ATTENTION, REFERENCE, OperatorCounts, count_operators, measure_flops
+from zoo.measure.flops import COUNTERS, FVCORE, FVCORE_ATTENTION, REFERENCE, OperatorCounts, count_operators
 
 
 def fvcore_count(model: nn.Module, size: int) -> FlopCountAnalysis:
@@ -178,7 +178,7 @@ def test_the_measured_value_is_fvcore_s_total_and_a_named_convention():
     expected = int(fvcore_count(model, size).total())
     with torch.device("meta"):
         meta = timm.create_model("mobilenetv2_050", pretrained=False).eval()
-    measurement = measure_flops(card("mobilenetv2_050", image_size=size, crop_pct=0.8), meta)
+    measurement = measured_flops(card("mobilenetv2_050", image_size=size, crop_pct=0.8), meta)
     by_name = {a.convention: a.value for a in measurement.alternatives}
     assert measurement.value == expected == by_name[f"fvcore @{size}px"]
     assert by_name[f"2x fvcore @{size}px"] == 2 * expected

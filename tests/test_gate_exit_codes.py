@@ -254,3 +254,12 @@ def test_download_failure_is_incomplete_not_error(world: Path) -> None:
     lines = [line for line in result.output.splitlines() if "connection refused" in line]
     assert len(lines) == 4  # weights, file size, and top-1/top-5 that could not run without them
     assert "error:" not in result.output
+
+
+def test_a_bad_file_elsewhere_in_the_index_fails_the_gate_as_bad_input_and_is_named(world: Path) -> None:
+    """The run's own cards are judged as ever; the file that cannot be read is the index's bad input."""
+    (world / "metadata" / "model-index.yml").write_text("Import:\n- zoo.yml\n- extra.yml\n", encoding="utf-8")
+    (world / "metadata" / "extra.yml").write_text("Models:\n- Name: [unclosed\n", encoding="utf-8")
+    result = _run_and_gate(world, _outcomes())
+    assert result.exit_code == 2, result.output
+    assert "36 pass" in result.output and "extra.yml:3" in result.output and "malformed model-index YAML" in result.output

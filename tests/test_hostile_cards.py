@@ -93,7 +93,7 @@ def test_recursive_import_does_not_follow_symlink_loops_or_links_out(tmp_path):
 
 
 def test_import_of_everything_under_an_absolute_tree_ends(tmp_path, monkeypatch):
-    from zoo.index import loader
+    from zoo.index.sources import model_index as loader
 
     tree = tmp_path / "big"
     for i in range(30):

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from hostile_world import snapshot
-from conftest import TinyNet, fast_fetch_options as fast_options
+from conftest import StandInBuilder, TinyNet, fast_fetch_options as fast_options
 from conftest import card as _card
 from weights_world import FaultyServer, checkpoint_bytes, hashed_name, trained_state
 from zoo.cli import fetch_cmd, lock_cmd
@@ -308,11 +308,11 @@ def test_redirect_loop_is_one_models_download_error_and_the_others_go_on(server,
 def test_garbage_pickle_is_one_models_bad_checkpoint_and_the_record_is_written(server, tmp_path, garbage, monkeypatch):
     from zoo.judge.policy import Policy
     from zoo.verify.pipeline import VerifyRequest, run_verify
-    from zoo.verify import models
+    from zoo.verify import builders
 
     name = hashed_name("junk", garbage)
     url = server.serve("/" + name, garbage)
-    monkeypatch.setattr(models, "build_model", lambda card: TinyNet())
+    monkeypatch.setitem(builders.BUILDERS, "timm", StandInBuilder(TinyNet()))
     request = VerifyRequest(
         cards=[make_card("junk", url, len(garbage))], kinds=["weights"], policy=Policy(), results=tmp_path / "runs",
         fetch=fast_options(tmp_path),
@@ -374,12 +374,12 @@ def test_stall_rule_flags_and_environment(server, tmp_path, home, monkeypatch):
 def test_failed_requested_measurement_without_a_claim_still_sets_the_exit_code(tmp_path, monkeypatch):
     from zoo.judge.gate import run_exit_code
     from zoo.judge.policy import Policy
-    from zoo.verify import models
+    from zoo.verify import builders
     from zoo.verify.pipeline import VerifyRequest, run_verify
 
     garbage = tmp_path / "mine.pth"
     garbage.write_text("not a checkpoint\n" * 10)
-    monkeypatch.setattr(models, "build_model", lambda card: TinyNet())
+    monkeypatch.setitem(builders.BUILDERS, "timm", StandInBuilder(TinyNet()))
     card = make_card("tiny", None)  # no Weights, no File Size: nothing claims the weights
     request = VerifyRequest(
         cards=[card], kinds=["weights"], policy=Policy(), results=None,
@@ -397,12 +397,12 @@ def test_failed_requested_measurement_without_a_claim_still_sets_the_exit_code(t
 def test_verify_records_a_hostile_weights_name_as_bad_input_and_touches_nothing(server, tmp_path, home, monkeypatch):
     from zoo.judge.gate import run_exit_code
     from zoo.judge.policy import Policy
-    from zoo.verify import models
+    from zoo.verify import builders
     from zoo.verify.pipeline import VerifyRequest, run_verify
 
     data = b"x" * 200
     url = server.serve("/ok/..%2F.bashrc_victim", data)
-    monkeypatch.setattr(models, "build_model", lambda card: TinyNet())
+    monkeypatch.setitem(builders.BUILDERS, "timm", StandInBuilder(TinyNet()))
     before = snapshot(tmp_path, [home / "cache", tmp_path / "runs"])
     request = VerifyRequest(
         cards=[make_card("evil", url, len(data))], kinds=["weights"], policy=Policy(), results=tmp_path / "runs",
@@ -465,3 +465,26 @@ def test_a_lock_file_that_is_not_utf8_is_bad_input_and_left_as_it_was(server, tm
     assert "weights.lock:2:23:" in result.output and "the lock file is not UTF-8" in result.output
     assert "Traceback" not in result.output
     assert lock.read_bytes() == b"files:\n  model.pth: {sha256: \xff}\n"
+
+
+@pytest.mark.parametrize("planted", ["nested", "fifo"])
+def test_a_planted_resume_note_in_the_cache_is_ignored_not_a_crash_or_a_hang(server, tmp_path, home, planted):
+    """Issue #20, beyond its list: the JSON note kept beside a partial download is read with the one
+    bounded JSON reader, so a note nested thousands deep (or a FIFO that would block the read) is
+    ignored and the file is downloaded afresh."""
+    from zoo.weights.cache import CacheEntry
+
+    data = checkpoint_bytes(trained_state(seed=3), tmp_path)
+    name = hashed_name("noted", data)
+    url = server.serve("/" + name, data)
+    entry = CacheEntry(home / "cache", name, source=url)
+    note = entry.partial_info_path(url)
+    note.parent.mkdir(parents=True)
+    if planted == "nested":
+        note.write_text('{"url": ' + "[" * 5000 + "]" * 5000 + "}", encoding="utf-8")
+    else:
+        os.mkfifo(note)
+    index = write_card(tmp_path, CARD.format(name="noted", size=len(data), url=url))
+    result = fetch(tmp_path, home, index, "noted")
+    assert result.exit_code == 0, result.output
+    assert (home / "cache" / name).read_bytes() == data

@@ -57,3 +57,17 @@ def test_libyaml_loader_is_used_and_keeps_lines():
     data = located_yaml.load_located(text, line_offset=10)
     assert data.line_of("b") == 12 and data["b"].line_of("c") == 13 and data["b"].raw["c"] == "0.875"
     assert data["b"].line_of("d") == 14
+
+
+def test_a_large_folder_is_named_once_and_a_misspelt_model_gets_suggestions(tmp_path):
+    cards = tmp_path / "models"
+    for k in range(60):
+        write(cards / f"card{k:02d}.md", CARD.format(body=model_yaml(f"net{k:02d}_wide").replace("Tiny", f"Tiny{k}")))
+    write(cards / "resnet.md", CARD.format(body=model_yaml("resnet50").replace("Tiny", "TinyR")))
+    listed = CliRunner().invoke(cli, ["list", "--index", str(cards), "--format", "json"])
+    note = next(line for line in listed.output.splitlines() if line.startswith("zoo: read"))
+    assert note.endswith(f"read 61 files in {cards}") and "card07.md" not in note
+    misspelt = CliRunner().invoke(cli, ["show", "resnet5O", "--index", str(cards)])
+    assert misspelt.exit_code == 2
+    assert "did you mean resnet50?" in misspelt.output and "shows all 61 models" in misspelt.output
+    assert "net59_wide" not in misspelt.output and len(misspelt.output) < 400

@@ -6,10 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import card
+from conftest import card, measured_flops
 from zoo.verify.build import BuildError, build_model
 from zoo.judge.compare import judge_claim
-from zoo.measure.flops import measure_flops
 from zoo.measure.params import measure_params
 from zoo.records import Claim, Convention, ModelCard, SourceRef, Tolerance
 from zoo.judge.conventions import reference_key
@@ -47,7 +46,7 @@ def test_parameter_count_is_exact_and_excludes_buffers():
 
 
 def test_flops_primary_value_and_conventions_at_both_sizes():
-    measurement = measure_flops(card(**SMALL), Tiny().eval())
+    measurement = measured_flops(card(**SMALL), Tiny().eval())
     by_name = {a.convention: a.value for a in measurement.alternatives}
     assert by_name["macs @8px"] == conv_linear_macs(8)
     assert by_name["macs @16px (resize before crop)"] == conv_linear_macs(16)
@@ -67,7 +66,7 @@ def test_flops_primary_value_and_conventions_at_both_sizes():
 def test_a_flops_claim_is_judged_by_the_convention_given_never_the_closest():
     claimed = 2 * conv_linear_macs(16)
     c = card(**SMALL, flops=claimed)
-    measurement = measure_flops(c, Tiny().eval())
+    measurement = measured_flops(c, Tiny().eval())
     verdict = judge_claim("tiny", c.claims["flops"], measurement, Tolerance("flops", relative=0.01), Convention("2x macs @resize"))
     assert verdict.status == "pass" and verdict.difference == 0
     assert verdict.convention == "2x macs @resize" and "2x macs @resize" in verdict.explanation
@@ -82,7 +81,7 @@ def test_without_crop_pct_timms_default_crop_sets_the_resize_size():
     c = ModelCard(name="tiny", source=SRC, claims={"image_size": Claim("image_size", "Image Size", 8, "8", SRC, precision=1)})
     model = Tiny().eval()
     model.pretrained_cfg = {}
-    measurement = measure_flops(c, model)
+    measurement = measured_flops(c, model)
     assert {a.convention.split("@")[1].split("px")[0] for a in measurement.alternatives} == {"8", "9"}
     assert measurement.conditions["resize_size"] == 9
 
@@ -102,7 +101,7 @@ class FixedSize(Tiny):
 
 
 def test_a_model_that_takes_only_its_own_size_still_gets_its_flops():
-    measurement = measure_flops(card(**SMALL), FixedSize().eval())
+    measurement = measured_flops(card(**SMALL), FixedSize().eval())
     assert measurement.status == "ok" and measurement.value > 0
     assert all("@8px" in a.convention for a in measurement.alternatives)
     assert any("16px resize size were not counted" in note for note in measurement.notes)

@@ -14,7 +14,7 @@ from zoo.cli.main import cli
 from zoo.runs.store import list_runs
 
 TIMM_HEAD = ["model", "top1", "top1_err", "top5", "top5_err", "param_count", "img_size", "crop_pct", "interpolation",
-             "infer_samples_per_sec", "infer_batch_size"]
+             "infer_samples_per_sec", "infer_step_time", "infer_batch_size", "infer_img_size", "infer_gmacs", "infer_macts"]
 
 
 def verify(tmp_path: Path, *extra: str):
@@ -64,3 +64,28 @@ def test_report_format_prints_a_stored_runs_table_again(tmp_path: Path, monkeypa
     assert again.stdout.strip().splitlines()[-1] == first.stdout.strip().splitlines()[-1]  # the same summary line
     data = json.loads(CliRunner().invoke(cli, ["report", str(path), "--format", "json"]).stdout)
     assert data["results"][0]["parameters"] == 356196
+
+
+def test_csv_columns_do_not_depend_on_what_was_measured_and_carry_timms_step_time_and_macts(tmp_path: Path, monkeypatch) -> None:
+    import timm
+    import torch
+    from fvcore.nn import ActivationCountAnalysis
+
+    monkeypatch.chdir(tmp_path)
+    index = write(tmp_path / "i.yml", model_yaml(flops=1000, params="356000"))
+
+    def csv_of(only: str) -> tuple[list[str], dict[str, str]]:
+        result = CliRunner().invoke(cli, ["verify", "--all", "--index", str(index), "--only", only, "--no-record", "--format", "csv",
+                                          "--device", "cpu", "--batch-size", "2", "--rounds", "2"])
+        assert result.exit_code == 0, result.output
+        reader = csv.DictReader(io.StringIO(result.stdout))
+        return list(reader.fieldnames or []), next(reader)
+
+    params_header, _ = csv_of("params")
+    header, row = csv_of("params,flops,throughput")
+    assert header == params_header  # --only no longer changes the columns
+    step = float(row["infer_step_time"])
+    assert abs(step - 1000 * 2 / float(row["infer_samples_per_sec"])) < 0.01 * step  # ms per batch of 2
+    model = timm.create_model("test_efficientnet").eval()
+    expected = ActivationCountAnalysis(model, torch.ones(1, 3, 160, 160)).unsupported_ops_warnings(False).total()
+    assert float(row["infer_macts"]) == round(expected / 1e6, 2)

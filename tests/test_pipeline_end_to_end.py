@@ -36,7 +36,7 @@ def world(tmp_path_factory):
         folder = val / f"n{index:08d}"
         folder.mkdir(parents=True)
         if index < 20:  # a few classes hold an image each; the rest are empty but present
-            Image.new("RGB", (40, 30), (index * 12 % 256, 90, 160)).save(folder / f"img{index}.JPEG")
+            Image.new("RGB", (40, 30), (index * 12 % 256, 90, 160)).save(folder / f"ILSVRC2012_val_{index + 1:08d}.JPEG")
     index_file = write(root / "index.yml", f"""\
     Models:
     - Name: test_efficientnet

@@ -38,7 +38,10 @@ def test_bytes_are_shown_in_megabytes() -> None:
     task = channel.task("download w.pth", total=50_000_000, unit="B", initial=10_000_000)
     clock.now = 2.0
     task.update(20_000_000)
-    assert out.getvalue().splitlines()[0] == "download w.pth: 30.0 MB/50.0 MB (60%), 10.0 MB/s, ETA 2.0 s, 2.0 s so far"
+    assert out.getvalue().splitlines()[0] == "download w.pth: 30.0 MB/50.0 MB (60%), 10.0 MB/s, 2.0 s so far"
+    clock.now = 3.0
+    task.update(10_000_000)
+    assert out.getvalue().splitlines()[1] == "download w.pth: 40.0 MB/50.0 MB (80%), 10.0 MB/s, ETA 1.0 s, 3.0 s so far"
 
 
 def test_quiet_and_zoo_progress_0_say_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,4 +81,27 @@ def test_slow_work_says_seconds_per_item() -> None:
     task = channel.task("m speed", total=10, unit="rounds")
     clock.now = 16.0
     task.update(2)
-    assert out.getvalue() == "m speed: 2/10 rounds (20%), 8.0 s/round, ETA 1m04s, 16 s so far\n"
+    assert out.getvalue() == "m speed: 2/10 rounds (20%), 8.0 s/round, 16 s so far\n"  # no pace yet: no ETA
+
+
+def test_the_eta_is_timed_from_the_first_step_not_from_the_start() -> None:
+    # Warm-up (or workers starting) before the first round made the first ETA 9m11s for a 2-minute job.
+    out, clock = io.StringIO(), Clock()
+    channel = Channel("lines", out, interval=0.0, clock=clock)
+    task = channel.task("m throughput", total=10, unit="rounds")
+    clock.now = 100.0  # a long warm-up, then one round a second
+    task.update(1)
+    assert "ETA" not in out.getvalue()
+    clock.now = 101.0
+    task.update(1)
+    assert out.getvalue().splitlines()[-1].split(", ")[2] == "ETA 8.0 s"
+
+
+def test_an_interrupted_task_says_so_and_not_done() -> None:
+    out, clock = io.StringIO(), Clock()
+    channel = Channel("lines", out, interval=5.0, clock=clock)
+    with pytest.raises(KeyboardInterrupt):
+        with channel.task("m throughput", total=2, unit="rounds"):
+            clock.now = 3.0
+            raise KeyboardInterrupt
+    assert out.getvalue() == "m throughput: interrupted after 0 of 2 rounds in 3.0 s\n"

@@ -219,3 +219,69 @@ def test_rewriting_a_report_leaves_no_temporary_or_stale_files(run: RunRecord, t
     assert not [n for n in names if n.startswith(".") or n.endswith(".tmp")]
     assert names == sorted(["assets", "index.html", f"{plots[0].key}.png"])
     assert (out / "index.html").stat().st_mode & 0o044  # readable by others, not mkstemp's 0600
+
+
+def test_a_count_claim_shows_the_tolerance_its_written_precision_gives(page: tuple[Page, Path]) -> None:
+    # "Tolerance: exact" beside "+4,872" and "pass" read as a contradiction: 3500000 holds to the 100,000.
+    parsed, _ = page
+    rows = [r for r in parsed.rows if r["data-metric"] == "parameters" and r["data-model"] == "mobilenetv2_100"]
+    assert rows and all("±50,000 (as written, to the 100,000)" in str(r["text"]) for r in rows)
+    assert all("exact" not in str(r["text"]) for r in rows)
+
+
+def test_a_long_reason_shared_by_rows_of_a_table_is_said_once_under_it(run: RunRecord, tmp_path: Path) -> None:
+    import dataclasses
+
+    from zoo.judge.compare import judge
+    from zoo.judge.policy import Policy
+    from zoo.records import Measurement
+    from zoo.views.html import render_html
+
+    reason = ("weights unavailable: mobilenetv2_100_ra-b33bc2c4.pth from https://github.com/rwightman/pytorch-image-models/"
+              "releases/download/v0.1-weights/mobilenetv2_100_ra-b33bc2c4.pth: cannot resolve the host name github.com "
+              "(no network, or a proxy is needed). Nothing was downloaded. Run again with network, or pass --mirror FOLDER")
+    first = run.models[0]
+    measurements = [m for m in first.measurements if m.metric not in ("weights", "file_size")]
+    measurements += [Measurement.unavailable("file_size", reason), Measurement.unavailable("weights", reason)]
+    first = dataclasses.replace(first, measurements=measurements, verdicts=judge(first.card, measurements, Policy()))
+    html = render_html([dataclasses.replace(run, models=[first, *run.models[1:]])], plots=[])
+    article = html.split(f'id="model-{first.card.name}"', 1)[1].split("</article>", 1)[0]
+    table = article.split("<details>", 1)[0]  # the claims and their notes; the measurements' own reasons follow
+    assert table.count(reason) == 1  # in the notes under the table, not in each row
+    assert table.count("weights unavailable [1]") == 2 and '<li value="1">' in table
+
+
+def test_the_accuracy_plot_says_which_points_are_claims_and_the_load_while_timing(run: RunRecord) -> None:
+    import dataclasses
+
+    from zoo.views.plots import accuracy_throughput_plot
+
+    models = []
+    for result in run.models:
+        measurements = []
+        for m in result.measurements:
+            if m.metric == "throughput":
+                m = dataclasses.replace(m, conditions={**m.conditions, "load_1min_before": 6.8, "load_1min_after": 7.03, "cpus": 2})
+            if m.metric == "top1":
+                continue  # no accuracy measured: the plot can only show the claims
+            measurements.append(m)
+        models.append(dataclasses.replace(result, measurements=measurements))
+    plot = accuracy_throughput_plot(dataclasses.replace(run, models=models))
+    assert plot is not None and plot.title == "Claimed accuracy vs throughput"
+    assert "claimed top-1, not measured in this run" in plot.note
+    assert "1-minute load average 6.80-7.03 on 2 CPUs" in plot.note
+    assert plot.narrow_png and plot.narrow_png != plot.png
+
+
+def test_the_plots_introduction_speaks_only_of_marks_the_plots_draw(run: RunRecord, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The plots are scatter points with whiskers (Axes.errorbar); there is no bar chart to speak of.
+    from matplotlib.axes import Axes
+
+    drawn: list[str] = []
+    for kind in ("bar", "barh", "errorbar"):
+        original = getattr(Axes, kind)
+        monkeypatch.setattr(Axes, kind, lambda self, *a, _kind=kind, _original=original, **k: drawn.append(_kind) or _original(self, *a, **k))
+    parsed = parse(render_html([run]))
+    intro = " ".join(next(t for t in parsed.text if "Measured against claimed" in t).split())
+    assert "errorbar" in drawn and "bar" not in drawn and "barh" not in drawn
+    assert "whisker is the interval the verdict used" in intro and "bars" not in intro

@@ -37,7 +37,7 @@ def test_conditions_are_shown_once_per_model(tmp_path: Path) -> None:
     assert accuracy.count("sha256:4f2e1a") == 3
     models = html[html.index('id="models"'): html.index('id="accuracy"')]
     assert models.count("sha256:4f2e1a") == 3
-    assert len(re.findall(r'<td rowspan="2">', accuracy)) == 3
+    assert len(re.findall(r'<td class="conditions" rowspan="2"', accuracy)) == 3
 
 
 def test_a_shortened_hash_keeps_its_whole_value_for_hover(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from rich.text import Text
 
 from terminal_world import populated_run
 from zoo.records import RunRecord
@@ -137,16 +138,38 @@ def test_no_color_drops_every_style_and_force_color_keeps_them(monkeypatch: pyte
     out = io.StringIO()
     console = make_console()
     console.file = out
-    console.print("[bold]bold[/bold] [italic]it[/italic] [red]red[/red]")
+    console.print(Text("bold", style="bold"), Text("it", style="italic"), Text("red", style="red"))
     assert "\x1b[" not in out.getvalue()
     monkeypatch.delenv("NO_COLOR")
     out = io.StringIO()
     console = make_console()
     console.file = out
-    console.print("[bold]bold[/bold]")
+    console.print(Text("bold", style="bold"))
     assert "\x1b[1m" in out.getvalue()
     out = io.StringIO()
     console = make_console(color=False)
     console.file = out
-    console.print("[bold]bold[/bold]")
+    console.print(Text("bold", style="bold"))
     assert "\x1b[" not in out.getvalue()
+
+
+def test_a_wide_terminal_keeps_claimed_and_measured_values_whole(run: RunRecord) -> None:
+    # On 200 columns the weights file name was folded mid-hash ("…/mobilenetv2_100_ra-b" / "33bc2c4.pth").
+    import dataclasses
+
+    from zoo.judge.compare import judge
+    from zoo.judge.policy import Policy
+
+    first = run.models[0]
+    claim = first.card.claims["weights"]
+    url = "https://github.com/rwightman/pytorch-image-models/releases/download/v0.1-weights/mobilenetv2_100_ra-b33bc2c4.pth"
+    card = dataclasses.replace(first.card, claims={**first.card.claims, "weights": dataclasses.replace(claim, value=url, raw=url)})
+    first = dataclasses.replace(first, card=card, verdicts=judge(card, first.measurements, Policy()))
+    run = dataclasses.replace(run, models=[first, *run.models[1:]])
+    text = render(run, 200)
+    assert "…/mobilenetv2_100_ra-b33bc2c4.pth" in text
+    view = run_view(run)
+    for row in view.models[0].rows:
+        if row.requested and row.measured:
+            measured = row.measured + (f" {row.uncertainty}" if row.uncertainty else "")
+            assert measured in text, measured

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from weights_world import FaultyServer, checkpoint_bytes, hashed_name, sha256, trained_state
 from zoo.cli import fetch_cmd, lock_cmd
-from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
+from zoo.cli.declared import click_options, options_from
 from zoo.weights.lockfile import load_lock
 from zoo.weights.options import FetchOptions, parse_mirrors
 
@@ -92,7 +92,7 @@ def test_lock_first_use_then_mismatch_then_update(server, tmp_path):
     server.serve("/weights/plain.pth", new)
     mismatch = run(fetch_cmd.command, tmp_path, index, "tiny", cache="fresh-cache")
     assert mismatch.exit_code == 3
-    assert "HashMismatchError" in mismatch.output and "zoo lock --update tiny" in mismatch.output
+    assert "(SHA-256 differs)" in mismatch.output and "zoo lock --update tiny" in mismatch.output
 
     update = run(lock_cmd.command, tmp_path, index, "tiny", "--update", cache="fresh-cache")
     assert update.exit_code == 0 and "re-pinned" in update.output
@@ -104,10 +104,10 @@ def test_lock_first_use_then_mismatch_then_update(server, tmp_path):
 
 
 @click.command()
-@fetch_options
+@click_options(FetchOptions)
 @click.option("--other", default="x")
 def echo_options(**kw):
-    options = fetch_options_from_cli(**kw)
+    options = options_from(FetchOptions, kw)
     local = {k: str(v) for k, v in options.local_files.items()}
     click.echo(repr((str(options.cache_dir), options.mirrors, options.offline, local, str(options.lock_path))))
 
@@ -159,7 +159,7 @@ def test_options_from_environment(tmp_path, monkeypatch):
     assert FetchOptions.from_env().cache_dir == tmp_path / "zc"
     assert FetchOptions.from_env().offline is False
     assert FetchOptions.from_env(offline=True, retries=0).retries == 0
-    with pytest.raises(TypeError, match="unknown FetchOptions field"):
+    with pytest.raises(TypeError, match="FetchOptions has no option .colour."):
         FetchOptions.from_env(colour="red")
 
 
@@ -167,3 +167,40 @@ def test_mirror_list_splitting():
     assert parse_mirrors("/srv/a:/srv/b,/srv/c") == ("/srv/a", "/srv/b", "/srv/c")
     assert parse_mirrors("http://h:80/w,/srv/b") == ("http://h:80/w", "/srv/b")
     assert parse_mirrors("") == ()
+
+
+def test_nothing_fetched_leaves_no_lock_or_folder_in_the_cache(server, tmp_path):
+    # Offline with the file missing, and a cache hit, write nothing into the (torch hub) cache.
+    data = checkpoint_bytes(trained_state(), tmp_path)
+    name = hashed_name("tiny", data)
+    index = write_index(tmp_path, "tiny", server.serve(f"/{name}", data), len(data))
+    missing = run(fetch_cmd.command, tmp_path, index, "tiny", "--offline")
+    assert missing.exit_code == 3 and "FAILED  tiny  (missing offline)" in missing.output
+    assert "Error" not in missing.output.split("\n")[0]
+    assert not (tmp_path / "cache").exists()
+    assert run(fetch_cmd.command, tmp_path, index, "tiny").exit_code == 0
+    import shutil
+
+    shutil.rmtree(tmp_path / "cache" / ".zoo")
+    assert run(fetch_cmd.command, tmp_path, index, "tiny").exit_code == 0  # a hit, online
+    assert run(fetch_cmd.command, tmp_path, index, "tiny", "--offline").exit_code == 0  # a hit, offline
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [name]
+
+
+def test_hub_fetch_offline_by_env_says_what_set_it(tmp_path, monkeypatch):
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    index = tmp_path / "i.yml"
+    index.write_text("Models:\n- Name: tiny\n  Metadata:\n    File Size: 10\n")
+    result = CliRunner().invoke(
+        fetch_cmd.command, ["tiny", "--source", "hub", "--hub-repo", "tiny=org/tiny", "--index", str(index),
+                            "--lock-file", str(tmp_path / "weights.lock")],
+        env={"ZOO_PROGRESS": "0", "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "ZOO_OFFLINE": None,
+             "HF_HUB_CACHE": None},
+    )
+    assert result.exit_code == 3, result.output
+    text = " ".join(result.output.split())
+    assert "set by $HF_HUB_OFFLINE" in text and "unset HF_HUB_OFFLINE" in text and "drop --offline" not in text
+    assert "zoo fetch --source hub tiny" in text and f"the Hub cache ({tmp_path / 'hf' / 'hub'})" in text
+    assert "without --source" not in text and "(missing offline)" in text

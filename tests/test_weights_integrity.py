@@ -123,9 +123,9 @@ def test_bad_lock_file_names_file_line_and_field(tmp_path):
     with pytest.raises(InputError) as failure:
         load_lock(path)
     message = str(failure.value)
-    assert f"{path}:3" in message and "sha256" in message and "64 hex" in message
+    assert f"{path}:4" in message and "sha256" in message and "64 hex" in message  # the line of the field itself
     path.write_text("files: [unclosed\n")
-    with pytest.raises(InputError, match=r"weights.lock:\d+: not valid YAML"):
+    with pytest.raises(InputError, match=r"weights.lock:\d+:\d+: not valid YAML"):
         load_lock(path)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import shutil
 from pathlib import Path
 
@@ -201,16 +203,26 @@ def test_local_file_is_used_in_place(server, weights, tmp_path):
     assert cache_listing(options) == [] and server.requests_for(f"/origin/{name}") == []
 
 
-def test_wrong_local_file_is_refused_but_kept(server, weights, tmp_path):
+def test_a_local_file_that_is_not_the_cards_is_loaded_and_leaves_the_cards_claims_unverified(server, weights, tmp_path):
+    from zoo.judge.compare import judge
+    from zoo.judge.policy import Policy
+
     name, data, _ = weights
     card_url = server.serve(f"/origin/{name}", data)
     local = tmp_path / "other.pth"
     local.write_bytes(checkpoint_bytes(trained_state(seed=9), tmp_path))
+    before = local.read_bytes()
     options = fast_fetch_options(tmp_path, local_files={"tiny": local})
-    outcome = measure_weights(make_card("tiny", collection="Tiny", weights=card_url, file_size=len(data)), TinyNet(), options)
+    the_card = make_card("tiny", collection="Tiny", weights=card_url, file_size=len(data), top1="50%")
+    outcome = measure_weights(the_card, TinyNet(), options)
     weights_m = by_metric(outcome.measurements)["weights"]
-    assert not outcome.loaded and weights_m.status == "unavailable"
-    assert "left in place" in (weights_m.reason or "") and local.exists()
+    assert outcome.loaded and weights_m.status == "ok" and weights_m.value == hashlib.sha256(before).hexdigest()
+    assert "expected" in str(weights_m.conditions["not_card_file"]) and local.read_bytes() == before
+    assert server.requests_for(f"/origin/{name}") == []  # the card's file is not fetched instead
+    verdicts = {v.metric: v for v in judge(the_card, outcome.measurements, Policy())}
+    for metric in ("weights", "file_size"):
+        assert verdicts[metric].status == "unverified"
+        assert verdicts[metric].explanation.startswith(f"not the card's file: the checkpoint measured is {local}")
 
 
 def test_read_only_cache_still_serves_what_it_holds(server, weights, tmp_path, monkeypatch):

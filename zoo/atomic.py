@@ -3,7 +3,8 @@
 The bytes go to a hidden temporary file beside the target (same folder, so the same file
 system), are flushed to disk, get the usual permissions (0666 less the umask) and are moved
 into place with ``os.replace``, which is atomic. On any exception, Ctrl-C included, the
-temporary file is deleted and the target is left as it was. Written by hand: the one
+temporary file is deleted and the target is left as it was; a full disk is
+:class:`zoo.errors.OutOfSpaceError` naming the target (exit 3). Written by hand: the one
 library for it (``atomicwrites``) is archived, and this is a dozen lines.
 
 >>> import pathlib, tempfile
@@ -16,6 +17,7 @@ library for it (``atomicwrites``) is archived, and this is a dozen lines.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from contextlib import contextmanager
@@ -37,8 +39,13 @@ def atomic_path(path: PathLike, mode: Optional[int] = None) -> Iterator[Path]:
     e.g. ``pyarrow.parquet.write_table``); it replaces ``path`` when the block completes.
     ``mode``: the permission bits to give it (default 0666 less the umask)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        if is_no_space(exc):
+            raise _out_of_space(path) from exc
+        raise
     os.close(handle)
     temp = Path(name)
     try:
@@ -47,9 +54,22 @@ def atomic_path(path: PathLike, mode: Optional[int] = None) -> Iterator[Path]:
             os.fsync(stream.fileno())
         os.chmod(temp, 0o666 & ~_umask() if mode is None else mode)  # mkstemp makes 0600; results are for others to read
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as exc:
         temp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and is_no_space(exc):
+            raise _out_of_space(path) from exc
         raise
+
+
+def is_no_space(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or a quota) is full; pyarrow's IO errors carry no errno, only the text."""
+    return isinstance(exc, OSError) and (exc.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left on device" in str(exc))
+
+
+def _out_of_space(path: Path) -> Exception:
+    from zoo.errors import OutOfSpaceError  # zoo.errors imports records; atomic stays importable alone
+
+    return OutOfSpaceError(path)
 
 
 @contextmanager
@@ -75,4 +95,4 @@ def write_atomic(path: PathLike, data: Union[bytes, str], mode: Optional[int] = 
     return Path(path)
 
 
-__all__ = ["atomic_open", "atomic_path", "write_atomic"]
+__all__ = ["atomic_open", "atomic_path", "is_no_space", "write_atomic"]

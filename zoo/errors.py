@@ -67,3 +67,17 @@ class InputError(ZooError):
 
 class UnknownModelError(InputError):
     """A model name that is not in the index (or that timm cannot build)."""
+
+
+class OutOfSpaceError(ZooError):
+    """The disk filled while zoo wrote a file (a report, a record, a lock file): incomplete, not bad
+    input. The file was not left half-written (:mod:`zoo.atomic`)."""
+
+    exit_code = EXIT_INCOMPLETE
+
+    def __init__(self, path: object, detail: str = "") -> None:
+        self.path = path
+        super().__init__(
+            f"no space left on the disk while writing {path}{': ' + detail if detail else ''}; nothing was left "
+            "half-written there. Free space on that disk, or write to another folder, then run the command again"
+        )

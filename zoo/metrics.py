@@ -10,7 +10,7 @@ means one declaration here, one measurer, and tests.
 >>> spec("top1").card_fields
 ('Top 1 Accuracy',)
 >>> [m.name for m in metrics_of_kind("config")]
-['image_size', 'crop_pct', 'interpolation']
+['image_size', 'crop_pct', 'interpolation', 'resize_size']
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ ReadAs = Literal["count", "bytes", "size", "decimal", "percent", "text", "url", 
 
 - ``count``: a rounded count; the written precision ("3500000" is to the 100,000) and float
   artifacts ("66349999" is 66,350,000);
-- ``bytes``: an exact whole number of bytes;
+- ``bytes``: an exact whole number of bytes; or a figure in one of the metric's larger units
+  (:attr:`MetricSpec.scales`: ``97.781 MiB``), which holds to half a unit of its last written
+  digit in that unit (0.001 MiB = 1,048.576 bytes, so +/- 524.288 bytes);
 - ``size``: an exact whole number (a setting such as the image size is not a rounded figure);
 - ``decimal``: a number that holds to half a unit of its last written digit ("0.897" holds
   for 0.8975);
@@ -52,6 +54,7 @@ class Metric(str, enum.Enum):
     IMAGE_SIZE = "image_size"
     CROP_PCT = "crop_pct"
     INTERPOLATION = "interpolation"
+    RESIZE_SIZE = "resize_size"
     WEIGHTS = "weights"
     THROUGHPUT = "throughput"
     LATENCY_P50 = "latency_p50"
@@ -76,6 +79,13 @@ def _rate(value: float) -> str:
 
 def _milliseconds(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+BYTE_SCALES: tuple[tuple[str, float], ...] = (
+    ("B", 1.0), ("kB", 1e3), ("KB", 1e3), ("KiB", 1024.0), ("MB", 1e6), ("MiB", 1024.0**2),
+    ("GB", 1e9), ("GiB", 1024.0**3),
+)
+"""The byte units a file size may be written in (decimal and binary prefixes, as written)."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,9 @@ class MetricSpec:
     """For figures compared across runs: which direction is an improvement."""
     listed: bool = False
     """A column of ``zoo list``."""
+    scales: tuple[tuple[str, float], ...] = ()
+    """Unit words a value may be written with after the number, each with how many of :attr:`unit`
+    it is (``("MiB", 1048576.0)``); the written precision is then the last digit's unit in that unit."""
 
     @property
     def field(self) -> str:
@@ -137,7 +150,7 @@ METRICS: tuple[MetricSpec, ...] = (
     ),
     MetricSpec(
         "file_size", "File size", "weights", "bytes", "bytes", "metadata", ("File Size",), checkpoint=True,
-        short="file size", summary=_megabytes, column="file_size", plot=True, listed=True,
+        short="file size", summary=_megabytes, column="file_size", plot=True, listed=True, scales=BYTE_SCALES,
     ),
     MetricSpec(
         "top1", "Top-1 accuracy", "accuracy", "%", "percent", "results", ("Top 1 Accuracy",), gates=True, absolute=0.25,
@@ -152,6 +165,7 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("image_size", "Image size", "config", "pixels", "size", "metadata", ("Image Size",), column="img_size"),
     MetricSpec("crop_pct", "Crop pct", "config", "fraction", "decimal", "metadata", ("Crop Pct",), column="crop_pct"),
     MetricSpec("interpolation", "Interpolation", "config", "", "text", "metadata", ("Interpolation",), column="interpolation"),
+    MetricSpec("resize_size", "Resize size", "config", "pixels", "size", "metadata", ("Resize Size",)),
     MetricSpec("weights", "Weights", "weights", "URL", "url", "entry", ("Weights",), checkpoint=True, column="weights_sha256"),
     MetricSpec(
         "throughput", "Throughput", "throughput", "images/s", "rate", "reference", relative=0.10, short="img/s",

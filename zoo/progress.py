@@ -21,6 +21,8 @@ import threading
 import time
 from typing import Any, Callable, Literal, Optional, TextIO
 
+from zoo.inert import inert_console, inert_text
+
 Mode = Literal["bars", "lines", "off"]
 
 LINE_INTERVAL = 5.0
@@ -65,6 +67,9 @@ class Task:
         self.last_line = self.started
         self.detail = ""
         self.closed = False
+        self.first_update: Optional[tuple[float, float]] = None
+        """(time, amount done) at the first update: the ETA is timed from there, so start-up
+        work before it (warm-up, workers starting, compilation) does not count as a step."""
         self._bar: Any = None
         self._bar_id: Any = None
         if channel.mode == "bars":
@@ -73,6 +78,8 @@ class Task:
     # -- progress
     def update(self, amount: float = 1) -> None:
         self.done += amount
+        if self.first_update is None:
+            self.first_update = (self.channel.clock(), self.done)
         if self.channel.mode == "bars" and self._bar is not None:
             self._bar.update(self._bar_id, completed=self.done, detail=self.detail)
         elif self.channel.mode == "lines":
@@ -96,28 +103,50 @@ class Task:
         if self.total:
             parts[0] += f" ({100 * self.done / self.total:.0f}%)"
         parts.append(_rate(rate, self.unit))
-        if self.total and rate > 0:
-            parts.append(f"ETA {_duration((self.total - self.done) / rate)}")
+        eta = self.eta(now)
+        if eta is not None:
+            parts.append(f"ETA {_duration(eta)}")
         parts.append(f"{_duration(elapsed)} so far")
         return f"{self.stage}: {', '.join(parts)}" + (f" [{self.detail}]" if self.detail else "")
 
-    def close(self) -> None:
+    def eta(self, now: float) -> Optional[float]:
+        """Seconds left at the pace since the first update; None before a second one."""
+        if not self.total or self.first_update is None:
+            return None
+        since, done_then = self.first_update
+        if now <= since or self.done <= done_then:
+            return None
+        return (self.total - self.done) * (now - since) / (self.done - done_then)
+
+    def close(self, stopped: Optional[str] = None) -> None:
+        """End the task; ``stopped`` (why, e.g. "interrupted") when it ends before its work does."""
         if self.closed:
             return
         self.closed = True
         now = self.channel.clock()
         if self.channel.mode == "bars" and self._bar is not None:
             self.channel._stop_bar(self._bar)
+            if stopped:
+                self.channel._line(self._stopped_line(now, stopped))
+        elif self.channel.mode == "lines" and stopped:
+            self.channel._line(self._stopped_line(now, stopped))
         elif self.channel.mode == "lines" and now - self.started >= 1.0:
             elapsed = now - self.started
             rate = (self.done - self.initial) / elapsed if elapsed > 0 else 0.0
             self.channel._line(f"{self.stage}: done, {_human(self.done, self.unit)} in {_duration(elapsed)} ({_rate(rate, self.unit)})")
 
+    def _stopped_line(self, now: float, why: str) -> str:
+        of = f" of {self.total:,.0f}" if self.total and self.unit != "B" else ""
+        return f"{self.stage}: {why} after {_human(self.done, self.unit).replace(f' {self.unit}', '')}{of} {self.unit} in {_duration(now - self.started)}".replace("  ", " ")
+
     def __enter__(self) -> "Task":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: Optional[type], *exc: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.close(stopped="interrupted" if issubclass(kind, KeyboardInterrupt) else "stopped")
 
 
 class Channel:
@@ -140,6 +169,7 @@ class Channel:
         """A message for the person watching (not a result: results go to stdout)."""
         if self.mode == "off":
             return
+        text = inert_text(text)  # notes quote cards and servers: printed, never obeyed
         if self._live is not None:
             self._live.console.print(text, markup=False, highlight=False, soft_wrap=True)
         else:
@@ -153,20 +183,19 @@ class Channel:
 
     def _line(self, text: str) -> None:
         with self._lock:
-            self.stream.write(text + "\n")
+            self.stream.write(inert_text(text) + "\n")
             self.stream.flush()
 
     def _start_bar(self, task: Task) -> tuple[Any, Any]:
-        from rich.console import Console
         from rich.progress import (
             BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
             TimeRemainingColumn, TransferSpeedColumn,
         )
 
         figures = [DownloadColumn(), TransferSpeedColumn()] if task.unit == "B" else [MofNCompleteColumn(), TextColumn(task.unit)]
-        columns = [TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), *figures,
+        columns = [TextColumn("{task.description}", markup=False), BarColumn(), TaskProgressColumn(), *figures,
                    TimeRemainingColumn(), TextColumn("{task.fields[detail]}")]
-        bar = Progress(*columns, console=Console(file=self.stream), transient=True)
+        bar = Progress(*columns, console=inert_console(file=self.stream), transient=True)
         bar.start()
         self._live = bar
         ident = bar.add_task(task.stage, total=task.total, completed=task.done, detail="")

@@ -54,6 +54,29 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class CardProblem:
+    """Bad input in one model's card: an ``error`` verdict of that model, not a refusal of the index."""
+
+    message: str
+    """What is wrong and what to do, with ``file:line``, model and field (an InputError's text)."""
+    source: SourceRef
+    field: str = ""
+    metric: str = ""
+    """The metric of a claim that could not be read; "" for the entry itself (an undefined collection)."""
+
+
+@dataclass(frozen=True)
+class UncheckedClaim:
+    """A figure a card states that zoo does not measure (another metric, dataset or task): listed, never judged."""
+
+    field: str
+    raw: str
+    source: SourceRef
+    reason: str
+    """Why zoo does not check it ("zoo does not measure f1", "dataset imagenet-v2 is not ImageNet-1k validation")."""
+
+
+@dataclass(frozen=True)
 class ModelCard:
     """A model as the index documents it: its claims plus everything else it said."""
 
@@ -65,6 +88,19 @@ class ModelCard:
     """Every other key of the model's entry (Architecture, LR, Code, ...), kept verbatim."""
     field_lines: dict[str, int] = field(default_factory=dict)
     """Line of each entry key and each ``Metadata.<key>`` in ``source.path``, for claims found later."""
+    origin: str = "model-index"
+    """The claim source it was read from (:mod:`zoo.index.sources`): "model-index", "hf-model-card"."""
+    library: str = ""
+    """The library that builds it ("timm", "torchvision", ...), stated by the card or inferred by its
+    source; "" (a card made in code) is timm's."""
+    builds: str = ""
+    """What the library builds when it is not ``name`` (``hf-hub:timm/mobilenetv2_100.ra_in1k``)."""
+    not_claimed: tuple[str, ...] = ()
+    """Fields written with no value (``FLOPs: null``, an empty ``Top 1 Accuracy:``): no claim."""
+    unchecked: tuple[UncheckedClaim, ...] = ()
+    """Figures the card states that zoo does not measure: listed as not checked, never judged."""
+    problems: tuple[CardProblem, ...] = ()
+    """Bad input in this model's entry, each judged an ``error`` of this model."""
 
     def claim(self, metric: str | Metric) -> Optional[Claim]:
         key = metric.value if isinstance(metric, Metric) else metric

@@ -6,7 +6,7 @@ from typing import Sequence
 
 import click
 
-from zoo.cli.common import EXIT_CODES_HELP, explained_errors
+from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors
 from zoo.runs.baselines import DEFAULT_DIR, baselines_from_run, list_baselines, save_baseline
 
 _DIR_HELP = f"Folder of baseline files. [default: {DEFAULT_DIR}]"
@@ -42,7 +42,7 @@ def save(run: str, models: Sequence[str], folder: str) -> None:
     for baseline in baselines:
         path = save_baseline(Path(folder), baseline)
         info = baseline.info
-        click.echo(
+        echo(
             f"{path}: {info.model}, {info.images:,} images, top-1 {info.top1:.3f}%, top-5 {info.top5:.3f}%, "
             f"{path.stat().st_size / 1024:,.0f} KB"
         )
@@ -55,16 +55,16 @@ def show(folder: str) -> None:
     """List the stored baselines: model, images, accuracy and what a run must match."""
     baselines = list_baselines(folder)  # type: ignore[arg-type]
     if not baselines:
-        click.echo(f"no baselines in {folder} (create them with `zoo baseline save RUN`)")
+        echo(f"no baselines in {folder} (create them with `zoo baseline save RUN`)")
         return
     for b in baselines:
         i = b.info
-        click.echo(
+        echo(
             f"{i.model}: {i.images:,} of {i.population:,} images, top-1 {i.top1:.3f}%, top-5 {i.top5:.3f}% "
             f"(run {i.run_id}, saved {i.created}; {b.path.stat().st_size / 1024:,.0f} KB)"
         )
-        click.echo(f"  checkpoint sha256 {i.checkpoint_sha256}")
-        click.echo(f"  transform {i.transform}")
-        click.echo(f"  dataset {i.dataset} ({i.dataset_images:,} images, fingerprint {i.dataset_fingerprint})")
+        echo(f"  checkpoint sha256 {i.checkpoint_sha256}")
+        echo(f"  transform {i.transform}")
+        echo(f"  dataset {i.dataset} ({i.dataset_images:,} images, fingerprint {i.dataset_fingerprint})")
         versions = ", ".join(f"{k} {v}" for k, v in i.environment.items() if k in ("python", "torch", "timm", "cuda"))
-        click.echo(f"  environment {versions}; {i.environment.get('cpu', '')}")
+        echo(f"  environment {versions}; {i.environment.get('cpu', '')}")

@@ -9,14 +9,15 @@ from typing import Any
 
 import click
 
-from zoo.cli.bench_options import bench_options
-from zoo.cli.common import EXIT_CODES_HELP, explained_errors
+from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors
+from zoo.cli.declared import click_options, options_from
 from zoo.cli.verify_cmd import run_and_exit, verify_options
+from zoo.measure.throughput.options import BenchOptions
 
 
 @click.command("bench", epilog=EXIT_CODES_HELP)
 @verify_options
-@bench_options
+@click_options(BenchOptions)
 @click.option(
     "--repeat",
     type=click.IntRange(min=1),
@@ -47,16 +48,15 @@ def _repeated(repeat: int, kw: dict[str, Any]) -> None:
     from zoo.verify.repeat import combine_processes, run_in_fresh_processes, save_processes
     from zoo.views.terminal import print_run
 
-    from zoo.cli.bench_options import bench_options_from_cli
     from zoo.index import load_index
 
     from zoo.judge.zoo_data import load_zoo_data
 
-    bench_options_from_cli(**kw)  # bad options and unknown models fail here, before any process starts
+    options_from(BenchOptions, kw)  # bad options and unknown models fail here, before any process starts
     index = load_index(kw["index_paths"])
     index.select(kw["models"], kw["all_models"])
     args = ["bench", *_arguments(click.get_current_context())]
-    records = run_in_fresh_processes(args, repeat, say=lambda line: click.echo(f"zoo bench: {line}", err=True))
+    records = run_in_fresh_processes(args, repeat, say=lambda line: echo(f"zoo bench: {line}", err=True))
     policy = load_policy(kw["tolerances"])
     if kw["gate_metrics"] is not None:
         policy = policy.with_gate_metrics(parse_gate_metrics(kw["gate_metrics"]))
@@ -69,8 +69,11 @@ def _repeated(repeat: int, kw: dict[str, Any]) -> None:
             path = publish(combined, folder)
     print_run(combined)
     if path is not None:
-        click.echo(f"run record: {path}", err=True)
-    sys.exit(run_exit_code(combined))
+        echo(f"run record: {path}", err=True)
+    from zoo.cli.common import report_index_problems
+    from zoo.judge.exit_codes import worst_code
+
+    sys.exit(worst_code([run_exit_code(combined), report_index_problems(index)]))
 
 
 def _arguments(ctx: click.Context) -> list[str]:

@@ -9,7 +9,8 @@ from typing import Optional, Sequence
 import click
 
 from zoo import progress
-from zoo.cli.common import EXIT_CODES_HELP, conventions_option, explained_errors, index_option
+from zoo.cli.common import EXIT_CODES_HELP, echo, conventions_option, explained_errors, index_option, report_index_problems
+from zoo.errors import InputError
 from zoo.records import ConventionTable
 
 
@@ -49,6 +50,11 @@ def fit(index_paths: Sequence[str], out: Optional[str], tolerances: Optional[str
 
     progress.configure(quiet=quiet)
     index = load_index(index_paths)
+    if report_index_problems(index):  # a pin must cover every card of the zoo, not the readable ones
+        raise InputError(
+            f"conventions not pinned: the index has {len(index.all_problems())} problem(s), named above",
+            hint="fix them and fit again; the conventions are fitted over every card",
+        )
     policy = load_policy(tolerances)
     label = ", ".join(index.roots)
     table = fit_index(index.models, policy, label, source=f"fitted over every card of {label}")
@@ -57,8 +63,8 @@ def fit(index_paths: Sequence[str], out: Optional[str], tolerances: Optional[str
     versions = {"zoo": __version__, "timm": timm.__version__, "torch": torch.__version__.split("+")[0], "python": platform.python_version()}
     written = write_conventions(target, table, index.roots, versions, command_line)
     for line in describe_table(table):
-        click.echo(line)
-    click.echo(f"conventions: {written}", err=True)
+        echo(line)
+    echo(f"conventions: {written}", err=True)
 
 
 @command.command("show", epilog=EXIT_CODES_HELP)
@@ -73,11 +79,11 @@ def show(index_paths: Sequence[str], conventions: Optional[str]) -> None:
     index = load_index(index_paths)
     pinned = find_pinned(index.roots, conventions)
     if pinned is None:
-        click.echo(f"no pinned FLOPs conventions for {', '.join(index.roots)}: verify fits them over every card at each run; "
+        echo(f"no pinned FLOPs conventions for {', '.join(index.roots)}: verify fits them over every card at each run; "
                    f"{pin_hint(index.roots)}")
         sys.exit(0)
     for line in describe_table(pinned.table):
-        click.echo(line)
+        echo(line)
 
 
 def describe_table(table: ConventionTable) -> list[str]:

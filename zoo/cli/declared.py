@@ -1,37 +1,33 @@
 """Click options made from the :class:`zoo.flags.Flag` declarations on an options dataclass.
 
 ``click_options(BenchOptions)`` is a decorator adding one click option per declared field
-(flag, help with env vars and default, type); ``options_from_cli(BenchOptions, kw)`` picks
-those values back out of a command's keyword arguments, keyed by field name, leaving out
-flags that were not given (None), so ``from_env`` fills them. See :mod:`zoo.flags` for how
-to declare a new option.
+(flag, help with env vars and default, type); ``options_from(BenchOptions, kw)`` builds the
+options record from a command's keyword arguments: the flags given, over the environment
+(:func:`zoo.flags.from_environment`), over the defaults. It is the one way every command turns
+its flags into ``BenchOptions``, ``EvalOptions`` or ``FetchOptions``. See :mod:`zoo.flags` for
+how to declare a new option.
+
+Usage::
+
+    @click.command()
+    @click_options(BenchOptions)
+    def command(**kw):
+        options = options_from(BenchOptions, kw)   # picks only its own keys
 """
 
 from __future__ import annotations
 
-import typing
 from dataclasses import Field
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import click
 
-from zoo.cli.param_types import DeviceType, HubRepoType, LocalWeightsType, MirrorType, PopulationType
-from zoo.flags import Flag, field_default, flag_fields
+from zoo.cli.param_types import BaselinesType, DeviceType, HubRepoType, LocalWeightsType, MirrorType, PopulationType
+from zoo.flags import Flag, field_default, flag_fields, from_environment, kind_of
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _kind(cls: type, field: Field, meta: Flag) -> str:
-    if meta.kind != "value":
-        return meta.kind
-    if meta.choices:
-        return "choice"
-    hint = str(typing.get_type_hints(cls).get(field.name, ""))
-    for kind in ("bool", "int", "float"):
-        if kind in hint:
-            return kind
-    return "value"
+T = TypeVar("T")
 
 
 def _click_type(kind: str, meta: Flag) -> Any:
@@ -57,12 +53,14 @@ def _click_type(kind: str, meta: Flag) -> Any:
         return HubRepoType()
     if kind == "population":
         return PopulationType()
+    if kind == "baselines":
+        return BaselinesType()
     return None
 
 
 def click_option(cls: type, field: Field, meta: Flag) -> Callable[[F], F]:
     """The click option for one declared field (default None: "not given")."""
-    kind = _kind(cls, field, meta)
+    kind = kind_of(field, meta)
     help_text = meta.help_text(field_default(field))
     extra: dict[str, Any] = {}
     if meta.metavar:
@@ -102,4 +100,24 @@ def options_from_cli(cls: type, kw: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-__all__ = ["click_option", "click_options", "options_from_cli"]
+def options_from(cls: type[T], kw: dict[str, Any]) -> T:
+    """``cls``'s options record from a command's keyword arguments (others' keys are ignored).
+
+    For each field: its flag when given; else its env vars; else the option it falls back to
+    (``Flag.fallback``: ``--eval-device`` takes ``--device``) when the command has it and it was
+    given; else its command-line default (``Flag.cli_default``); else the field's default. Bad
+    env values raise :class:`zoo.errors.InputError` (exit 2) naming the variable.
+    """
+    given = options_from_cli(cls, kw)
+    under: dict[str, Any] = {}
+    for field, meta in flag_fields(cls):
+        if field.name in given:
+            continue
+        if meta.fallback and kw.get(meta.fallback) is not None:
+            under[field.name] = kw[meta.fallback]
+        elif meta.cli_default is not None:
+            under[field.name] = meta.cli_default()
+    return from_environment(cls, under=under, **given)
+
+
+__all__ = ["click_option", "click_options", "options_from", "options_from_cli"]

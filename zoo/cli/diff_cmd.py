@@ -7,7 +7,7 @@ from typing import Sequence
 
 import click
 
-from zoo.cli.common import explained_errors
+from zoo.cli.common import echo, explained_errors
 from zoo.errors import InputError
 from zoo.runs.diff import diff_predictions, run_predictions
 from zoo.views.diff_text import render_diff, write_diff_csv
@@ -51,7 +51,7 @@ def command(run_a: str, run_b: str, models: Sequence[str], show: int, csv_path: 
         a = {k: v for k, v in a.items() if k in models}
         b = {k: v for k, v in b.items() if k in models}
     result = diff_predictions(a, b)
-    click.echo(render_diff(result, show))
+    echo(render_diff(result, show))
     if csv_path:
         write_diff_csv(Path(csv_path), result)
-        click.echo(f"changed images written to {csv_path}", err=True)
+        echo(f"changed images written to {csv_path}", err=True)

@@ -7,21 +7,22 @@ from typing import Any, Sequence
 
 import click
 
-from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
-from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
+from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors, index_option, report_index_problems
+from zoo.cli.declared import click_options, options_from
 from zoo.index import load_index
+from zoo.weights.options import FetchOptions
 from zoo.judge.exit_codes import worst_code
 from zoo.weights.errors import OfflineMissingError
 from zoo.weights.integrity import human_bytes
 from zoo.weights.select import fetch_cards
-from zoo.weights.sources import FetchAttempt
+from zoo.weights.results import FetchAttempt
 
 
 @click.command("fetch", epilog=EXIT_CODES_HELP)
 @click.argument("models", nargs=-1)
 @click.option("--all", "all_models", is_flag=True, help="Every model in the index.")
 @index_option
-@fetch_options
+@click_options(FetchOptions)
 @explained_errors
 def command(models: Sequence[str], all_models: bool, index_paths: Sequence[str], **kw: Any) -> None:
     """Fetch and verify the weights of MODELS (or --all) into the cache.
@@ -30,33 +31,48 @@ def command(models: Sequence[str], all_models: bool, index_paths: Sequence[str],
     can then verify with --offline, given this cache (copy it, or point ZOO_CACHE at it).
     With --source hub the Hub files go to huggingface_hub's cache (HF_HUB_CACHE).
     """
-    cards = load_index(index_paths).select(models, all_models)
-    options = fetch_options_from_cli(**kw)
+    index = load_index(index_paths)
+    cards = index.select(models, all_models)
+    options = options_from(FetchOptions, kw)
     attempts = fetch_cards(cards, options)
     for attempt in attempts:
-        click.echo(_line(attempt))
+        echo(_line(attempt))
         for note in attempt.result.notes if attempt.result is not None and attempt.result.hub is not None else ():
-            click.echo(f"    note: {note}", err=True)
+            echo(f"    note: {note}", err=True)
     failed = [a for a in attempts if a.error is not None]
     for attempt in failed:
         text = str(attempt.error)
-        click.echo(f"zoo: {text}" if text.startswith(f"{attempt.model}:") else f"zoo: {attempt.model}: {text}", err=True)
+        echo(f"zoo: {text}" if text.startswith(f"{attempt.model}:") else f"zoo: {attempt.model}: {text}", err=True)
     missing = [a for a in failed if isinstance(a.error, OfflineMissingError)]
+    where = _where(options)
     if missing:
         names = " ".join(a.model for a in missing)
-        click.echo(
-            f"zoo: {len(missing)} file(s) missing offline. To get them, run `zoo fetch {names}` on a machine "
-            f"with network and copy the files into {options.cache_dir}, or pass --mirror FOLDER.",
-            err=True,
-        )
+        if options.source == "card":
+            todo = (f"run `zoo fetch {names}` on a machine with network and copy the files into {where}, "
+                    f"or pass --mirror FOLDER, or {options.going_online()}")
+        else:
+            todo = (f"run `zoo fetch --source {options.source} {names}` on a machine with network and copy that machine's "
+                    f"Hub cache to {where}, or {options.going_online() if options.offline else 'unset HF_HUB_OFFLINE'}")
+        echo(f"zoo: {len(missing)} file(s) missing offline. To get them, {todo}.", err=True)
     ok = len(attempts) - len(failed)
-    click.echo(f"{ok} of {len(attempts)} weights file(s) verified in {options.cache_dir}", err=True)
-    sys.exit(worst_code(a.error.exit_code for a in failed if a.error is not None))
+    echo(f"{ok} of {len(attempts)} weights file(s) verified in {where}", err=True)
+    problems = report_index_problems(index)
+    sys.exit(worst_code([problems, *(a.error.exit_code for a in failed if a.error is not None)]))
+
+
+def _where(options: FetchOptions) -> str:
+    """The cache the files go to: zoo's, or huggingface_hub's with --source hub."""
+    if options.source == "card":
+        return str(options.cache_dir)
+    from zoo.weights.hub import HubSettings
+
+    hub = f"the Hub cache ({HubSettings.current(options).cache_dir})"
+    return hub if options.source == "hub" else f"{options.cache_dir} or {hub}"
 
 
 def _line(attempt: FetchAttempt) -> str:
     if attempt.result is None:
-        return f"FAILED  {attempt.model}  ({type(attempt.error).__name__})"
+        return f"FAILED  {attempt.model}  ({attempt.error.what if attempt.error is not None else 'failed'})"
     r = attempt.result
     proof = r.verified_by or "unverified: pin it with `zoo lock`"
     name = r.hub.describe() if r.hub is not None else r.file_name

@@ -11,7 +11,8 @@ import click
 
 from zoo import progress
 from zoo.atomic import write_atomic
-from zoo.cli.common import EXIT_CODES_HELP, conventions_option, explained_errors, index_option
+from zoo.inert import inert_text
+from zoo.cli.common import EXIT_CODES_HELP, conventions_option, echo, explained_errors, index_option, out
 from zoo.cli.runs_args import read_runs
 from zoo.errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, InputError
 from zoo.fix.diff import unified_diff
@@ -97,23 +98,26 @@ def command(
         write_edits(edits.files)
         written = True
     if show_diff or (not write and markdown != "-"):
+        diff = unified_diff(edits.files)
         sys.stdout.flush()
-        sys.stdout.buffer.write(unified_diff(edits.files).encode("utf-8"))  # bytes: CRLF lines stay CRLF
+        # Piped, the diff is data for `git apply`: its bytes as they are (CRLF lines stay CRLF). On a
+        # terminal it is read by a person: the card's text there passes the inert-text rule (zoo.inert).
+        sys.stdout.buffer.write((inert_text(diff) if sys.stdout.isatty() else diff).encode("utf-8"))
         sys.stdout.buffer.flush()
         if any(Path(edit.path).is_absolute() for edit in edits.files):
-            click.echo("zoo fix: the diff names absolute paths (the cards lie outside the working folder): "
-                       "run zoo fix from the repository's folder for a diff `git apply` takes", err=True)
+            echo("zoo fix: the diff names absolute paths (the cards lie outside the working folder): "
+                 "run zoo fix from the repository's folder for a diff `git apply` takes", err=True)
     if markdown is not None and not refused_files:
         text = pull_request(plan, edits.files, left)
         if markdown == "-":
-            click.echo(text, nl=False)
+            out(text)
         else:
             write_atomic(markdown, text)
             progress.note(f"zoo: pull-request description: {markdown}")
     for line in summary_lines(plan, edits.files, left, written):
-        click.echo(line, err=True)
+        echo(line, err=True)
     if refused_files:
-        click.echo("zoo fix: nothing was written (no card, no description): a card file was refused (see above)", err=True)
+        echo("zoo fix: nothing was written (no card, no description): a card file was refused (see above)", err=True)
     refused = any(item.kind == "refused" for item in left)
     code = worst_code([EXIT_BAD_INPUT if edits.unsafe else EXIT_OK, EXIT_INCOMPLETE if refused else EXIT_OK])
     sys.exit(code)

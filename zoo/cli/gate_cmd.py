@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sys
 from pathlib import Path
@@ -9,12 +10,14 @@ from typing import Optional, Sequence
 
 import click
 
-from zoo.cli.common import EXIT_CODES_HELP, conventions_option, explained_errors, index_option
+from zoo.cli.common import EXIT_CODES_HELP, conventions_option, echo, explained_errors, index_option
 from zoo.cli.runs_args import read_runs, runs_argument, stored_runs
+from zoo.errors import OutOfSpaceError
 from zoo.judge.exit_codes import worst_code
 from zoo.judge.gate import Gate, GateSettings, gate_records
 from zoo.judge.policy import parse_gate_metrics
 from zoo.runs.cache import open_cache
+from zoo.views.display import display_run
 from zoo.views.gate_history import gate_history
 from zoo.views.gate_text import gate_lines, gate_summary
 
@@ -58,20 +61,24 @@ def command(
         from zoo.views.junit import write_junit
 
         outcomes = gate_records(read_runs(runs, results), settings)
-        for result in outcomes:
-            for line in gate_lines(result):
-                click.echo(line)
+        for result in outcomes:  # printed for people: long names shortened (the JUnit XML keeps them whole)
+            for line in gate_lines(dataclasses.replace(result, run=display_run(result.run))):
+                echo(line)
         code = worst_code([result.code for result in outcomes])
-        write_junit([result.run for result in outcomes], Path(junit_file))
-        click.echo(f"JUnit XML: {junit_file}", err=True)
+        try:
+            write_junit([result.run for result in outcomes], Path(junit_file))
+            echo(f"JUnit XML: {junit_file}", err=True)
+        except OutOfSpaceError as exc:  # the verdicts stand; the file could not be written (incomplete)
+            echo(f"zoo: error: {exc}", err=True)
+            code = worst_code([code, exc.exit_code])
     else:  # each run's text and code, from the history cache when nothing they depend on changed
         codes = []
         gate = Gate(settings)
         with open_cache(use=len(runs) != 1) as cache:
             for found in gate_history(stored_runs(runs, results, cache), gate, cache):
                 for line in found.lines:
-                    click.echo(line)
+                    echo(line)
                 codes.append(found.code)
         code = worst_code(codes)
-    click.echo(gate_summary(code))
+    echo(gate_summary(code))
     sys.exit(code)

@@ -8,12 +8,13 @@ from typing import Any, Sequence
 
 import click
 
-from zoo.cli.common import EXIT_CODES_HELP, explained_errors, index_option
-from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
+from zoo.cli.common import EXIT_CODES_HELP, echo, explained_errors, index_option, report_index_problems
+from zoo.cli.declared import click_options, options_from
 from zoo.errors import InputError
 from zoo.index import load_index
+from zoo.weights.options import FetchOptions
 from zoo.judge.exit_codes import worst_code
-from zoo.weights.lockfile import load_lock
+from zoo.weights.lockfile import load_lock, update_lock
 from zoo.weights.select import fetch_cards
 
 
@@ -27,7 +28,7 @@ from zoo.weights.select import fetch_cards
     "checking them against the lock; review the diff afterwards.",
 )
 @index_option
-@fetch_options
+@click_options(FetchOptions)
 @explained_errors
 def command(models: Sequence[str], all_models: bool, update: bool, index_paths: Sequence[str], **kw: Any) -> None:
     """Fetch, verify and pin the weights of MODELS (or --all) in the lock file.
@@ -36,46 +37,47 @@ def command(models: Sequence[str], all_models: bool, update: bool, index_paths: 
     a new file is pinned once it passes every other check. Later fetches, `zoo fetch`
     and `zoo verify`, are checked against the lock file.
     """
-    cards = load_index(index_paths).select(models, all_models)
-    options = fetch_options_from_cli(**kw)
+    index = load_index(index_paths)
+    cards = index.select(models, all_models)
+    options = options_from(FetchOptions, kw)
     if options.lock_path is None:
         raise InputError("no lock file to write", hint="pass --lock-file PATH")
     lock = load_lock(options.lock_path)
     # With --update the old entries are not consulted: what the sources serve now is pinned.
     fetch_with = dataclasses.replace(options, lock_path=None) if update else options
     attempts = fetch_cards(cards, fetch_with, lock=None if update else lock)
-    changed = False
-    for attempt in attempts:
-        if attempt.result is None:
-            click.echo(f"zoo: {attempt.model}: not pinned: {attempt.error}", err=True)
-            continue
-        r = attempt.result
-        if r.hub is not None:  # a Hub file: repo + commit + file + SHA-256 + size
-            key = r.hub.lock_key
-            old = lock.get(key)
-            lock.pin(key, r.sha256, r.size, model=r.model, url=r.url or "", repo=r.hub.repo_id,
-                     commit=r.hub.commit, file=r.hub.filename)
-            new = lock.get(key)
-        else:  # keyed by name, or by URL when another source's file has the name
-            old = lock.get(r.file_name, r.url)
-            new = lock.pin(r.file_name, r.sha256, r.size, model=r.model, url=r.url or "")
-        if old == new:
-            state = "unchanged"
-        elif old is None:
-            state = "pinned (new)"
-        elif old.sha256 != r.sha256:
-            state = f"re-pinned (was sha256 {old.sha256[:12]}, {old.size} bytes)"
-        else:
-            state = "entry updated"
-        changed = changed or old != new
-        shown = r.hub.describe() if r.hub is not None else r.file_name
-        click.echo(f"{state:<14}  {r.model}  {shown}  sha256 {r.sha256[:12]}  {r.size} bytes")
-        for note in r.notes:
-            click.echo(f"    note: {note}", err=True)
-    if changed:
-        lock.save()
-        click.echo(f"wrote {options.lock_path}", err=True)
-    else:
-        click.echo(f"{options.lock_path} unchanged", err=True)
+    # Read again, changed and written under the lock file's own lock (zoo.file_lock): another
+    # `zoo lock` may have pinned other files since this one started, and its pins stay.
+    with update_lock(options.lock_path) as current:
+        before = dict(current.entries)
+        for attempt in attempts:
+            if attempt.result is None:
+                echo(f"zoo: {attempt.model}: not pinned: {attempt.error}", err=True)
+                continue
+            r = attempt.result
+            if r.hub is not None:  # a Hub file: repo + commit + file + SHA-256 + size
+                key = r.hub.lock_key
+                old = current.get(key)
+                current.pin(key, r.sha256, r.size, model=r.model, url=r.url or "", repo=r.hub.repo_id,
+                            commit=r.hub.commit, file=r.hub.filename)
+                new = current.get(key)
+            else:  # keyed by name, or by URL when another source's file has the name
+                old = current.get(r.file_name, r.url)
+                new = current.pin(r.file_name, r.sha256, r.size, model=r.model, url=r.url or "")
+            if old == new:
+                state = "unchanged"
+            elif old is None:
+                state = "pinned (new)"
+            elif old.sha256 != r.sha256:
+                state = f"re-pinned (was sha256 {old.sha256[:12]}, {old.size} bytes)"
+            else:
+                state = "entry updated"
+            shown = r.hub.describe() if r.hub is not None else r.file_name
+            echo(f"{state:<14}  {r.model}  {shown}  sha256 {r.sha256[:12]}  {r.size} bytes")
+            for note in r.notes:
+                echo(f"    note: {note}", err=True)
+        changed = current.entries != before
+    echo(f"wrote {options.lock_path}" if changed else f"{options.lock_path} unchanged", err=True)
     failed = [a.error for a in attempts if a.error is not None]
-    sys.exit(worst_code(e.exit_code for e in failed))
+    problems = report_index_problems(index)
+    sys.exit(worst_code([problems, *(e.exit_code for e in failed)]))

@@ -13,6 +13,7 @@ from zoo.cli.common import EXIT_CODES_HELP
 COMMANDS = {
     "list": "list_cmd", "show": "show_cmd", "verify": "verify_cmd", "bench": "bench_cmd", "fetch": "fetch_cmd",
     "lock": "lock_cmd", "report": "report_cmd", "gate": "gate_cmd", "diff": "diff_cmd", "baseline": "baseline_cmd",
+    "import": "import_cmd",
     "conventions": "conventions_cmd", "fix": "fix_cmd",
 }
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Callable, Optional, TypeVar
 
 import click
 
+from zoo.cli.common import out
 from zoo.records import RunRecord
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,11 +37,11 @@ def print_record(record: RunRecord, fmt: str, verbose: bool = False, quiet: bool
     if fmt == "json":
         from zoo.views.results import render_results_json
 
-        sys.stdout.write(render_results_json(record))
+        out(render_results_json(record), json_text=True)
     elif fmt == "csv":
         from zoo.views.results import render_results_csv
 
-        sys.stdout.write(render_results_csv(record))
+        out(render_results_csv(record))
     else:
         from zoo.views.terminal import make_console, print_run
 

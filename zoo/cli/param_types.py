@@ -92,4 +92,16 @@ class PopulationType(click.ParamType):
         return number
 
 
-__all__ = ["DeviceType", "HubRepoType", "LocalWeightsType", "MirrorType", "PopulationType"]
+class BaselinesType(click.ParamType):
+    """``--baselines``: an existing folder of stored baselines, or ``none``."""
+
+    name = "DIR|none"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        text = str(value).strip()
+        if text.lower() == "none" or Path(text).expanduser().is_dir():
+            return text
+        self.fail(f"{text}: no such folder (create baselines with `zoo baseline save RUN`, or say none)", param, ctx)
+
+
+__all__ = ["BaselinesType", "DeviceType", "HubRepoType", "LocalWeightsType", "MirrorType", "PopulationType"]

@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 from urllib.parse import urlsplit
 
 import click
 
-from zoo.cli.common import conventions_option, explained_errors, index_option
+from zoo.cli.common import conventions_option, echo, explained_errors, index_option, out
 from zoo.cli.output_options import FORMATS, print_record
 from zoo.cli.runs_args import runs_argument, stored_runs
 from zoo.errors import InputError
 from zoo.judge.gate import Gate, GateSettings
 from zoo.records import RunRecord
+from zoo.views.display import display_history
 from zoo.views.export import render_csv, render_model_index_json
 from zoo.views.markdown import render_markdown
 from zoo.atomic import write_atomic
 from zoo.runs.cache import open_cache
 from zoo.views.history_data import collect_history, every_run
 
+HF_MODEL_INDEX = "hf-model-index"
+
 REPORT_HELP = """\b
 Exit codes:
   0  the report was written (whatever the verdicts say; `zoo gate` turns them into an exit code)
   2  bad usage or bad input (no run record, damaged run record, bad option)
+  3  the disk filled while writing (the path is named; nothing half-written is left)
 """
 
 
@@ -42,8 +45,9 @@ Exit codes:
               help="Link claims to their source online: a URL with {path} and {line}, e.g. "
               "https://github.com/ORG/REPO/blob/SHA/{path}?plain=1#L{line} (or $ZOO_SOURCE_URL). "
               "Default: links to the files relative to the HTML report.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Print the latest run on stdout as zoo verify does: its table, or one JSON/CSV row per model.")
+@click.option("--format", "fmt", type=click.Choice((*FORMATS, HF_MODEL_INDEX)), default=None,
+              help="Print the latest run on stdout as zoo verify does: its table, or one JSON/CSV row per model; "
+              f"{HF_MODEL_INDEX}: its measured accuracy as a Hugging Face README's front matter (model-index), which `zoo list` reads.")
 @click.option("-v", "--verbose", is_flag=True, help="With --format table: every claim of every model.")
 @click.option("--color/--no-color", "color", default=None, help="Force styling on or off (default: on for a terminal).")
 @index_option
@@ -90,9 +94,14 @@ def command(
         history = collect_history(stored, gate, cache)
     for digest in history.runs:
         for note in digest.notes:
-            click.echo(f"zoo: run {digest.run_id}: {note}", err=True)
+            echo(f"zoo: run {digest.run_id}: {note}", err=True)
     current = history.current
-    if fmt is not None:
+    shown = display_history(history)  # for people: long names shortened; CSV and JSON keep them whole
+    if fmt == HF_MODEL_INDEX:
+        from zoo.views.hf_card import render_hf_model_index
+
+        out(render_hf_model_index(current))
+    elif fmt is not None:
         print_record(current, fmt, verbose, False, color)
     elif not any((html_dir, markdown_file, csv_file, json_file)):
         markdown_file = "-"
@@ -100,11 +109,11 @@ def command(
     if html_dir:  # the plots are drawn (on a second core where there is one) while the Markdown is written
         from zoo.views.html import start_report_plots, write_html_report
 
-        drawing = start_report_plots(history)
-    markdown = render_markdown(history, link_template=link_template) if markdown_file else ""
+        drawing = start_report_plots(shown)
+    markdown = render_markdown(shown, link_template=link_template) if markdown_file else ""
     if html_dir:
-        page = write_html_report(history, Path(html_dir), link_template=link_template, plots=drawing)
-        click.echo(f"report: {page}", err=True)
+        page = write_html_report(shown, Path(html_dir), link_template=link_template, plots=drawing)
+        echo(f"report: {page}", err=True)
     if markdown_file:
         _emit(markdown_file, markdown, "Markdown")
     if csv_file:
@@ -121,7 +130,7 @@ def _csv_of_all(records: Iterable[RunRecord]) -> str:
 
 def _emit(target: str, text: str, what: str) -> None:
     if target == "-":
-        sys.stdout.write(text)
+        out(text, json_text=what == "model-index JSON")
         return
     write_atomic(Path(target), text)
-    click.echo(f"{what}: {target}", err=True)
+    echo(f"{what}: {target}", err=True)

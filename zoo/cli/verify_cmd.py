@@ -11,14 +11,17 @@ from typing import Any, Sequence
 import click
 
 from zoo import progress
-from zoo.cli.bench_options import bench_options, bench_options_from_cli
-from zoo.cli.common import EXIT_CODES_HELP, conventions_option, explained_errors, index_option
-from zoo.cli.eval_options import eval_options, eval_options_from_cli
-from zoo.cli.fetch_options import fetch_options, fetch_options_from_cli
+from zoo.cli.common import EXIT_BAD_INPUT, EXIT_CODES_HELP, echo, conventions_option, explained_errors, index_option, report_index_problems
+from zoo.cli.declared import click_options, options_from
+from zoo.errors import InputError
+from zoo.judge.exit_codes import worst_code
 from zoo.cli.output_options import output_options, print_record
 from zoo.judge.zoo_data import load_zoo_data
 from zoo.measure.accuracy.data.resolve import check_spec
 from zoo.index import load_index
+from zoo.measure.accuracy.options import EvalOptions
+from zoo.measure.throughput.options import BenchOptions
+from zoo.weights.options import FetchOptions
 from zoo.judge.gate import run_exit_code
 from zoo.records import MEASUREMENT_KINDS
 from zoo.verify.plan import choose_kinds
@@ -73,23 +76,27 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     progress.configure(quiet=kw["quiet"])  # notes and progress on stderr: bars, lines when piped, or nothing
     index = load_index(kw["index_paths"])
     if index.from_folder:  # a folder without a root file: say which cards it stood for
-        click.echo(f"zoo: {index.describe_files()}", err=True)
+        echo(f"zoo: {index.describe_files()}", err=True)
     changed_since = kw.get("changed_since")
-    if changed_since:  # the arguments are the last full run's records; every model of the index is considered
-        if kw["shard"]:
-            raise InputError("--changed-since measures only what changed: run it without --shard",
-                             hint="run the shards of a full run without --changed-since")
-        last = last_full_run(kw["models"])
-        cards = index.select((), True)
-    else:
-        cards = index.select(kw["models"], kw["all_models"])
+    try:
+        if changed_since:  # the arguments are the last full run's records; every model of the index is considered
+            if kw["shard"]:
+                raise InputError("--changed-since measures only what changed: run it without --shard",
+                                 hint="run the shards of a full run without --changed-since")
+            last = last_full_run(kw["models"])
+            cards = index.select((), True)
+        else:
+            cards = index.select(kw["models"], kw["all_models"])
+    except InputError:
+        report_index_problems(index)  # what made the index empty, before saying that it is
+        raise
     shard = None
     kw["run_group"] = kw.get("run_group") or default_run_group()
     if kw["shard"]:
         k, n = parse_shard(kw["shard"])
         cards, shard = select_shard(cards, k, n), kw["shard"]
         if kw["run_group"] is None:
-            click.echo("zoo: warning: --shard without --run-group (and no CI run id such as GITHUB_RUN_ID): "
+            echo("zoo: warning: --shard without --run-group (and no CI run id such as GITHUB_RUN_ID): "
                        "shards of different runs can only be told apart by their git commit", err=True)
     policy = load_policy(kw["tolerances"])
     if kw["gate_metrics"] is not None:
@@ -102,7 +109,7 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
         carry = _plan_changes(changed_since, cards, last, index, zoo, kinds, kw)
         progress.note(f"zoo: {carry.summary()}")
         cards = carry.measure
-    evaluation = eval_options_from_cli(**kw) if "accuracy" in kinds else None
+    evaluation = options_from(EvalOptions, kw) if "accuracy" in kinds else None
     if evaluation is not None and evaluation.data:
         check_spec(evaluation.data)  # a mistyped --data fails now, not after the downloads
     record_to = os.environ.get(CHILD_ENV)  # one of `zoo bench --repeat N`'s processes
@@ -112,9 +119,9 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
         policy=policy,
         results=None if kw["no_record"] or record_to else results_dir(kw["results"]),
         index_paths=index.roots,
-        fetch=fetch_options_from_cli(**kw) if "weights" in kinds else None,
+        fetch=options_from(FetchOptions, kw) if "weights" in kinds else None,
         evaluation=evaluation,
-        bench=bench_options_from_cli(**kw) if "throughput" in kinds else None,
+        bench=options_from(BenchOptions, kw) if "throughput" in kinds else None,
         shard=shard,
         reference_tables=zoo.reference_tables,
         options={k: _plain_option(v) for k, v in kw.items()},
@@ -125,6 +132,8 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     )
     record, path = run_verify(request, say=progress.note)
     code = run_exit_code(record)  # the same rule the table's summary line and `zoo gate` use
+    if index.problems:  # bad input outside any one card (a card's own is an error verdict of its model)
+        code = worst_code([code, EXIT_BAD_INPUT])
     if record_to:  # the parent process combines, records and prints
         write_child_record(record, Path(record_to))
         sys.exit(code)
@@ -135,6 +144,7 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     print_record(record, kw["fmt"], kw["verbose"], kw["quiet"], kw["color"])
     if path is not None and not kw["quiet"]:
         progress.note(f"run record: {path}")
+    report_index_problems(index)
     sys.exit(code)
 
 
@@ -168,9 +178,9 @@ def _plan_changes(ref: str, cards: list, last: Any, index: Any, zoo: Any, kinds:
               "Everything is measured when that run's environment or measuring options differ (the output says why).")
 @click.option("--only", multiple=True, help=f"Measure only these (comma-separated): {', '.join(MEASUREMENT_KINDS)}.")
 @click.option("--skip", multiple=True, help="Skip these measurements (comma-separated).")
-@fetch_options
-@eval_options
-@bench_options
+@click_options(FetchOptions)
+@click_options(EvalOptions)
+@click_options(BenchOptions)
 @explained_errors
 def command(only: Sequence[str], skip: Sequence[str], **kw: Any) -> None:
     """Measure the claims of MODELS (or --all) and set each beside its claim with a verdict.

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from zoo.errors import InputError
 from zoo.index.located_yaml import LocatedMap
 from zoo.index.values import read_number, round_float_artifact
 from zoo.metrics import MetricSpec, card_fields
-from zoo.records import Claim, SourceRef
+from zoo.records import CardProblem, Claim, SourceRef
 
 METADATA_FIELDS: dict[str, MetricSpec] = card_fields("metadata")
 """Metadata fields of a model entry, by the name cards use (from :data:`zoo.metrics.METRICS`)."""
@@ -21,12 +21,42 @@ PERCENT_PRECISION_LIMIT = 1.0
 IMAGENET_NAMES = {"imagenet", "imagenet-1k", "imagenet1k", "imagenet 1k", "ilsvrc2012", "imagenet-1k val"}
 
 
-class ClaimReader:
-    """Reads claims of one model, raising errors that name file, line, model and field."""
+def problem_of(exc: InputError, metric: str = "") -> CardProblem:
+    """An error in one model's entry, kept with the card (judged an ``error`` of that model)."""
+    return CardProblem(str(exc), exc.source or SourceRef("?", 0), exc.field or "", metric)
 
-    def __init__(self, path: str, model: str) -> None:
+
+def is_unclaimed(value: Any) -> bool:
+    """Whether a card's value states nothing: YAML's null (``FLOPs: null``, ``FLOPs:``) or empty text."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+class ClaimReader:
+    """Reads claims of one model, with errors that name file, line, model and field.
+
+    Strict (the default), a value that cannot be read raises :class:`InputError`; with
+    ``problems`` given, it is appended there (the card's own error) and the claim left out.
+    A field written with no value is no claim: its name goes to :attr:`not_claimed`.
+    """
+
+    def __init__(self, path: str, model: str, problems: Optional[list[CardProblem]] = None) -> None:
         self.path = path
         self.model = model
+        self.problems = problems
+        self.not_claimed: list[str] = []
+
+    def claim(self, mapping: LocatedMap, key: str, spec: MetricSpec) -> Optional[Claim]:
+        """:meth:`read`, except that an empty value is no claim and, when collecting problems, a bad one neither."""
+        if is_unclaimed(mapping[key]):
+            self.not_claimed.append(str(key))
+            return None
+        try:
+            return self.read(mapping, key, spec)
+        except InputError as exc:
+            if self.problems is None:
+                raise
+            self.problems.append(problem_of(exc, metric=spec.name))
+            return None
 
     def _fail(self, mapping: LocatedMap, key: str, message: str, hint: str) -> InputError:
         return InputError(
@@ -50,11 +80,12 @@ class ClaimReader:
             if isinstance(value, (dict, list)) or value is None:
                 raise self._fail(mapping, key, f"expected text, found {value!r}", "write a single word such as 'bicubic'")
             return Claim(spec.name, key, str(value), raw, source, spec.unit, None)
-        number = read_number(raw) if value is not None and not isinstance(value, (dict, list)) else None
+        number = read_number(raw, spec.scales) if value is not None and not isinstance(value, (dict, list)) else None
         if number is None:
+            units = f", or in {', '.join(word for word, _ in spec.scales)} ('97.781 MiB')" if spec.scales else ""
             raise self._fail(
                 mapping, key, f"cannot read {raw!r} as a number",
-                "write a plain number such as 3500000, 0.875 or '72.95%'",
+                f"write a plain number such as 3500000, 0.875 or '72.95%'{units}",
             )
         if spec.read == "percent":
             percent, precision = number.value, number.precision
@@ -67,6 +98,8 @@ class ClaimReader:
             # (the trailing-zero rule of counts would read it as rounded to the tens).
             precision = min(precision, PERCENT_PRECISION_LIMIT)
             return Claim(spec.name, key, round(percent, 10), raw, source, spec.unit, precision)
+        if spec.read == "bytes" and number.unit:  # "97.781 MiB": holds to half its last digit, in bytes
+            return Claim(spec.name, key, int(round(number.value)), raw, source, spec.unit, number.precision)
         if spec.read in ("count", "bytes", "size"):
             if not number.is_integer:
                 raise self._fail(mapping, key, f"{raw!r} is not a whole number", "write a whole count such as 3500000 or 3.5M")
@@ -85,35 +118,41 @@ def collect_claims(entry: LocatedMap, metadata: LocatedMap, reader: ClaimReader)
 
     Throughput figures (``FPS (GPU ...)`` keys) stay in the card's metadata: they hold only
     for the device they name, so zoo.index.reference turns them into a claim once the
-    measuring device is known.
+    measuring device is known. A field with no value is no claim (``reader.not_claimed``).
     """
     claims: dict[str, Claim] = {}
+
+    def add(mapping: LocatedMap, key: str, spec: Optional[MetricSpec]) -> None:
+        if spec is None:
+            return
+        claim = reader.claim(mapping, key, spec)
+        if claim is not None:
+            claims[spec.name] = claim
+
     for key in metadata:
-        spec = METADATA_FIELDS.get(key)
-        if spec is not None:
-            claims[spec.name] = reader.read(metadata, key, spec)
+        add(metadata, key, METADATA_FIELDS.get(key))
     for key in entry:
-        spec = ENTRY_FIELDS.get(key)
-        if spec is not None and entry[key] not in (None, ""):
-            claims[spec.name] = reader.read(entry, key, spec)
+        add(entry, key, ENTRY_FIELDS.get(key))
     for result in _imagenet_results(entry, reader):
         metrics = result.get("Metrics")
         if not isinstance(metrics, LocatedMap):
             continue
         for key in metrics:
-            spec = RESULT_FIELDS.get(key)
-            if spec is not None:
-                claims[spec.name] = reader.read(metrics, key, spec)
+            add(metrics, key, RESULT_FIELDS.get(key))
     return claims
 
 
 def _imagenet_results(entry: LocatedMap, reader: ClaimReader) -> list[LocatedMap]:
     results = entry.get("Results") or []
     if not isinstance(results, list):
-        raise InputError(
+        error = InputError(
             "Results must be a list of {Task, Dataset, Metrics}",
             source=SourceRef(reader.path, entry.line_of("Results")), model=reader.model, field="Results",
         )
+        if reader.problems is None:
+            raise error
+        reader.problems.append(problem_of(error))
+        return []
     chosen = []
     for result in results:
         if not isinstance(result, LocatedMap):

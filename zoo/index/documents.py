@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from zoo.errors import InputError
-from zoo.index.located_yaml import LocatedMap, error_position, load_located, read_utf8
+from zoo.index.located_yaml import LocatedMap, error_position, error_problem, load_located, read_utf8
 from zoo.records import SourceRef
 
 STRUCTURED_SUFFIXES = {".yml", ".yaml", ".json"}
@@ -45,7 +45,7 @@ def _parse(path: Path, text: str, line_offset: int) -> Any:
         return load_located(text, line_offset)
     except yaml.YAMLError as exc:
         line, column = error_position(exc, line_offset)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem = error_problem(exc)
         raise InputError(
             f"malformed model-index YAML: {problem}",
             source=SourceRef(display_path(path), line or line_offset + 1),
@@ -91,8 +91,18 @@ def yaml_blocks(path: Path, text: str) -> list[YamlBlock]:
 
 def read_documents(path: Path, required: bool = True) -> list[IndexDocument]:
     """Every model-index document in ``path``; a text file with none is an error if ``required``."""
-    text = read_utf8(path, display_path(path), what="model-index file", hint="check the path given to --index")
-    return documents_in(path, text, required)
+    return documents_in(path, read_text(path), required)
+
+
+def read_text(path: Path) -> str:
+    """An index file's text (InputError naming the file, or the line and column of a byte that is not UTF-8)."""
+    return read_utf8(path, display_path(path), what="model-index file", hint="check the path given to --index")
+
+
+def front_matter(text: str) -> tuple[str, int] | None:
+    """The YAML between a Markdown file's leading ``---`` lines and the line offset of its first line; None without."""
+    match = _FRONT_MATTER.match(text)
+    return (match.group(1), 1) if match else None
 
 
 def documents_in(path: Path, text: str, required: bool = True) -> list[IndexDocument]:

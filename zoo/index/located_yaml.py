@@ -186,12 +186,30 @@ def load_located(text: str, line_offset: int = 0) -> Any:
         loader.dispose()
 
 
+_STARTED_CONTEXTS = ("while scanning", "while parsing a flow")
+"""Contexts whose mark is where the faulty construct starts: a key without its ``:``, an
+unclosed quote or bracket. PyYAML notices those only on a later line (``problem_mark``)."""
+
+
 def error_position(exc: yaml.YAMLError, line_offset: int = 0) -> tuple[Optional[int], Optional[int]]:
-    """1-based (line, column) of a YAML error, if the parser reported one."""
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    """1-based (line, column) of a YAML error, if the parser reported one: where the faulty
+    construct starts (``Image Size`` without its colon is line 14, not the line after, where
+    PyYAML gave up), else where PyYAML stopped."""
+    context = str(getattr(exc, "context", None) or "")
+    mark = getattr(exc, "problem_mark", None)
+    if context.startswith(_STARTED_CONTEXTS) or mark is None:
+        mark = getattr(exc, "context_mark", None) or mark
     if mark is None:
         return None, None
     return mark.line + 1 + line_offset, mark.column + 1
+
+
+def error_problem(exc: yaml.YAMLError) -> str:
+    """What is wrong, in PyYAML's words, with the construct it was reading when that says more
+    ("could not find expected ':' (while scanning a simple key)")."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = str(getattr(exc, "context", None) or "")
+    return f"{problem} ({context})" if context.startswith(_STARTED_CONTEXTS) else problem
 
 
 def read_utf8(path: Path, shown: str, *, what: str, hint: str) -> str:
@@ -225,3 +243,20 @@ def compose_checked(text: str) -> Optional[yaml.Node]:
         return loader.get_single_node()
     finally:
         loader.dispose()
+
+
+def read_yaml_mapping(path: Path, shown: str, *, what: str, hint: str, expected: str) -> "LocatedMap":
+    """A zoo data file (tolerances, pinned conventions) read as one YAML mapping: unreadable, not
+    UTF-8, malformed or not a mapping is InputError naming the file and line, with ``hint``;
+    ``expected`` says what the mapping should hold."""
+    text = read_utf8(path, shown, what=what, hint=hint)
+    try:
+        data = load_located(text) or LocatedMap()
+    except yaml.YAMLError as exc:
+        line, column = error_position(exc)
+        raise InputError(
+            f"malformed YAML: {getattr(exc, 'problem', exc)}", source=SourceRef(shown, line or 1), column=column, hint=hint,
+        ) from None
+    if not isinstance(data, LocatedMap):
+        raise InputError(f"expected {expected}", source=SourceRef(shown, 1), hint=hint)
+    return data

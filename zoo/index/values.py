@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Optional
+from typing import Optional, Sequence
 
 _SUFFIXES = {"k": 10**3, "m": 10**6, "g": 10**9, "b": 10**9, "t": 10**12}
 _NUMBER = re.compile(
@@ -42,12 +42,28 @@ class Number:
     precision: float
     is_percent: bool
     is_integer: bool
+    unit: str = ""
+    """The unit word written after the number (``MiB``), one of the ``scales`` it was read with."""
 
 
-def read_number(raw: str) -> Optional[Number]:
-    """Parse ``raw`` as a card number, or ``None`` if it is not one."""
-    match = _NUMBER.match(str(raw))
-    if not match:
+def read_number(raw: str, scales: Sequence[tuple[str, float]] = ()) -> Optional[Number]:
+    """Parse ``raw`` as a card number, or ``None`` if it is not one.
+
+    ``scales`` are unit words the number may be followed by (``("MiB", 1048576.0)``, from
+    :attr:`zoo.metrics.MetricSpec.scales`): the value and its precision are then in the base unit.
+
+    >>> read_number("97.781 MiB", [("MiB", 1048576.0)]).precision
+    1048.576
+    """
+    text_in = str(raw).rstrip()
+    unit, factor = "", 1.0
+    for word, size in sorted(scales, key=lambda s: -len(s[0])):  # "MiB" before "B"
+        head = text_in[: -len(word)].rstrip()
+        if text_in.endswith(word) and head[-1:].isdigit():
+            text_in, unit, factor = head, word, size
+            break
+    match = _NUMBER.match(text_in)
+    if not match or (unit and (match.group("suffix") or match.group("percent"))):
         return None
     text = match.group("num").replace(",", "")
     if len(text) > MAX_DIGITS:
@@ -59,6 +75,8 @@ def read_number(raw: str) -> Optional[Number]:
     if exact and not -MAX_EXPONENT <= exact.adjusted() <= MAX_EXPONENT:
         return None  # 1e400, 1e999999999: no card figure is this big or small
     scale = _SUFFIXES[match.group("suffix").lower()] if match.group("suffix") else 1
+    if unit:
+        scale = Decimal(repr(factor))
     precision = _last_digit_unit(text) * scale
     value = exact * scale
     is_integer = value == value.to_integral_value()
@@ -67,6 +85,7 @@ def read_number(raw: str) -> Optional[Number]:
         precision=float(precision),
         is_percent=bool(match.group("percent")),
         is_integer=bool(is_integer),
+        unit=unit,
     )
 
 

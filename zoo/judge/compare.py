@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlparse
 from zoo.judge.conventions import convention_value, reference_key, skipped_layer
 from zoo.measure.accuracy.paired import describe as describe_paired
 from zoo.judge.policy import Policy, waiver_is_live
+from zoo.judge.scope import ACCURACY_METRICS, OWN_FILE_METRICS, checkpoint_note, not_claim_data, own_checkpoint
 from zoo.metrics import METRICS
 from zoo.records import Claim, Convention, Measurement, Metric, ModelCard, PairedEstimate, Tolerance, Verdict, VerdictStatus
 from zoo.weights.integrity import hash_prefix_from_name
@@ -45,18 +46,25 @@ def judge(
     Runs judge through :func:`zoo.judge.verdicts.judge_models`, which picks the convention."""
     today = today or dt.date.today()
     by_metric = {m.metric: m for m in measurements}
-    other_file = weights_mismatch(card, by_metric.get(Metric.WEIGHTS.value), lock)
+    weights = by_metric.get(Metric.WEIGHTS.value)
+    own = own_checkpoint(weights)  # zoo.judge.scope: --weights with the user's own file
+    other_file = None if own is not None else weights_mismatch(card, weights, lock)
     verdicts = []
     for claim in card.claims.values():
         measurement = by_metric.get(claim.metric)  # a claim is judged by the measurement of its metric
         tolerance = policy.tolerance(claim.metric)
+        unjudged = own if claim.metric in OWN_FILE_METRICS else not_claim_data(claim, measurement)
         if other_file is not None and claim.metric in CHECKPOINT_METRICS:
+            unjudged = other_file
+        if unjudged is not None:
             verdict = Verdict(
-                model=card.name, metric=claim.metric, status="unverified", explanation=other_file, claim=claim,
+                model=card.name, metric=claim.metric, status="unverified", explanation=unjudged, claim=claim,
                 measurement=measurement, tolerance=tolerance, gating=tolerance.gate,
             )
         else:
             verdict = judge_claim(card.name, claim, measurement, tolerance, convention)
+            if claim.metric in ACCURACY_METRICS and own is not None:
+                verdict = replace(verdict, explanation=verdict.explanation + checkpoint_note(weights))
         verdicts.append(_apply_waiver(verdict, policy, today))
     return verdicts
 

@@ -41,7 +41,7 @@ from zoo.atomic import write_atomic
 from zoo.errors import InputError
 from zoo.index.documents import display_path
 from zoo.index.loader import file_digest
-from zoo.index.located_yaml import LocatedMap, error_position, load_located, read_utf8
+from zoo.index.located_yaml import LocatedMap, read_yaml_mapping
 from zoo.records import Convention, ConventionTable, FileDigest, SourceRef
 
 FILE_NAME = "flops-conventions.yml"
@@ -97,17 +97,10 @@ def read_conventions(path: Union[str, Path]) -> PinnedConventions:
     """Read and check a conventions file; InputError naming the file, line and field when it is bad."""
     path = Path(path)
     shown = display_path(path)
-    text = read_utf8(path, shown, what="FLOPs conventions file", hint="pass a readable UTF-8 YAML file with --conventions")
-    try:
-        data = load_located(text) or LocatedMap()
-    except yaml.YAMLError as exc:
-        line, column = error_position(exc)
-        raise InputError(
-            f"malformed YAML: {getattr(exc, 'problem', exc)}", source=SourceRef(shown, line or 1), column=column,
-            hint="fix the YAML, or write the file again with `zoo conventions fit`",
-        ) from None
-    if not isinstance(data, LocatedMap):
-        raise InputError("expected a mapping with zoo and collections", source=SourceRef(shown, 1))
+    data = read_yaml_mapping(
+        path, shown, what="FLOPs conventions file", expected="a mapping with zoo and collections",
+        hint="fix the file, or write it again with `zoo conventions fit`",
+    )
     reader = _Reader(shown)
     tolerance = reader.number(data, "tolerance", default=0.02)
     zoo_entry = data.get("zoo")

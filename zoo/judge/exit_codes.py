@@ -16,7 +16,7 @@ MEANINGS: dict[int, str] = {
     EXIT_OK: "every gating claim passes or is waived; every requested measurement was made",
     EXIT_DRIFT: "at least one gating claim drifted beyond its tolerance",
     EXIT_BAD_INPUT: "bad usage or bad input (unreadable index, unknown model, bad option)",
-    EXIT_INCOMPLETE: "incomplete: a requested measurement could not be made, nothing drifted",
+    EXIT_INCOMPLETE: "incomplete: a requested measurement could not be made or could not decide a claim, nothing drifted",
     EXIT_INTERNAL: "zoo itself failed (a bug; the traceback says where)",
 }
 """Exit code -> what it means, for every command."""

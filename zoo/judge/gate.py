@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence, Union
 
-from zoo.errors import EXIT_INCOMPLETE, EXIT_OK, InputError
+from zoo.errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, InputError
 from zoo.index import Index
 from zoo.judge.conventions import with_declared
 from zoo.judge.exit_codes import exit_code, worst_code
@@ -107,9 +107,10 @@ class GateResult:
 def run_index(run: RunRecord) -> Index:
     """The index a run was judged against, as it is now (its roots as the run recorded them)."""
     from zoo.index import load_index
+    from zoo.index.loader import is_index_form
 
     roots = [root.rstrip("/") for root in run.index]
-    missing = [root for root in roots if not Path(root).exists()]
+    missing = [root for root in roots if not is_index_form(root) and not Path(root).exists()]
     if not roots or missing:
         what = f"its index {', '.join(missing)} does not exist here" if missing else "it names no index"
         raise InputError(
@@ -177,9 +178,11 @@ def rejudge(
                 continue
             card = known[card.name]
         pairs.append((card, result.measurements))
+    problems = [str(p) for p in index.problems] if index is not None else []  # bad input outside any one card
     if run.models and not pairs:
         raise InputError(
-            f"run {run.run_id}: none of its models ({', '.join(dropped)}) is in the index",
+            f"run {run.run_id}: none of its models ({', '.join(dropped)}) is in the index"
+            + (f"; the index could not all be read: {'; '.join(problems)}" if problems else ""),
             hint="pass the --index the run was made from, or --stored-claims to judge the claims stored in the run",
         )
     zoo, note = conventions_for(run, zoo)
@@ -193,7 +196,8 @@ def rejudge(
     rejudged = replace(run, models=models, gate=gate, judged_against=zoo.judged_against(), index=roots)
     changed = changed_cards(run, index) if index is not None else []
     return GateResult(
-        run=rejudged, code=run_exit_code(rejudged), dropped=dropped, changed=changed, notes=[note] if note else [],
+        run=rejudged, code=worst_code([run_exit_code(rejudged), EXIT_BAD_INPUT if problems else EXIT_OK]), dropped=dropped,
+        changed=changed, notes=([note] if note else []) + [f"bad input in the index: {p}" for p in problems],
         index_read=index is not None,
     )
 

@@ -11,10 +11,17 @@ A throughput (or latency) figure carries one of two spreads, named for what they
 
 Between two runs, a difference is a regression or an improvement only when both runs carry
 a between-process spread and the difference exceeds both spreads and
-:data:`DEFAULT_MIN_RELATIVE` of the earlier figure. A larger difference between runs that only
-have within-run spreads is "inconclusive" (the evidence for a change is missing, not the
-change); a smaller one is "unchanged". Figures measured under different conditions
+:data:`DEFAULT_MIN_RELATIVE` of the earlier figure; within both spreads it is "unchanged". Between
+runs that only have within-run spreads, a difference under :data:`DEFAULT_MIN_RELATIVE` is
+"unchanged" and a larger one "inconclusive" (the evidence for a change is missing, not the
+change), however wide the rounds' spread. Figures measured under different conditions
 (device, dtype, batch, input size, threads, allocator, ...) are "incomparable", never a change.
+
+The machine's load while timing (zoo.measure.throughput.load: the 1-minute load average before
+and after, the process's CPU seconds per wall second) is compared too (:func:`load_difference`):
+figures timed under different load are "inconclusive", never a regression, an improvement or
+"unchanged", and the explanation gives both loads; where a run did not record its load, the
+explanation says so.
 
 Example::
 
@@ -61,6 +68,11 @@ COMPARABLE_CONDITIONS = (
     "allocator",
 )
 """Conditions that must agree for two timing figures to be compared."""
+LOAD_STEP = 0.5
+"""Load averages differ when the load of other work per core (the 1-minute load average, less
+the run's own threads, divided by the cores; the larger of before and after) differs by more than this."""
+CPU_SHARE_STEP = 0.25
+"""CPU shares differ when the process's CPU seconds per wall second per thread differ by more than this."""
 TIMING_METRICS = timing_metrics()
 """throughput, latency_p50, latency_p90: the figures compared across runs (:data:`zoo.metrics.METRICS`)."""
 
@@ -83,6 +95,61 @@ class PerformanceChange:
     """What a change had to exceed: the larger of the two runs' spreads and the relative floor."""
     differing_conditions: dict[str, list[Scalar]] = field(default_factory=dict)
     """Condition -> [previous, current] where they differ (status "incomparable")."""
+
+
+def _number(conditions: dict[str, Scalar], key: str) -> Optional[float]:
+    value = conditions.get(key)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _others_per_core(conditions: dict[str, Scalar]) -> Optional[float]:
+    """The load of other work per core while timing, from the load averages around the phase."""
+    loads = [v for v in (_number(conditions, "load_1min_before"), _number(conditions, "load_1min_after")) if v is not None]
+    cpus = _number(conditions, "cpus")
+    if not loads or not cpus:
+        return None
+    own = _number(conditions, "threads") or 1.0
+    return max(0.0, max(loads) - own) / cpus
+
+
+def _cpu_share(conditions: dict[str, Scalar]) -> Optional[float]:
+    """CPU seconds per wall second per thread: about 1 when the process had its cores."""
+    ratio = _number(conditions, "cpu_per_wall")
+    threads = _number(conditions, "threads") or 1.0
+    return None if ratio is None else ratio / threads
+
+
+def describe_load(conditions: dict[str, Scalar]) -> str:
+    """``"load 1.52-1.61 (2 CPUs), CPU per wall second 1.93 (2 threads)"``, or "" when not recorded."""
+    parts = []
+    loads = [_number(conditions, "load_1min_before"), _number(conditions, "load_1min_after")]
+    if any(v is not None for v in loads):
+        shown = "-".join(f"{v:.2f}" for v in loads if v is not None)
+        cpus = _number(conditions, "cpus")
+        parts.append(f"load {shown}" + (f" ({cpus:.0f} CPUs)" if cpus else ""))
+    ratio = _number(conditions, "cpu_per_wall")
+    if ratio is not None:
+        threads = _number(conditions, "threads")
+        parts.append(f"CPU per wall second {ratio:.2f}" + (f" ({threads:.0f} threads)" if threads else ""))
+    return ", ".join(parts)
+
+
+def load_difference(previous: Measurement, current: Measurement) -> tuple[Optional[str], Optional[str]]:
+    """(how the machine's load differed between the two figures, or None; which run did not
+    record its load, or None). See :data:`LOAD_STEP` and :data:`CPU_SHARE_STEP`."""
+    missing = [label for label, m in (("the earlier run", previous), ("this run", current)) if not describe_load(m.conditions)]
+    if missing:
+        return None, f"the machine's load was not recorded in {' or '.join(missing)}"
+    differs = False
+    others = (_others_per_core(previous.conditions), _others_per_core(current.conditions))
+    if None not in others and abs(others[0] - others[1]) > LOAD_STEP:  # type: ignore[operator]
+        differs = True
+    shares = (_cpu_share(previous.conditions), _cpu_share(current.conditions))
+    if None not in shares and abs(shares[0] - shares[1]) > CPU_SHARE_STEP:  # type: ignore[operator]
+        differs = True
+    if not differs:
+        return None, None
+    return f"{describe_load(previous.conditions)} before, {describe_load(current.conditions)} now", None
 
 
 def compare_measurements(
@@ -122,18 +189,28 @@ def compare_measurements(
     relative = change / before if before else None
     width_now = current.uncertainty.high - current.uncertainty.low
     width_before = previous.uncertainty.high - previous.uncertainty.low
-    noise = max(width_now, width_before, abs(before) * min_relative)
+    floor = abs(before) * min_relative
+    kinds = (previous.uncertainty.kind, current.uncertainty.kind)
+    across = all(kind == BETWEEN_PROCESSES for kind in kinds)
+    # A within-run spread says how steady one process was, not how far the next lands: only
+    # between-process spreads widen what counts as noise.
+    noise = max(width_now, width_before, floor) if across else floor
     unit = current.unit or ""
     described = f"{before:.4g} -> {now:.4g} {unit}".strip()
     if relative is not None:
         described += f" ({relative:+.1%})"
-    kinds = (previous.uncertainty.kind, current.uncertainty.kind)
-    across = all(kind == BETWEEN_PROCESSES for kind in kinds)
     spreads = (
         f"{spread_name(kinds[0])} {width_before:.3g} before, {spread_name(kinds[1])} {width_now:.3g} now"
     )
-    if abs(change) <= noise:
-        status: ChangeStatus = "unchanged"
+    load_differs, load_unknown = load_difference(previous, current)
+    if load_differs is not None:
+        status: ChangeStatus = "inconclusive"
+        explanation = (
+            f"{described}: not judged: measured under different load ({load_differs}), so the change may be "
+            "the machine's, not the model's; compare figures timed under the same load"
+        )
+    elif abs(change) <= noise:
+        status = "unchanged"
         explanation = f"{described}: within the noise ({noise:.3g}{' ' + unit if unit else ''}: {spreads}, floor {min_relative:.0%})"
     elif not across:
         status = "inconclusive"
@@ -145,6 +222,8 @@ def compare_measurements(
         better = (change > 0) == HIGHER_IS_BETTER.get(metric, True)
         status = "improvement" if better else "regression"
         explanation = f"{described}: {status}, larger than both runs' spreads ({spreads}) and {min_relative:.0%}"
+    if load_unknown is not None and status != "inconclusive":
+        explanation += f" ({load_unknown})"
     return PerformanceChange(
         model,
         metric,
@@ -183,6 +262,10 @@ def compare_runs(
 __all__ = [
     "BETWEEN_PROCESSES",
     "COMPARABLE_CONDITIONS",
+    "CPU_SHARE_STEP",
+    "LOAD_STEP",
+    "describe_load",
+    "load_difference",
     "DEFAULT_MIN_RELATIVE",
     "SPREAD_NAMES",
     "WITHIN_RUN",

@@ -7,12 +7,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
-import yaml
 
 from zoo.errors import InputError
 from zoo.index.documents import display_path
 from zoo.index.loader import file_digest
-from zoo.index.located_yaml import LocatedMap, error_position, load_located, read_utf8
+from zoo.index.located_yaml import LocatedMap, read_yaml_mapping
 from zoo.metrics import METRIC_NAMES, METRICS, gating_by_default
 from zoo.records import Convention, FileDigest, SourceRef, Tolerance, Waiver
 
@@ -65,14 +64,10 @@ def load_policy(path: Union[str, Path, None] = None) -> Policy:
             raise InputError(f"tolerances file {display_path(chosen)} does not exist", hint="pass an existing file with --tolerances")
         return Policy()
     shown = display_path(chosen)
-    text = read_utf8(chosen, shown, what="tolerances file", hint="pass a readable UTF-8 YAML file with --tolerances")
-    try:
-        data = load_located(text) or LocatedMap()
-    except yaml.YAMLError as exc:
-        line, column = error_position(exc)
-        raise InputError(f"malformed YAML: {getattr(exc, 'problem', exc)}", source=SourceRef(shown, line or 1), column=column) from None
-    if not isinstance(data, LocatedMap):
-        raise InputError("expected a mapping with tolerances, gate and waivers", source=SourceRef(shown, 1))
+    data = read_yaml_mapping(
+        chosen, shown, what="tolerances file", expected="a mapping with tolerances, gate and waivers",
+        hint="fix the file, or pass another with --tolerances",
+    )
     return Policy(
         tolerances=_tolerances(data, shown),
         gate_metrics=frozenset(_gate(data, shown)),

@@ -23,7 +23,7 @@ from zoo.judge.compare import judge
 from zoo.judge.policy import Policy
 from zoo.judge.zoo_data import ZooData
 from zoo.metrics import Metric
-from zoo.records import Measurement, ModelCard, ModelResult
+from zoo.records import Claim, Measurement, ModelCard, ModelResult, Verdict
 
 if TYPE_CHECKING:
     from zoo.index.reference import ReferenceTable
@@ -43,7 +43,26 @@ def judge_model(card: ModelCard, measurements: Sequence[Measurement], zoo: ZooDa
     card = with_references(card, measurements, zoo.reference_tables)
     convention = zoo.conventions.for_collection(card.collection)
     verdicts = judge(card, measurements, zoo.policy, today, lock=zoo.lock, convention=convention)
-    return ModelResult(card=card, measurements=list(measurements), verdicts=verdicts)
+    return ModelResult(card=card, measurements=list(measurements), verdicts=verdicts + problem_verdicts(card, zoo.policy))
+
+
+CARD_METRIC = "card"
+"""The metric of an ``error`` verdict about a model's entry itself (an undefined collection)."""
+
+
+def problem_verdicts(card: ModelCard, policy: Policy) -> list[Verdict]:
+    """One ``error`` verdict per problem of the card's own entry (a claim that cannot be read, an
+    undefined collection): the model's error, named with ``file:line`` and what to do."""
+    found = []
+    for problem in card.problems:
+        metric = problem.metric or CARD_METRIC
+        written = Claim(metric, problem.field, "", "", problem.source)
+        tolerance = policy.tolerance(metric) if problem.metric else None
+        found.append(Verdict(
+            model=card.name, metric=metric, status="error", explanation=f"bad input in the card: {problem.message}",
+            claim=written, tolerance=tolerance, gating=bool(tolerance and tolerance.gate),
+        ))
+    return found
 
 
 def judge_models(

@@ -36,6 +36,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from zoo.measure.setup import EvalSetup
 from zoo.records import Alternative, Measurement, Metric, ModelCard
 
 FVCORE = "fvcore"
@@ -51,7 +52,8 @@ COUNTERS: dict[str, tuple[str, ...]] = {
 per-operator count (:attr:`OperatorCounts.fvcore`), and it is the reference. ``fvcore+attention``
 adds the matmuls of ``scaled_dot_product_attention``, which fvcore has no rule for: it is what
 fvcore reports when timm runs attention as explicit matmuls (``TIMM_FUSED_ATTN=0``), as in timm's
-published ``infer_gmacs`` of attention models; it equals ``fvcore`` on models without attention."""
+published ``infer_gmacs`` of attention models (not for timm's DiffAttention, whose explicit path
+does other matmuls than its two fused calls); it equals ``fvcore`` on models without attention."""
 REFERENCE = FVCORE
 NO_ATTENTION = "macs+norm+pool without attention"
 """zoo's ``macs+norm+pool`` less the matmuls of ``scaled_dot_product_attention``."""
@@ -105,6 +107,9 @@ class OperatorCounts:
     """Arithmetic ops no group counts (name -> calls)."""
     fvcore: dict[str, int] = field(default_factory=dict)
     """MACs by fvcore's rules, per operator as fvcore names it (conv, linear, batch_norm, ...)."""
+    activations: int = 0
+    """Output elements of the convolutions, linear layers and matmuls: fvcore's activation count
+    (``ActivationCountAnalysis``), which timm's benchmark.py reports as ``macts`` (millions)."""
 
     def counter(self, name: str) -> int:
         if name == FVCORE:
@@ -305,7 +310,7 @@ def _fvcore_rules() -> dict[Any, FvcoreRule]:
 
 
 def count_operators(model: torch.nn.Module, size: int) -> OperatorCounts:
-    """Run ``model`` once on a 1x3xSIZExSIZE input (on its own device) and count every group."""
+    """Run ``model`` once on a 1x3xSIZExSIZE input (on its own device): every group, and fvcore's rules."""
     import torch
     from torch.overrides import TorchFunctionMode
     from torch.utils._python_dispatch import TorchDispatchMode
@@ -313,6 +318,7 @@ def count_operators(model: torch.nn.Module, size: int) -> OperatorCounts:
 
     calls: Counter[str] = Counter()
     attention = [0]
+    activations = [0]
     fvcore: Counter[str] = Counter()
     rules = _fvcore_rules()
 
@@ -336,15 +342,19 @@ def count_operators(model: torch.nn.Module, size: int) -> OperatorCounts:
         """Every aten op the forward pass dispatches, to name the ones no group counts."""
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
-            calls[_op_name(func.overloadpacket)] += 1
-            return func(*args, **(kwargs or {}))
+            name = _op_name(func.overloadpacket)
+            calls[name] += 1
+            out = func(*args, **(kwargs or {}))
+            if _GROUP_OF_OP.get(name) == "matrix" and isinstance(out, torch.Tensor):
+                activations[0] += out.numel()
+            return out
 
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     example = torch.zeros(1, 3, size, size, device=device)
     counter = FlopCounterMode(display=False, depth=None, custom_mapping=_formulas())
-    # FlopCounterMode's module tracker hooks the gradient of every module input that requires one; a
-    # parameter passed on as a module input (pit's and cait's class tokens) has no gradient function under
-    # no_grad and fails its assertion. Nothing here needs gradients, so parameters stop requiring them.
+    # FlopCounterMode's module tracker hooks the gradient of every module input that requires one; a view
+    # of a parameter made under no_grad and passed on as a module input (pit's and cait's expanded class
+    # tokens) has no gradient function and fails its assertion. Nothing here needs gradients.
     requiring = [p for p in model.parameters() if p.requires_grad]
     try:
         for p in requiring:
@@ -368,7 +378,8 @@ def count_operators(model: torch.nn.Module, size: int) -> OperatorCounts:
     counted = {_op_name(op) for op in by_module.get("Global", {})}
     skipped = {op: n for op, n in calls.items() if op not in counted and _group(op) is None and op not in _DATA_OPS}
     return OperatorCounts(
-        size=size, groups=dict(groups), custom_layers=_custom_layers(model, by_module), skipped=skipped, fvcore=dict(fvcore)
+        size=size, groups=dict(groups), custom_layers=_custom_layers(model, by_module), skipped=skipped, fvcore=dict(fvcore),
+        activations=activations[0],
     )
 
 
@@ -400,22 +411,19 @@ def _custom_layers(model: torch.nn.Module, by_module: dict[str, dict[Any, int]])
     return dict(found)
 
 
-def input_sizes(card: ModelCard, model: torch.nn.Module, setup: Any = None) -> tuple[int, Optional[int]]:
+def input_sizes(setup: EvalSetup) -> tuple[int, Optional[int]]:
     """(image size, resize size before the centre crop), from the card's resolved evaluation setup."""
-    from zoo.measure.setup import setup_for_model
-
-    setup = setup or setup_for_model(card, model)
     return setup.image_size, setup.resize_size
 
 
-def measure_flops(card: ModelCard, model: torch.nn.Module, setup: Any = None) -> Measurement:
+def measure_flops(card: ModelCard, model: torch.nn.Module, setup: EvalSetup) -> Measurement:
     """MACs at the card's Image Size (batch 1) by fvcore's rules (the reference), plus every convention as alternatives.
 
-    ``setup`` is the card's :class:`zoo.measure.setup.EvalSetup` (resolved here when not given).
+    ``setup`` is the card's :class:`zoo.measure.setup.EvalSetup` (its sizes are counted).
     """
     import torch
 
-    size, resize = input_sizes(card, model, setup)
+    size, resize = input_sizes(setup)
     on_meta = any(p.is_meta for p in model.parameters())
     try:
         counts = [count_operators(model, size)]
@@ -432,7 +440,7 @@ def measure_flops(card: ModelCard, model: torch.nn.Module, setup: Any = None) ->
     conditions: dict[str, Any] = {
         "input": f"1x3x{size}x{size}", "resize_size": resize,
         "counter": f"torch {torch.__version__} FlopCounterMode + zoo formulas; fvcore 0.1.5's rules on the Python-level calls",
-        "device": "meta" if on_meta else "cpu", "skipped_ops": skipped,
+        "device": "meta" if on_meta else "cpu", "skipped_ops": skipped, "activations": primary.activations,
     }
     for group, macs in sorted(primary.groups.items()):
         conditions[f"macs_{group}"] = int(macs)
@@ -442,8 +450,7 @@ def measure_flops(card: ModelCard, model: torch.nn.Module, setup: Any = None) ->
         conditions[f"fvcore_macs:{op}"] = int(macs)
     if resize and len(counts) > 1:
         conditions[f"resize_macs_{REFERENCE}"] = counts[1].counter(REFERENCE)
-    if setup is not None:
-        conditions.update({k: v for k, v in setup.conditions().items() if k in ("pretrained", "alias_path")})
+    conditions.update({k: v for k, v in setup.conditions().items() if k in ("pretrained", "alias_path")})
     return Measurement(
         metric=Metric.FLOPS.value,
         status="ok",

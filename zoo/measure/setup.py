@@ -1,31 +1,42 @@
 """A card's evaluation setup, resolved once and handed to every measurement.
 
-timm derives a model's evaluation from one ``PretrainedCfg``; zoo does the same: the
-pretrained config of the tag the card means (:mod:`zoo.verify.build`), overridden by the
-card's Image Size, Crop Pct and Interpolation, goes through timm's ``resolve_data_config``
-once. FLOPs (input and resize size), throughput (input size), accuracy (the transform) and
-the config check all read this record, and each records its conditions.
+timm derives a model's evaluation from one ``PretrainedCfg``; zoo does the same for every
+library: the builder that builds a card's model (:mod:`zoo.verify.builders`) resolves one
+:class:`EvalSetup` through its library's public API, and FLOPs (input and resize size),
+throughput (input size), accuracy (the transform) and the config check all take it (it is
+required: none of them resolves it again), each recording its conditions.
+
+For timm (here): the pretrained config of the tag the card means (:mod:`zoo.verify.build`),
+overridden by the card's Image Size, Crop Pct and Interpolation, goes through timm's
+``resolve_data_config``. For torchvision: the weights' own ``transforms()``
+(:mod:`zoo.verify.builders.torchvision`).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 
 from zoo.records import Metric, ModelCard, Scalar
+
+if TYPE_CHECKING:
+    import torch
 
 TIMM_FIELDS = ("input_size", "test_input_size", "crop_pct", "test_crop_pct", "interpolation", "crop_mode", "fixed_input_size")
 """The pretrained-config keys the config check compares with the card."""
 
+ConfigValue = Union[int, float, str, bool, None, tuple[int, ...]]
+"""One setting of a library's own config (a size, a fraction, a word, a shape)."""
+
 
 @dataclass(frozen=True)
 class EvalSetup:
-    """How one card's model is evaluated: timm's resolved data config and where each part came from."""
+    """How one card's model is evaluated: its library's resolved settings, what was built, and where each part came from."""
 
     model: str
     pretrained: str
-    """``architecture.tag`` whose pretrained config was used."""
+    """Whose settings were used: ``architecture.tag`` (timm's pretrained config), or torchvision's weights."""
     input_size: tuple[int, int, int]
     crop_pct: float
     interpolation: str
@@ -33,11 +44,26 @@ class EvalSetup:
     std: tuple[float, ...]
     crop_mode: str = "center"
     alias_path: tuple[str, ...] = ()
+    """Names followed from the card's name to the one built, e.g. (card name, alias target)."""
     tag_reason: str = ""
+    """Why this tag (or these weights) is the card's."""
     origin: tuple[tuple[str, str], ...] = ()
     """(setting, "card file:line" or "timm arch.tag") for input_size, crop_pct, interpolation."""
-    timm_config: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
-    """The tag's own settings (TIMM_FIELDS), before the card's overrides: what the config check compares."""
+    library_config: tuple[tuple[str, ConfigValue], ...] = field(default_factory=tuple)
+    """The library's own settings, before the card's overrides: what the config check compares
+    (timm: :data:`TIMM_FIELDS` of the tag; torchvision: the weights' transform)."""
+    library: str = "timm"
+    built: str = ""
+    """What the library built (``arch.tag``, ``resnet50.IMAGENET1K_V2``); "" when nothing was."""
+    notes: tuple[str, ...] = ()
+    """What a person should know about how the card's model was found (an alias that leads elsewhere)."""
+    resize: int = 0
+    """The short side before the centre crop, where the library states it (torchvision); 0: timm's
+    floor(image size / crop pct)."""
+    antialias: bool = True
+    """Whether the resize antialiases (torchvision's weights say; timm's transforms always do)."""
+    weights: str = ""
+    """torchvision's weights enum member (``ResNet50_Weights.IMAGENET1K_V2``) whose transform this is."""
 
     @property
     def image_size(self) -> int:
@@ -46,6 +72,8 @@ class EvalSetup:
     @property
     def resize_size(self) -> Optional[int]:
         """The short side before the centre crop (timm: floor(size / crop_pct)), if it differs."""
+        if self.resize:
+            return self.resize if self.resize != self.image_size else None
         if not self.crop_pct:
             return None
         resize = int(math.floor(self.image_size / self.crop_pct))
@@ -58,12 +86,13 @@ class EvalSetup:
             "std": self.std, "crop_pct": self.crop_pct, "crop_mode": self.crop_mode,
         }
 
-    def timm_value(self, key: str) -> Any:
-        return dict(self.timm_config).get(key)
+    def library_value(self, key: str) -> ConfigValue:
+        """One setting of the library's own config (see :attr:`library_config`)."""
+        return dict(self.library_config).get(key)
 
     def conditions(self) -> dict[str, Scalar]:
         """The setup as run-record conditions."""
-        return {
+        found: dict[str, Scalar] = {
             "pretrained": self.pretrained,
             "alias_path": " -> ".join(self.alias_path) if len(self.alias_path) > 1 else None,
             "input_size": "x".join(map(str, self.input_size)),
@@ -71,6 +100,16 @@ class EvalSetup:
             "interpolation": self.interpolation,
             "setup_from": "; ".join(f"{k}: {v}" for k, v in self.origin),
         }
+        if self.library != "timm":  # what only another library states (timm's records stay as they were)
+            found.update(library=self.library, resize_size=self.resize_size or self.image_size, antialias=self.antialias, weights=self.weights)
+        return found
+
+    def built_conditions(self) -> dict[str, Scalar]:
+        """What was built for the card, for every measurement's conditions."""
+        found: dict[str, Scalar] = {"built": self.built, "tag_reason": self.tag_reason}
+        if len(self.alias_path) > 1:
+            found["alias_path"] = " -> ".join(self.alias_path)
+        return found
 
 
 def card_data_args(card: ModelCard) -> dict[str, Any]:
@@ -89,7 +128,9 @@ def card_data_args(card: ModelCard) -> dict[str, Any]:
 
 
 def resolve_setup(
-    card: ModelCard, pretrained_cfg: Mapping[str, Any], *, alias_path: tuple[str, ...] = (), tag_reason: str = "", model: Any = None
+    card: ModelCard, pretrained_cfg: Mapping[str, Any], *, alias_path: tuple[str, ...] = (), tag_reason: str = "",
+    model: Optional["torch.nn.Module"] = None,
+    built: str = "", notes: tuple[str, ...] = (),
 ) -> EvalSetup:
     """The card's setup over ``pretrained_cfg`` (a timm pretrained config as a dict), via ``resolve_data_config``.
 
@@ -118,14 +159,18 @@ def resolve_setup(
         alias_path=alias_path,
         tag_reason=tag_reason,
         origin=tuple(origin),
-        timm_config=tuple((k, _plain(cfg.get(k))) for k in TIMM_FIELDS),
+        library_config=tuple((k, _plain(cfg.get(k))) for k in TIMM_FIELDS),
+        built=built or pretrained,
+        notes=notes,
     )
 
 
-def setup_for_model(card: ModelCard, model: Any, *, alias_path: tuple[str, ...] = (), tag_reason: str = "") -> EvalSetup:
-    """:func:`resolve_setup` with the built model's own ``pretrained_cfg``."""
+def setup_for_model(
+    card: ModelCard, model: Optional["torch.nn.Module"], *, alias_path: tuple[str, ...] = (), tag_reason: str = "", built: str = "", notes: tuple[str, ...] = ()
+) -> EvalSetup:
+    """:func:`resolve_setup` with a timm model's own ``pretrained_cfg`` (timm's defaults for any other module)."""
     cfg = getattr(model, "pretrained_cfg", None) or {}
-    return resolve_setup(card, cfg, alias_path=alias_path, tag_reason=tag_reason, model=model)
+    return resolve_setup(card, cfg, alias_path=alias_path, tag_reason=tag_reason, model=model, built=built, notes=notes)
 
 
 def _plain(value: Any) -> Any:

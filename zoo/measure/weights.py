@@ -28,12 +28,14 @@ from typing import Optional
 import torch
 
 from zoo.errors import EXIT_BAD_INPUT
+from zoo.judge.scope import NO_CARD_FILE
 from zoo.records import Measurement, Metric, ModelCard, Scalar
 from zoo.weights.checkpoint import describe_state, fit_report, load_into, read_state_dict
-from zoo.weights.errors import CheckpointFitError, WeightsError
+from zoo.weights.errors import CheckpointFitError, LockFileError, WeightsError
 from zoo.weights.options import FetchOptions
 from zoo.weights.select import fetch_card
-from zoo.weights.sources import FetchResult, WeightsRequest, fetch_request
+from zoo.weights.results import FetchResult
+from zoo.weights.sources import WeightsRequest, fetch_request
 
 FILE_SIZE_METHOD = "byte size of the fetched file after its SHA-256 was verified"
 
@@ -54,8 +56,8 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
     """Fetch and verify ``card``'s weights, and load them into ``model`` in place if they fit.
 
     Never raises for network, data or fit problems: they come back as measurements
-    with a reason. Only a broken lock file (bad input) raises
-    :class:`zoo.errors.InputError`.
+    with a reason. Only a broken lock file (bad input for the whole run) raises
+    :class:`zoo.weights.errors.LockFileError`.
     """
     try:
         request = WeightsRequest.from_card(card, options)
@@ -72,7 +74,12 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
             [Measurement.unavailable(Metric.FILE_SIZE.value, reason), Measurement.unavailable(Metric.WEIGHTS.value, reason)]
         )
     try:
-        fetched = fetch_request(request, options) if request is not None and options.source == "card" else fetch_card(card, options)
+        if request is not None and options.source == "card":
+            fetched = fetch_request(request, options, own_file=True)  # --weights: the user's own checkpoint too
+        else:
+            fetched = fetch_card(card, options)
+    except LockFileError:
+        raise  # the run's own input is broken, not this model's weights
     except (WeightsError, OSError) as err:  # OSError: the disk or folders around the cache
         conditions: dict[str, Scalar] = {
             "file_name": request.file_name if request else None, "url": request.url if request else None,
@@ -95,6 +102,9 @@ def measure_weights(card: ModelCard, model: torch.nn.Module, options: FetchOptio
 def _measure_card_file(card: ModelCard, model: torch.nn.Module, fetched: FetchResult, *, load: bool = True) -> WeightsOutcome:
     """Both measurements for the card's own file; ``load=False`` checks the fit without loading."""
     conditions = _conditions(fetched)
+    own = _own_file(fetched)
+    if own is not None:
+        conditions["not_card_file"] = own
     # A size that matched the File Size claim is no proof of identity when judging that very
     # claim: without a hash (file name or lock) both claims stay unverified until pinned.
     proven = bool(fetched.verified_by) and fetched.verified_by != "file-size-claim"
@@ -115,6 +125,8 @@ def _measure_card_file(card: ModelCard, model: torch.nn.Module, fetched: FetchRe
     )
     checked = {"": "nothing", "file-size-claim": "nothing (size matched the claim)"}.get(fetched.verified_by, fetched.verified_by)
     method = f"sha256 {fetched.sha256[:12]}… proven by {checked}; torch.load(weights_only=True); exact fit"
+    if own is not None:
+        method = f"sha256 {fetched.sha256[:12]}… of the file given with --weights ({own}); torch.load(weights_only=True); exact fit"
     try:
         state = read_state_dict(fetched.path)
         report = load_into(model, state, model_name=card.name, file_name=fetched.file_name) if load else fit_report(model, state)
@@ -131,7 +143,11 @@ def _measure_card_file(card: ModelCard, model: torch.nn.Module, fetched: FetchRe
         return WeightsOutcome([file_size, weights], loaded=False, fetched=fetched)
 
     conditions = {**conditions, "checkpoint": describe_state(state, report)}
-    if fetched.verified_by == "file-size-claim":
+    if own is not None:  # loaded for accuracy; which card claims it speaks to is the judge's (zoo.judge.scope)
+        weights = Measurement(
+            metric=Metric.WEIGHTS.value, status="ok", value=fetched.sha256, unit="sha256", method=method, conditions=conditions
+        )
+    elif fetched.verified_by == "file-size-claim":
         weights = Measurement.unavailable(
             Metric.WEIGHTS.value, unproven_reason, value=fetched.sha256, unit="sha256", method=method, conditions=conditions
         )
@@ -150,6 +166,16 @@ def _measure_card_file(card: ModelCard, model: torch.nn.Module, fetched: FetchRe
             conditions=conditions,
         )
     return WeightsOutcome([file_size, weights], loaded=load, fetched=fetched)
+
+
+def _own_file(fetched: FetchResult) -> Optional[str]:
+    """Why the user's ``--weights`` file is not the card's: it fails the card file's checks, or
+    the card names no weights file at all; None for the card's own file."""
+    if fetched.not_card_file:
+        return fetched.not_card_file.split(": ", 1)[-1] if fetched.not_card_file.startswith(f"{fetched.model}: ") else fetched.not_card_file
+    if fetched.source.startswith("local ") and fetched.url is None and not fetched.verified_by:
+        return NO_CARD_FILE
+    return None
 
 
 def _with_card_file_at_hand(

@@ -18,8 +18,8 @@ run's change to the baseline's full-set accuracy.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
-import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,17 +27,27 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from zoo.atomic import atomic_path
-from zoo.errors import InputError
 from pydantic import ValidationError
 
+from zoo.atomic import atomic_path
+from zoo.errors import InputError
+from zoo.file_lock import updating
+from zoo.inert import inert_text, shortened
+from zoo.json_input import JSONInputError, read_json
 from zoo.records import Measurement, Metric, RunRecord, from_json_dict
+from zoo.runs.parquet_input import ParquetInputError, duplicate, read_checked, text_column
 from zoo.runs.predictions import TOP_K, UNREADABLE, ImagePredictions
 
 DEFAULT_DIR = Path("metadata/baselines")
 SUFFIX = ".parquet"
 METADATA_KEY = b"zoo.baseline"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: page checksums and ``zoo.baseline.sha256``, the digest of the content; 1 is still read."""
+READ_VERSIONS = (1, 2)
+DIGEST_KEY = b"zoo.baseline.sha256"
+MAX_ROWS = 5_000_000
+"""Most images a baseline holds (ImageNet val is 50,000); a file announcing more is refused unread."""
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,199}")
 
 
@@ -167,7 +177,8 @@ def baselines_from_run(record: RunRecord, predictions: dict[str, ImagePrediction
 
 
 def save_baseline(folder: Path, baseline: Baseline) -> Path:
-    """Write ``baseline`` as ``folder/<model>.parquet``, atomically (:func:`zoo.atomic.atomic_path`)."""
+    """Write ``baseline`` as ``folder/<model>.parquet``, atomically (:func:`zoo.atomic.atomic_path`) and
+    under the file's lock (:func:`zoo.file_lock.updating`), with page checksums and the digest of its content."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -178,53 +189,108 @@ def save_baseline(folder: Path, baseline: Baseline) -> Path:
     dtype, arrow_type = (np.int16, pa.int16()) if largest < 2**15 else (np.int32, pa.int32())  # int16 for <= 32,767 classes
     padded = np.full((len(p.names), TOP_K), UNREADABLE, dtype=dtype)
     padded[:, :k] = p.topk[:, :k]
-    columns = {"image": pa.array(list(p.names), pa.string()), "label": pa.array(p.labels.astype(dtype), arrow_type)}
+    labels = p.labels.astype(dtype)
+    columns = {"image": pa.array(list(p.names), pa.string()), "label": pa.array(labels, arrow_type)}
     columns.update({f"pred{i + 1}": pa.array(padded[:, i], arrow_type) for i in range(TOP_K)})
-    table = pa.table(columns).replace_schema_metadata({METADATA_KEY: json.dumps(asdict(baseline.info)).encode()})
-    with atomic_path(path) as temp:
-        pq.write_table(table, temp, compression="zstd", compression_level=19)
+    described = json.dumps(asdict(baseline.info)).encode()
+    digest = content_digest(described, list(p.names), [labels, *(padded[:, i] for i in range(TOP_K))])
+    table = pa.table(columns).replace_schema_metadata({METADATA_KEY: described, DIGEST_KEY: digest.encode()})
+    with updating(path), atomic_path(path) as temp:
+        pq.write_table(table, temp, compression="zstd", compression_level=19, write_page_checksum=True)
     return path
 
 
-def load_baseline(path: Path) -> Baseline:
-    """Read one baseline file; a damaged or foreign file is an InputError naming it."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def content_digest(described: bytes, names: Sequence[str], ids: Sequence[np.ndarray]) -> str:
+    """SHA-256 of everything a baseline's reader uses: its description as stored, its image names
+    and its class-id columns (as little-endian int32), so a changed byte anywhere in them shows."""
+    digest = hashlib.sha256(described)
+    digest.update(json.dumps(list(names), ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    for column in ids:
+        digest.update(np.ascontiguousarray(column, dtype="<i4").tobytes())
+    return digest.hexdigest()
 
+
+def load_baseline(path: Path) -> Baseline:
+    """Read one baseline file through the one checked reader; a damaged, crafted or foreign file is
+    an InputError naming it and the reason.
+
+    Checked, before anything uses it: the file (regular, bounded size, rows and decompressed bytes,
+    :mod:`zoo.runs.parquet_input`), its description (the bounded JSON reader: nesting, finite numbers;
+    every field typed), its columns (exact types, no nulls), the image names (unique), the class ids
+    (labels >= 0, predictions >= -1), the content digest (format 2), the model it names (the file's own
+    name) and the accuracy it states (what its predictions give).
+    """
     path = Path(path)
+
+    def refused(reason: str) -> InputError:
+        return InputError(f"{path}: {inert_text(reason)}", hint="re-create it with `zoo baseline save`")
+
+    columns = ["label"] + [f"pred{i + 1}" for i in range(TOP_K)]
     try:
-        table = pq.read_table(path)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable baseline file ({exc})", hint="re-create it with `zoo baseline save`") from None
-    raw = (table.schema.metadata or {}).get(METADATA_KEY)
+        table, metadata = read_checked(path, text_columns=("image",), id_columns=columns, max_rows=MAX_ROWS)
+    except ParquetInputError as exc:
+        reason = str(exc).replace("not a readable parquet file", "not a readable baseline file")
+        raise refused(reason if reason.startswith("not a readable") else f"not a usable baseline file: {reason}") from None
+    except OSError as exc:
+        raise refused(f"not a readable baseline file ({exc.strerror or exc})") from None
+    raw = metadata.get(METADATA_KEY)
     try:
-        data = json.loads(raw) if raw else None
+        data = read_json(raw, max_bytes=1 << 20) if raw else None
+    except JSONInputError as exc:
+        raise refused(f"its {METADATA_KEY.decode()} metadata is unusable: {exc}") from None
+    try:
         if not isinstance(data, dict):
             raise ValueError("no zoo.baseline metadata")
-        if data.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"format version {data.get('format_version')!r}, this zoo reads {FORMAT_VERSION}")
+        if data.get("format_version") not in READ_VERSIONS:
+            raise ValueError(f"format version {data.get('format_version')!r}, this zoo reads {', '.join(map(str, READ_VERSIONS))}")
         info = from_json_dict(BaselineInfo, data)  # pydantic: every field of the right type
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise InputError(f"{path}: baseline field {where}: {first['msg']}", hint="re-create it with `zoo baseline save`") from None
     except ValueError as exc:
-        raise InputError(f"{path}: not a zoo baseline ({exc})", hint="re-create it with `zoo baseline save`") from None
-    expected = ["image", "label"] + [f"pred{i + 1}" for i in range(TOP_K)]
-    missing = [c for c in expected if c not in table.column_names]
-    if missing:
-        raise InputError(f"{path}: baseline lacks column(s) {', '.join(missing)}", hint="re-create it with `zoo baseline save`")
-    names = tuple(str(n) for n in table.column("image").to_pylist())
-    try:
-        labels = table.column("label").to_numpy().astype(np.int32)
-        topk = np.stack([table.column(f"pred{i + 1}").to_numpy() for i in range(TOP_K)], axis=1).astype(np.int32)
-    except (TypeError, ValueError, pa.ArrowException) as exc:
-        raise InputError(f"{path}: baseline columns are not class ids ({exc})", hint="re-create it with `zoo baseline save`") from None
-    predictions = ImagePredictions(info.model, names, labels, topk)
+        raise refused(f"not a zoo baseline ({exc})") from None
+    problem = _bad_description(info, path)
+    if problem:
+        raise refused(problem)
+    names = text_column(table, "image")
+    ids = [table.column(name).to_numpy().astype(np.int32) for name in columns]
+    if info.format_version >= 2:
+        stored = metadata.get(DIGEST_KEY, b"").decode("ascii", "replace")
+        if stored != content_digest(raw, names, ids):
+            raise refused("its content does not match the digest stored with it (the file was damaged or edited)")
+    twice = duplicate(names)
+    if twice is not None:
+        raise refused(f"the image {inert_text(shortened(twice[0]))!r} appears {twice[1]} times (each image is one row)")
+    labels, topk = ids[0], np.stack(ids[1:], axis=1)
+    if labels.size and int(labels.min()) < 0:
+        raise refused(f"column label holds {int(labels.min())}, not a class id (class ids are >= 0)")
+    if topk.size and int(topk.min()) < UNREADABLE:
+        raise refused(f"a prediction column holds {int(topk.min())}, below {UNREADABLE} (an unreadable image)")
+    predictions = ImagePredictions(info.model, tuple(names), labels, topk)
     problem = _unsupported(info, predictions)
     if problem:
-        raise InputError(f"{path}: {problem}", hint="re-create it with `zoo baseline save`")
+        raise refused(problem)
     return Baseline(info, predictions, path)
+
+
+def _bad_description(info: BaselineInfo, path: Path) -> Optional[str]:
+    """What is wrong with a description on its own (before its predictions are read against it)."""
+    try:
+        expected = baseline_path(path.parent, info.model).name
+    except InputError:
+        return f"it names the model {shortened(info.model)!r}, which cannot name a baseline file"
+    if expected != path.name:
+        return f"it holds a baseline of {shortened(info.model)!r}, which must be named {expected}, not {path.name}"
+    if not _SHA256.fullmatch(info.checkpoint_sha256):
+        return f"its checkpoint_sha256 {shortened(info.checkpoint_sha256)!r} is not 64 hex digits"
+    for name in ("images", "population", "dataset_images"):
+        if getattr(info, name) < 0:
+            return f"its {name} is {getattr(info, name)}, below 0"
+    for name in ("top1", "top5"):
+        if not 0 <= getattr(info, name) <= 100:
+            return f"its {name} {getattr(info, name)} is not a percentage"
+    return None
 
 
 def _unsupported(info: BaselineInfo, predictions: ImagePredictions) -> Optional[str]:

@@ -97,20 +97,19 @@ def _by_name(predictions: ImagePredictions) -> dict[str, tuple[int, int]]:
 def run_predictions(path: str | Path) -> dict[str, ImagePredictions]:
     """The per-image predictions stored beside a run record (folder or run.json), or a baseline file."""
     from zoo.runs.baselines import SUFFIX, load_baseline
-    from zoo.runs.store import load_run, run_file
+    from zoo.runs.store import artifact_path, load_run, run_file
 
     if Path(path).is_file() and str(path).endswith(SUFFIX):
         baseline = load_baseline(Path(path))
         return {baseline.info.model: baseline.predictions}
     file = run_file(path)
     record = load_run(file)
-    name = record.artifacts.get(ARTIFACT_NAME)
-    if not name:
+    predictions = artifact_path(file, record, ARTIFACT_NAME)
+    if predictions is None:
         raise InputError(
             f"{file}: run {record.run_id} stored no per-image predictions",
             hint="only runs that measured accuracy on data (zoo verify --data ...) have them",
         )
-    predictions = file.parent / name
     if not predictions.is_file():
         raise InputError(
             f"{file}: its predictions file {predictions} is missing", hint="was the run folder copied without it?"

@@ -15,6 +15,7 @@ import numpy as np
 
 from zoo.atomic import atomic_path
 from zoo.errors import InputError
+from zoo.inert import inert_text, shortened
 
 PREDICTIONS_FILE = "predictions.parquet"
 ARTIFACT_NAME = "predictions"
@@ -71,30 +72,43 @@ def write_predictions(path: Path, predictions: Sequence[ImagePredictions]) -> Pa
     )
     path = Path(path)
     with atomic_path(path) as temp:
-        pq.write_table(table, temp)
+        pq.write_table(table, temp, write_page_checksum=True)
     return path
 
 
-def read_predictions(path: Path) -> dict[str, ImagePredictions]:
-    """Model name -> its predictions, from a file written by :func:`write_predictions`."""
-    import pyarrow.parquet as pq
+MAX_ROWS = 50_000_000
+"""Most rows a predictions file may hold (every model of a 261-model zoo on ImageNet val is 13 million)."""
 
+
+def read_predictions(path: Path) -> dict[str, ImagePredictions]:
+    """Model name -> its predictions, from a file written by :func:`write_predictions`, read through
+    the one checked reader (:mod:`zoo.runs.parquet_input`): types, sizes, no nulls, one row per model
+    and image, class ids in range."""
+    from zoo.runs.parquet_input import ParquetInputError, duplicate, read_checked, text_column
+
+    columns = ["label"] + [f"pred{i + 1}" for i in range(TOP_K)]
     try:
-        table = pq.read_table(path)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable predictions file ({exc})") from exc
-    expected = ["model", "image", "label"] + [f"pred{i + 1}" for i in range(TOP_K)]
-    missing = [c for c in expected if c not in table.column_names]
-    if missing:
-        raise InputError(f"{path}: predictions file lacks column(s) {', '.join(missing)}")
-    models = np.asarray(table.column("model").cast("string").to_pylist(), dtype=object)
-    images = np.asarray(table.column("image").to_pylist(), dtype=object)
+        table, _ = read_checked(path, text_columns=("model", "image"), id_columns=columns, max_rows=MAX_ROWS,
+                                max_file_bytes=4 << 30, max_uncompressed=8 << 30)
+    except ParquetInputError as exc:
+        raise InputError(f"{path}: not a usable predictions file: {inert_text(str(exc))}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: not a readable predictions file ({exc.strerror or exc})") from None
+    models = np.asarray(text_column(table, "model"), dtype=object)
+    images = np.asarray(text_column(table, "image"), dtype=object)
     labels = table.column("label").to_numpy().astype(np.int64)
-    topk = np.stack([table.column(f"pred{i + 1}").to_numpy() for i in range(TOP_K)], axis=1).astype(np.int64)
+    topk = np.stack([table.column(name).to_numpy() for name in columns[1:]], axis=1).astype(np.int64)
+    if labels.size and (labels.min() < 0 or topk.min() < UNREADABLE):
+        raise InputError(f"{path}: a class id is negative (labels are >= 0, predictions >= {UNREADABLE})")
     result: dict[str, ImagePredictions] = {}
     for model in dict.fromkeys(models.tolist()):
         rows = models == model
-        result[model] = ImagePredictions(model, tuple(images[rows].tolist()), labels[rows], topk[rows])
+        names = tuple(images[rows].tolist())
+        twice = duplicate(names)
+        if twice is not None:
+            raise InputError(f"{path}: model {inert_text(shortened(model))!r}: the image {inert_text(shortened(twice[0]))!r} "
+                             f"appears {twice[1]} times (each image is one row)")
+        result[model] = ImagePredictions(model, names, labels[rows], topk[rows])
     return result
 
 

@@ -13,12 +13,14 @@ import secrets
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional, Union
+from typing import Any, Iterator, Optional, Union
 
 from pydantic import ValidationError
 
 from zoo.atomic import write_atomic
 from zoo.errors import InputError
+from zoo.inert import inert_text, shortened
+from zoo.json_input import JSONInputError, read_json_file
 from zoo.paths import inside
 from zoo.records import SCHEMA_VERSION, RunRecord, from_json_dict, to_json_dict
 from zoo.runs.schema import upgrade
@@ -73,15 +75,27 @@ def run_file(path: Union[str, Path]) -> Path:
     return path / RUN_FILE if path.is_dir() else path
 
 
+RECORD_MAX_BYTES = 256 << 20
+"""Largest run.json read (a record of a whole zoo with every changed image listed is a few MB)."""
+
+
 def load_run(path: Union[str, Path]) -> RunRecord:
-    """Read a run record, with errors that name the file and the bad field."""
+    """Read a run record, with errors that name the file and the bad field.
+
+    The record is input like a card: it is read with the one bounded JSON reader
+    (:func:`zoo.json_input.read_json_file`: size, nesting, finite numbers), then validated field by field.
+    """
     file = run_file(path)
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        data = read_json_file(file, max_bytes=RECORD_MAX_BYTES)
     except FileNotFoundError:
         raise InputError(f"no run record at {file}", hint="pass a run folder or its run.json (see `ls runs/`)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{file}: cannot read run record: {exc}", hint="the file is damaged; re-run `zoo verify`") from None
+    except OSError as exc:
+        raise InputError(f"{file}: cannot read run record: {exc.strerror or exc}", hint="check the file's permissions") from None
+    except JSONInputError as exc:
+        where = record_place(exc.document, exc.path) if exc.path else ""
+        raise InputError(f"{file}: cannot read run record: {where + ': ' if where else ''}{exc.reason}",
+                         hint="the file is damaged or was altered; re-run `zoo verify`") from None
     version = data.get("schema_version") if isinstance(data, dict) else None
     try:
         data = upgrade(data) if isinstance(data, dict) else data
@@ -96,8 +110,43 @@ def load_run(path: Union[str, Path]) -> RunRecord:
         return from_json_dict(RunRecord, data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        where = record_place(data, tuple(first["loc"]))
         raise InputError(f"{file}: run record field {where}: {first['msg']}", hint="the file is damaged or from another tool") from None
+
+
+def record_place(data: Any, path: tuple[Any, ...]) -> str:
+    """A place in a run record's JSON as a person reads it: ``models[1] (mobilenetv2_110d).measurements[9] (top1).value``."""
+    text, node = "", data
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            node = None
+        if isinstance(part, int) and isinstance(node, dict):
+            card = node.get("card")
+            label = card.get("name") if isinstance(card, dict) else node.get("metric")
+            if isinstance(label, str):
+                text += f" ({inert_text(shortened(label))})"
+    return text
+
+
+def artifact_path(file: Path, record: RunRecord, name: str) -> Optional[Path]:
+    """The file a record names as its artifact ``name`` (``None`` when it names none), proven inside
+    the run's own folder: a record is input, and ``../x`` or an absolute path is refused."""
+    relative = record.artifacts.get(name)
+    if not relative:
+        return None
+    folder = Path(os.path.realpath(file.parent))
+    # Resolved whole, the last part too: the file is read, so a link planted at its name is followed here.
+    real = Path(os.path.realpath(folder / relative))
+    if folder not in real.parents:
+        raise InputError(
+            f"{file}: run record field artifacts.{name}: {inert_text(shortened(relative, 200))!r} is outside the run's "
+            f"folder {file.parent}",
+            hint="a record names its files relative to its own folder; the record was altered, or copied without them",
+        )
+    return real
 
 
 def list_runs(results: Path) -> list[Path]:

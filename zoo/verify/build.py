@@ -82,11 +82,12 @@ def _files_to_tags() -> dict[str, tuple[str, ...]]:
     Each file is also filed under its name without the hash (``resnet18-f37072fd.pth`` as
     ``resnet18.pth``): a re-released file keeps its name and gets a new hash.
     """
-    from timm.models import _registry
+    from timm.models import get_arch_pretrained_cfgs
 
     found: dict[str, list[str]] = {}
-    for name, cfg in _registry._model_pretrained_cfgs.items():
-        if "." not in name:  # timm also files each default tag under the bare architecture name
+    # Each architecture's tags in timm's own order (its default tag first), which picks between tags sharing a file.
+    for name, cfg in ((n, c) for arch in sorted(architectures()) for n, c in get_arch_pretrained_cfgs(arch).items()):
+        if "." not in name:
             continue
         for location in (cfg.url, cfg.file, cfg.hf_hub_filename):
             if isinstance(location, str) and location:
@@ -96,6 +97,14 @@ def _files_to_tags() -> dict[str, tuple[str, ...]]:
     return {k: tuple(dict.fromkeys(v)) for k, v in found.items()}
 
 
+@functools.lru_cache(maxsize=1)
+def architectures() -> frozenset[str]:
+    """Every architecture timm registers (deprecated names excluded), from its public ``list_models``."""
+    import timm
+
+    return frozenset(timm.list_models())
+
+
 def _unhashed(file_name: str) -> str:
     stem, suffix = os.path.splitext(file_name)
     return "~" + _HASH_SUFFIX.sub("", stem) + suffix
@@ -103,9 +112,9 @@ def _unhashed(file_name: str) -> str:
 
 def _known_file(pretrained_name: str) -> bool:
     """Whether timm's config for ``arch.tag`` names its file (URL or file path)."""
-    from timm.models import _registry
+    from timm.models import get_pretrained_cfg
 
-    cfg = _registry._model_pretrained_cfgs.get(pretrained_name)
+    cfg = get_pretrained_cfg(pretrained_name, allow_unregistered=False)
     return bool(cfg is not None and (cfg.url or cfg.file))
 
 
@@ -155,10 +164,10 @@ def resolve_target(card: ModelCard) -> BuildTarget:
     Raises :class:`BuildError` when timm has no model of the card's name at all.
     """
     import timm
-    from timm.models import _registry
+    from timm.models import get_deprecated_models, split_model_name_tag
 
     name = card.name
-    deprecated = _registry.get_deprecated_models()
+    deprecated = get_deprecated_models()
     file_name = weights_file_name(card)
     files = _files_to_tags()
     by_file = (files.get(file_name) or files.get(_unhashed(file_name), ())) if file_name else ()
@@ -170,13 +179,13 @@ def resolve_target(card: ModelCard) -> BuildTarget:
         if not current:
             raise BuildError(f"{card.source}: model {name!r}: timm {timm.__version__} removed it with no replacement")
         alias_path = (name, current)
-        architecture, alias_tag = _registry.split_model_name_tag(current)
-        known = set(_registry._model_entrypoints) - set(deprecated)
+        architecture, alias_tag = split_model_name_tag(current)
+        known = set(architectures())
         said, conflict = _name_says(name, architecture, known)
         if conflict:
-            from_file = [n for n in by_file if _registry.split_model_name_tag(n)[0] != architecture]
+            from_file = [n for n in by_file if split_model_name_tag(n)[0] != architecture]
             if said in known or from_file:
-                right = said if said in known else _registry.split_model_name_tag(from_file[0])[0]
+                right = said if said in known else split_model_name_tag(from_file[0])[0]
                 notes.append(f"timm's alias table maps {name} to {current}, another architecture than the name says; built {right} instead")
                 alias_path = (name, right)
                 architecture, alias_tag = right, ""
@@ -187,10 +196,10 @@ def resolve_target(card: ModelCard) -> BuildTarget:
                 )
                 return BuildTarget(name, architecture, alias_tag, alias_path, "alias target", tuple(notes), mismatch=reason)
     elif timm.is_model(name):
-        architecture, alias_tag = _registry.split_model_name_tag(name)
+        architecture, alias_tag = split_model_name_tag(name)
     else:
         if by_file:  # the card's own weights file identifies the model (up to its hash: the architecture only)
-            architecture, tag = _registry.split_model_name_tag(by_file[0])
+            architecture, tag = split_model_name_tag(by_file[0])
             if file_name in files:
                 reason = f"timm has no model named {name}; its Weights file {file_name} is {by_file[0]}'s"
                 return BuildTarget(name, architecture, tag, (name, by_file[0]), reason, (reason,))
@@ -202,8 +211,8 @@ def resolve_target(card: ModelCard) -> BuildTarget:
         raise BuildError(f"{card.source}: model {name!r}: timm {timm.__version__} has no model of that name ({hint})")
 
     tag, reason = _choose_tag(architecture, alias_tag, file_name, by_file, card)
-    others = [n for n in by_file if _registry.split_model_name_tag(n)[0] != architecture]
-    if others and not any(_registry.split_model_name_tag(n)[0] == architecture for n in by_file):
+    others = [n for n in by_file if split_model_name_tag(n)[0] != architecture]
+    if others and not any(split_model_name_tag(n)[0] == architecture for n in by_file):
         notes.append(f"the card's Weights file {file_name} is timm's file for {others[0]}, not for {architecture}")
     return BuildTarget(name, architecture, tag, alias_path, reason, tuple(notes))
 
@@ -211,10 +220,10 @@ def resolve_target(card: ModelCard) -> BuildTarget:
 def _choose_tag(
     architecture: str, alias_tag: str, file_name: Optional[str], by_file: tuple[str, ...], card: Optional[ModelCard] = None
 ) -> tuple[str, str]:
-    from timm.models import _registry
+    from timm.models import get_arch_pretrained_cfgs, split_model_name_tag
 
-    tags = [n.split(".", 1)[1] for n in _registry.get_arch_pretrained_cfgs(architecture) if "." in n] if architecture in _registry._model_default_cfgs else []
-    same = [_registry.split_model_name_tag(n)[1] for n in by_file if _registry.split_model_name_tag(n)[0] == architecture]
+    tags = [n.split(".", 1)[1] for n in get_arch_pretrained_cfgs(architecture) if "." in n] if architecture in architectures() else []
+    same = [split_model_name_tag(n)[1] for n in by_file if split_model_name_tag(n)[0] == architecture]
     exact = file_name in _files_to_tags()
     if same and exact:
         if alias_tag in same and len(same) > 1:  # one file shared by several tags: the alias decides

@@ -156,7 +156,7 @@ def _measure_accuracy(works: list[ModelWork], request: VerifyRequest, folder: Op
     say(f"accuracy: {len(ready)} model(s)")
     started = time.perf_counter()
     outcome = measure_accuracy(
-        [AccuracyEntry(card=w.card, model=w.model, checkpoint_sha256=_checkpoint_sha256(w), setup=w.setup) for w in ready if w.model is not None],
+        [AccuracyEntry(card=w.card, model=w.model, setup=w.setup, checkpoint_sha256=_checkpoint_sha256(w)) for w in ready if w.model is not None and w.setup is not None],
         request.evaluation or EvalOptions.from_env(),
         folder,
     )

@@ -31,7 +31,8 @@ from zoo.errors import ZooError
 from zoo.judge.history import BETWEEN_PROCESSES, COMPARABLE_CONDITIONS, TIMING_METRICS
 from zoo.judge.verdicts import judge_model
 from zoo.judge.zoo_data import ZooData
-from zoo.records import Measurement, RunRecord, Uncertainty, from_json_dict, to_json_dict
+from zoo.records import Measurement, RunRecord, Scalar, Uncertainty, to_json_dict
+from zoo.runs.store import load_run
 
 CHILD_ENV = "ZOO_BENCH_RECORD_TO"
 """Set in each repeated process: the file it writes its run record to (and prints nothing)."""
@@ -65,7 +66,7 @@ def run_in_fresh_processes(
                     f"repeated process {number}/{repeat} exited with code {done.returncode} without a run record",
                     hint="run the same zoo bench command once, without --repeat, to see its error",
                 )
-            records.append(from_json_dict(RunRecord, json.loads(out.read_text(encoding="utf-8"))))
+            records.append(load_run(out))  # the one reader of run records
     return records
 
 
@@ -121,6 +122,7 @@ def _combined(per_process: list[Optional[Measurement]]) -> Measurement:
         processes=len(ok),
         process_values=", ".join(f"{v:.6g}" for v in values),
     )
+    conditions.update(_combined_load(ok))
     faults = [m.conditions.get("minor_faults_per_call") for m in ok]
     if all(isinstance(f, (int, float)) for f in faults):
         conditions["process_minor_faults_per_call"] = ", ".join(f"{f:.4g}" for f in faults)  # type: ignore[union-attr]
@@ -139,6 +141,23 @@ def _combined(per_process: list[Optional[Measurement]]) -> Measurement:
             *middle.notes,
         ],
     )
+
+
+def _combined_load(ok: list[Measurement]) -> dict[str, Scalar]:
+    """The load over all the processes: the lowest load average at a start, the highest at an end,
+    the lowest CPU per wall second (the process that waited most for its cores), and each one's."""
+    def numbers(key: str) -> list[float]:
+        return [float(v) for m in ok if isinstance(v := m.conditions.get(key), (int, float))]
+
+    out: dict[str, Scalar] = {}
+    for key, pick in (("load_1min_before", min), ("load_1min_after", max), ("cpu_per_wall", min)):
+        values = numbers(key)
+        if len(values) == len(ok):
+            out[key] = pick(values)
+    shares = numbers("cpu_per_wall")
+    if len(shares) == len(ok):
+        out["process_cpu_per_wall"] = ", ".join(f"{v:.3g}" for v in shares)
+    return out
 
 
 def save_processes(records: Sequence[RunRecord], folder: Path) -> None:

@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 from zoo.atomic import atomic_open
+from zoo.inert import csv_row
 from zoo.runs.diff import ModelDiff, RunDiff
 
 
@@ -53,7 +54,7 @@ def write_diff_csv(path: Path, result: RunDiff) -> None:
         writer.writerow(["model", "image", "label", "a_top1", "b_top1", "change"])
         for diff in result.models:
             for c in diff.changed:
-                writer.writerow([diff.model, c.name, c.label, c.before, c.after, c.change])
+                writer.writerow(csv_row([diff.model, c.name, c.label, c.before, c.after, c.change]))  # zoo.inert's cell rule
 
 
 __all__ = ["render_diff", "write_diff_csv"]

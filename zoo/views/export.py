@@ -17,6 +17,7 @@ from typing import Any, Optional, Union
 from zoo.metrics import METRICS
 from zoo.records import Measurement, Metric, ModelResult, RunRecord, Verdict
 from zoo.atomic import write_atomic
+from zoo.inert import csv_row
 from zoo.views.rows import judged_reading, judged_value
 
 CSV_COLUMNS = (
@@ -85,7 +86,7 @@ def render_csv(run: RunRecord) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(csv_rows(run))
+    writer.writerows(csv_row(row) for row in csv_rows(run))  # no cell a spreadsheet would run (zoo.inert)
     return buffer.getvalue()
 
 

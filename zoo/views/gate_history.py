@@ -11,6 +11,7 @@ line (which names the day the waivers were judged on) is written anew each time.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional, Sequence
 
@@ -18,6 +19,7 @@ from zoo.judge.gate import Gate
 from zoo.judge.tally import tally
 from zoo.runs.cache import DerivedCache, key_of
 from zoo.runs.history import StoredRun
+from zoo.views.display import display_run
 from zoo.views.gate_text import GateHead, gate_lines
 from zoo.views.history_data import JudgingKeys
 
@@ -56,7 +58,7 @@ def gate_history(runs: Sequence[StoredRun], gate: Gate, cache: DerivedCache) -> 
         found = _from_payload(cache.get(GATE_KIND, key), judged_on) if cache.active else None
         if found is None:
             result = gate.judge(run.load())
-            lines = gate_lines(result)
+            lines = gate_lines(dataclasses.replace(result, run=display_run(result.run)))  # long names shortened
             found = RunGate(result.run.run_id, lines, result.code)
             head = GateHead.of(result)
             cache.put(GATE_KIND, key, {"head": head.__dict__, "rest": lines[1:], "code": result.code})

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import re
+import shutil
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +21,8 @@ from typing import Optional, Sequence, Union
 import jinja2
 
 from zoo import __version__
+from zoo.atomic import is_no_space
+from zoo.errors import OutOfSpaceError
 from zoo.paths import inside
 from zoo.records import Environment, Metric, RunRecord
 from zoo.views import plots as plotting
@@ -25,6 +30,7 @@ from zoo.views.baseline_rows import baseline_changes
 from zoo.views.drawing import Drawing
 from zoo.views.history_data import History, RunDigest, as_history
 from zoo.views.history_rows import CHANGE_ORDER, performance_changes
+from zoo.views.notes import Notes
 from zoo.atomic import write_atomic
 from zoo.views.rows import (
     VERDICT_ORDER,
@@ -157,6 +163,29 @@ def _accuracy_rows(view: RunView) -> list[tuple[ClaimRow, list[tuple[str, str]],
     return rows
 
 
+NOTE_AT = 160
+"""A reason longer than this that several rows of one table share is said once under it."""
+
+
+@dataclass(frozen=True)
+class NotedRows:
+    """A claim table's rows with the reason each shows, and the notes said once under the table."""
+
+    rows: list[tuple[ClaimRow, str]]
+    notes: list[tuple[int, str]]
+
+
+def noted_rows(rows: Sequence[ClaimRow]) -> NotedRows:
+    """Each row with its reason; one that is long and shared by several rows of the table (the
+    same unreachable download for File Size and Weights) becomes its first clause and a note."""
+    counts = Counter(row.explanation for row in rows)
+    notes = Notes()
+    shown = [
+        (row, notes.refer(row.explanation, NOTE_AT) if counts[row.explanation] > 1 else row.explanation) for row in rows
+    ]
+    return NotedRows(shown, [(number, text) for text, number in notes.texts.items()])
+
+
 def _template_environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("zoo.views", "templates"),
@@ -191,6 +220,7 @@ def render_html(
     view = run_view(current, link_template=link_template, out_dir=out_dir)
     environment = _template_environment()
     environment.filters["short_source"] = lambda source: short_source(source, current.index)
+    environment.filters["noted"] = noted_rows
     template = environment.get_template("report.html.j2")
     context = dict(
         view=view,
@@ -245,22 +275,63 @@ def write_html_report(
 ) -> Path:
     """Write ``out_dir/index.html`` (self-contained) and ``out_dir/assets/*.png``; return the page.
 
-    Every file is written to a temporary name and moved into place, page last, so an
-    interrupted report never leaves a half-written file. ``plots`` default to
-    :func:`report_plots`.
+    The plots are written into a hidden folder and the page to a temporary name; the folder
+    takes the place of ``assets/`` only once every file is written, so an interrupt or a full
+    disk (:class:`zoo.errors.OutOfSpaceError`, exit 3) never leaves a half-written file or a
+    partial ``assets/``. ``plots`` default to :func:`report_plots`.
     """
     out_dir = Path(out_dir)
     history = as_history(runs)
     drawing = start_report_plots(history) if plots is None else plots
     html = render_html(history, out_dir=out_dir, link_template=link_template, plots=drawing)
     plots = _plots_of(drawing)
-    assets = out_dir / "assets"
-    for plot in plots:
-        write_atomic(inside(out_dir, assets / f"{plot.key}.png"), plot.png)  # keys carry metric names from records
-    current = {f"{plot.key}.png" for plot in plots}
-    for stale in assets.glob("*.png") if assets.is_dir() else ():
-        if stale.name not in current:  # a plot of an earlier report into this folder
-            stale.unlink()
-    page = out_dir / "index.html"
-    write_atomic(page, html.encode("utf-8"))
+    created = not out_dir.exists()
+    try:
+        # Every plot goes to a hidden folder first; only when all of them and the page are written is the
+        # folder swapped in for assets/, so a full disk or an interrupt never leaves a partial assets/.
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staged = Path(tempfile.mkdtemp(dir=out_dir, prefix=".assets-"))
+    except OSError as exc:
+        _forget(out_dir, created)
+        if is_no_space(exc):
+            raise OutOfSpaceError(out_dir) from exc
+        raise
+    try:
+        for plot in plots:
+            target = inside(staged, staged / f"{plot.key}.png")  # keys carry metric names from records
+            try:
+                target.write_bytes(plot.png)
+            except OSError as exc:
+                if is_no_space(exc):
+                    raise OutOfSpaceError(out_dir / "assets" / target.name) from exc
+                raise
+        page = out_dir / "index.html"
+        write_atomic(page, html.encode("utf-8"))
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        _forget(out_dir, created)
+        raise
+    _swap_in(staged, out_dir / "assets")
     return page
+
+
+def _swap_in(staged: Path, assets: Path) -> None:
+    """Put the staged plots in place of ``assets/`` (renames: no space needed), dropping the old ones."""
+    old = None
+    if assets.is_dir() and not assets.is_symlink():
+        old = Path(tempfile.mkdtemp(dir=assets.parent, prefix=".assets-old-"))
+        os.replace(assets, old / "assets")
+    elif assets.is_symlink() or assets.exists():
+        assets.unlink()  # a link or a file planted at the name is the report folder's to remove
+    os.replace(staged, assets)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _forget(out_dir: Path, created: bool) -> None:
+    """Remove the report folder again when this call created it and left nothing in it."""
+    if created:
+        try:
+            out_dir.rmdir()
+        except OSError:
+            pass

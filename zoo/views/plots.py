@@ -50,10 +50,18 @@ class Plot:
     alt: str
     """What the figure shows, for people who cannot see it."""
     png: bytes
+    note: str = ""
+    """What a reader must know to read the figure right (claimed points, the load while timing)."""
+    narrow_png: Optional[bytes] = None
+    """The same figure drawn for a phone's width (a wide figure scaled down there is unreadable)."""
 
     @property
     def data_uri(self) -> str:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+    @property
+    def narrow_data_uri(self) -> str:
+        return "data:image/png;base64," + base64.b64encode(self.narrow_png or self.png).decode("ascii")
 
 
 Job = Callable[[], Optional[Plot]]
@@ -267,7 +275,9 @@ def _number(result_measurement: object) -> Optional[float]:
 
 
 def accuracy_throughput_plot(run: RunRecord) -> Optional[Plot]:
-    """Top-1 accuracy (measured, and claimed where it was not measured) vs measured throughput.
+    """Top-1 accuracy (measured, and claimed where it was not measured) vs measured throughput,
+    drawn wide and, for phones, narrow; its note says which points are claims and the
+    machine's load while the throughput was timed.
 
     ``None`` when no model has a measured throughput and some top-1 figure.
     """
@@ -285,7 +295,31 @@ def accuracy_throughput_plot(run: RunRecord) -> Optional[Plot]:
         points.append((result.card.name, throughput, measured, claimed, top1.uncertainty if measured is not None and top1 else None))
     if not points:
         return None
-    figure = _new_figure((7.2, 3.9))
+    only_claimed = [name for name, _, measured, _, _ in points if measured is None]
+    title = "Claimed accuracy vs throughput" if len(only_claimed) == len(points) else "Accuracy vs throughput"
+    notes = []
+    if only_claimed:
+        notes.append(
+            f"Hollow points are the cards' claimed top-1, not measured in this run"
+            + ("" if len(only_claimed) == len(points) else f" ({', '.join(only_claimed)} has no measured top-1)")
+            + "."
+        )
+    load = _throughput_load(run)
+    if load:
+        notes.append(f"Throughput timed at {load}; a figure timed under load is the machine's as much as the model's.")
+    names = ", ".join(p[0] for p in points)
+    return Plot(
+        key="accuracy-throughput",
+        title=title,
+        alt=f"Top-1 accuracy against measured throughput for {names}; hollow markers are claimed accuracy, filled are measured.",
+        png=_render(_accuracy_throughput_figure(run, points, title, (7.2, 3.9))),
+        note=" ".join(notes),
+        narrow_png=_render(_accuracy_throughput_figure(run, points, title, (4.2, 4.4))),
+    )
+
+
+def _accuracy_throughput_figure(run: RunRecord, points: list, title: str, size: tuple[float, float]) -> Figure:
+    figure = _new_figure(size)
     ax = figure.add_subplot()
     crowded = len(points) > MAX_NAMES
     claimed_points = [(t, c) for _, t, _, c, _ in points if c is not None]
@@ -313,24 +347,43 @@ def accuracy_throughput_plot(run: RunRecord) -> Optional[Plot]:
         for x, y, names in _label_groups(placed, span_x, span_y):  # type: ignore[arg-type]
             ax.annotate("\n".join(names), (x, y), textcoords="offset points", xytext=(6, 4), va="bottom", fontsize=7.5, color="#24292f")
     device = _throughput_device(run)
-    ax.set_xlabel("measured throughput (images/s" + (f", {device}" if device else "") + ")")
+    narrow = size[0] < 5
+    ax.set_xlabel("measured throughput (images/s" + (f",\n{device}" if device and narrow else f", {device}" if device else "") + ")")
     ax.set_ylabel("top-1 accuracy (%)")
     ax.yaxis.set_major_formatter(_value_formatter("%"))  # type: ignore[arg-type]
     ax.xaxis.set_major_formatter(_value_formatter(""))  # type: ignore[arg-type]
+    if narrow:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        figure.subplots_adjust(bottom=0.9 / size[1])
     low, high = _limits(ys, percent=True, floor_pad=0.25)
     ax.set_ylim(low, high + (high - low) * 0.15)  # room above the top point for its name
     span = max(max(xs) - min(xs), max(xs) * 0.1)
-    ax.set_xlim(min(xs) - span * 0.12, max(xs) + span * 0.3)  # room on the right for the names
-    ax.set_title("Accuracy vs throughput", fontsize=11)
+    ax.set_xlim(min(xs) - span * 0.12, max(xs) + span * (0.55 if narrow else 0.3))  # room on the right for the names
+    ax.set_title(title, fontsize=11)
     _style(ax)
     ax.legend(fontsize=7.5, frameon=False, loc="best")
-    names = ", ".join(p[0] for p in points)
-    return Plot(
-        key="accuracy-throughput",
-        title="Accuracy vs throughput",
-        alt=f"Top-1 accuracy against measured throughput for {names}; hollow markers are claimed accuracy, filled are measured.",
-        png=_render(figure),
-    )
+    return figure
+
+
+def _throughput_load(run: RunRecord) -> str:
+    """"cpu float32 batch 32, load 6.80-7.03 (2 CPUs)": how the plotted throughputs were timed,
+    the load over all of them (zoo.measure.throughput.load), or "" when nothing was recorded."""
+    loads: list[float] = []
+    cpus = None
+    for result in run.models:
+        m = result.measurement(Metric.THROUGHPUT.value)
+        if m is not None and m.status == "ok":
+            values = [m.conditions.get(k) for k in ("load_1min_before", "load_1min_after")]
+            loads += [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            cpus = m.conditions.get("cpus")
+    if not loads:
+        return ""
+    device = _throughput_device(run)
+    where = f"{device}, " if device else ""
+    spread = f"{min(loads):.2f}" if min(loads) == max(loads) else f"{min(loads):.2f}-{max(loads):.2f}"
+    return f"{where}1-minute load average {spread}" + (f" on {cpus} CPUs" if cpus else "")
 
 
 def _throughput_device(run: RunRecord) -> str:
@@ -427,8 +480,28 @@ def _most_changed(per_model: dict[str, list[float]]) -> list[str]:
 def _history_plot(metric: str, per_model: dict[str, list[tuple[dt.datetime, float]]], claims: dict[str, float], unit: str,
                   every_model: int) -> Plot:
     """``per_model``: the models drawn (:func:`_most_changed`) of ``every_model`` with a value of ``metric``."""
-    figure = _new_figure((6.6, 3.4))
-    figure.subplots_adjust(right=1 - 1.75 / 6.6)  # the legend sits to the right of the axes
+    label = metric_label(metric)
+    return Plot(
+        key=f"history-{metric}",
+        title=f"{label} over time",
+        alt=f"{label} measured in each run, one line per model ({', '.join(sorted(per_model))}); dotted lines are the claims.",
+        png=_render(_history_figure(metric, per_model, every_model, claims, unit, narrow=False)),
+        narrow_png=_render(_history_figure(metric, per_model, every_model, claims, unit, narrow=True)),
+    )
+
+
+def _history_figure(
+    metric: str, per_model: dict[str, list[tuple[dt.datetime, float]]], models: int, claims: dict[str, float], unit: str,
+    *, narrow: bool,
+) -> Figure:
+    """The figure wide (legend beside the axes) or, for a phone, narrow (legend below them)."""
+    legend_rows = (len(per_model) + 1) // 2 + 1  # two columns, and the legend's title
+    size = (4.2, 3.2 + 0.17 * legend_rows) if narrow else (6.6, 3.4)
+    figure = _new_figure(size)
+    if narrow:
+        figure.subplots_adjust(bottom=(0.75 + 0.17 * legend_rows) / size[1])  # the legend sits under the axes
+    else:
+        figure.subplots_adjust(right=1 - 1.75 / 6.6)  # the legend sits to the right of the axes
     ax = figure.add_subplot()
     for i, (model, points) in enumerate(sorted(per_model.items())):
         colour = f"C{i % 10}"
@@ -437,22 +510,21 @@ def _history_plot(metric: str, per_model: dict[str, list[tuple[dt.datetime, floa
         if model in claims:
             ax.axhline(claims[model], color=colour, linewidth=0.9, linestyle=":", alpha=0.8)
     label = metric_label(metric)
-    shown = "" if len(per_model) == every_model else f" ({len(per_model)} of {every_model} models: the most changed)"
+    shown = "" if len(per_model) == models else f" ({len(per_model)} of {models} models: the most changed)"
     ax.set_title(f"{label} over time{shown}", fontsize=11 if not shown else 9)
     ax.set_ylabel(_lower_first(label) + _axis_unit(metric, unit))
     ax.yaxis.set_major_formatter(_value_formatter(unit))  # type: ignore[arg-type]
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 
-    locator = AutoDateLocator(maxticks=6)
+    locator = AutoDateLocator(maxticks=4 if narrow else 6)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     ax.margins(x=0.08, y=0.15)
     _style(ax)
-    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-              title="dotted: the claim", title_fontsize=7, alignment="left")
-    return Plot(
-        key=f"history-{metric}",
-        title=f"{label} over time",
-        alt=f"{label} measured in each run, one line per model ({', '.join(sorted(per_model))}); dotted lines are the claims.",
-        png=_render(figure),
-    )
+    if narrow:
+        ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0.0, -0.16), ncols=2,
+                  title="dotted: the claim", title_fontsize=7, alignment="left")
+    else:
+        ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  title="dotted: the claim", title_fontsize=7, alignment="left")
+    return figure

@@ -2,7 +2,8 @@
 
 The field names are the ones timm's ``validate.py`` and ``benchmark.py`` write (``top1``,
 ``top1_err``, ``param_count`` in millions, ``img_size``, ``crop_pct``, ``interpolation``,
-``infer_samples_per_sec``, ``infer_batch_size``, ``infer_gmacs``), so scripts written
+``infer_samples_per_sec``, ``infer_step_time``, ``infer_batch_size``, ``infer_gmacs``,
+``infer_macts``), so scripts written
 for their CSVs read these. zoo's own figures follow: exact parameters, the FLOPs the
 verdict judged with its convention (the primary fvcore reading beside it), file size,
 SHA-256, latency, and each claim's verdict as ``<metric>_verdict``.
@@ -15,13 +16,14 @@ import io
 import json
 from typing import Any, Optional
 
+from zoo.inert import csv_row
 from zoo.judge.gate import requested_metrics, run_exit_code
 from zoo.records import Measurement, ModelResult, RunRecord
 from zoo.views.rows import METRIC_ORDER, VERDICT_ORDER, judged_convention, judged_value
 
 TIMM_FIELDS = (
     "model", "top1", "top1_err", "top5", "top5_err", "param_count", "img_size", "crop_pct", "interpolation",
-    "infer_samples_per_sec", "infer_batch_size", "infer_img_size", "infer_gmacs",
+    "infer_samples_per_sec", "infer_step_time", "infer_batch_size", "infer_img_size", "infer_gmacs", "infer_macts",
 )
 ZOO_FIELDS = (
     "top1_primary", "top1_reading", "top5_primary", "top5_reading",
@@ -73,6 +75,8 @@ def model_row(result: ModelResult, requested: set[str]) -> dict[str, Any]:
     row["flops_primary"] = primary.value if primary is not None else None
     if primary is not None and _number(primary.value) is not None:
         row["infer_gmacs"] = round(float(primary.value) / 1e9, 2)  # type: ignore[arg-type]  # fvcore MACs, as benchmark.py
+    if primary is not None and _number(primary.conditions.get("activations")):
+        row["infer_macts"] = round(float(primary.conditions["activations"]) / 1e6, 2)  # type: ignore[arg-type]
     size = _ok(result, "file_size")
     row["file_size"] = size.value if size is not None else None
     weights = _ok(result, "weights")
@@ -82,6 +86,9 @@ def model_row(result: ModelResult, requested: set[str]) -> dict[str, Any]:
         conditions = throughput.conditions
         row["infer_samples_per_sec"] = _rounded(throughput.value, 2)
         row["infer_batch_size"] = conditions.get("batch_size")
+        batch = _number(conditions.get("batch_size"))
+        if batch and _number(throughput.value):  # ms per batch, as benchmark.py's step_time
+            row["infer_step_time"] = round(1000 * batch / float(throughput.value), 3)  # type: ignore[arg-type]
         input_size = str(conditions.get("input_size") or "")
         row["infer_img_size"] = int(input_size.rsplit("x", 1)[-1]) if input_size.rsplit("x", 1)[-1].isdigit() else None
         row["infer_device"] = conditions.get("device")
@@ -117,14 +124,15 @@ def render_results_json(run: RunRecord) -> str:
 
 
 def render_results_csv(run: RunRecord) -> str:
-    """A header and one row per model; empty cells where nothing was measured."""
+    """A header and one row per model; empty cells where nothing was measured. The columns are
+    always :data:`FIELDS`, whatever was measured (``--only``), so scripts can rely on them."""
     rows = result_rows(run)
-    used = [name for name in FIELDS if name in TIMM_FIELDS or any(row[name] is not None for row in rows)]
+    used = list(FIELDS)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=used, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: "" if row[key] is None else row[key] for key in used})
+        writer.writerow(csv_row({key: "" if row[key] is None else row[key] for key in used}))  # zoo.inert's cell rule
     return buffer.getvalue()
 
 

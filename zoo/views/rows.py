@@ -54,7 +54,8 @@ GATE_OUTCOMES: dict[int, tuple[str, str]] = {
     0: ("pass", "every gating claim passes or is waived; every requested measurement was made"),
     1: ("drift", "a gating claim drifted beyond its tolerance: the claim is off"),
     2: ("error", "bad input: a model or its input is broken"),
-    3: ("incomplete", "a requested measurement could not be made (download, data, memory); nothing drifted"),
+    3: ("incomplete", "a requested measurement could not be made or could not decide a claim (download, data, memory, "
+        "too few images, not the data or file the claim is about); nothing drifted"),
 }
 
 
@@ -177,10 +178,19 @@ def _magnitude(value: float, unit: str) -> str:
     return f"{text} {suffix}".rstrip()
 
 
-def format_tolerance(tolerance: Optional[Tolerance], claimed: Union[int, float, str, None], unit: str = "") -> str:
-    """How far a measurement may sit from ``claimed``: "±0.30 pp", "±70,000 (2 %)"."""
+def format_tolerance(
+    tolerance: Optional[Tolerance], claimed: Union[int, float, str, None], unit: str = "", precision: Optional[float] = None
+) -> str:
+    """How far a measurement may sit from ``claimed``: "±0.30 pp", "±70,000 (2 %)", or where the
+    claim's written precision allows more (the judge takes the larger), "±50,000 (as written, to
+    the 100,000)"; "exact" only where nothing is allowed."""
     if tolerance is None or isinstance(claimed, str):
         return ""
+    written = (precision or 0.0) / 2
+    if isinstance(claimed, (int, float)) and not isinstance(claimed, bool) and written > tolerance.allowed(float(claimed)):
+        if not (isinstance(claimed, int) and (precision or 0.0) <= 1):  # a whole count written to the unit is exact
+            digit = f"{precision:g} pp" if is_percent(unit) else _magnitude(precision or 0.0, unit)
+            return f"±{_magnitude(written, unit)} (as written, to the {digit})"
     if not tolerance.relative and not tolerance.absolute:
         return "exact"
     relative = f"{tolerance.relative * 100:g} %" if tolerance.relative else ""
@@ -477,7 +487,7 @@ def _claim_row(verdict: Verdict, link_template: Optional[str], out_dir: Optional
         measured=measured,
         difference=format_difference(verdict.difference, unit),
         relative=format_relative(verdict.relative_difference),
-        tolerance=format_tolerance(verdict.tolerance, claim.value if claim else None, unit),
+        tolerance=format_tolerance(verdict.tolerance, claim.value if claim else None, unit, claim.precision if claim else None),
         uncertainty=uncertainty,
         measured_note=note,
         measured_full=full,

@@ -24,8 +24,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from zoo.inert import inert_console
 from zoo.metrics import METRICS, MetricSpec
 from zoo.records import RunRecord
+from zoo.views.display import display_run
+from zoo.views.notes import Notes
 from zoo.views.rows import (
     VERDICT_ORDER,
     ClaimRow,
@@ -62,9 +65,10 @@ def make_console(color: Optional[bool] = None, *, stderr: bool = False) -> Conso
     turns every style off (not only colour: ``NO_COLOR`` also drops bold and italic here).
     """
     no_color = color is False or (color is None and bool(os.environ.get("NO_COLOR")))
+    # Every character it prints passes the inert-text rule (zoo.inert): names and reasons come from cards and records.
     if no_color:
-        return Console(stderr=stderr, color_system=None, highlight=False, emoji=False)
-    return Console(stderr=stderr, force_terminal=True if color else None, highlight=False, emoji=False)
+        return inert_console(stderr=stderr, color_system=None, highlight=False, emoji=False)
+    return inert_console(stderr=stderr, force_terminal=True if color else None, highlight=False, emoji=False)
 
 
 def _plain(console: Console) -> bool:
@@ -75,27 +79,8 @@ def _plain(console: Console) -> bool:
 # --------------------------------------------------------------------------- notes
 
 
-class _Notes:
-    """Numbered full texts, each printed once however many rows refer to it."""
-
-    def __init__(self) -> None:
-        self.texts: dict[str, int] = {}
-
-    def refer(self, text: str, room: int) -> str:
-        """``text`` itself if it fits in ``room`` characters, else its start and a note number."""
-        if len(text) <= room:
-            return text
-        number = self.texts.setdefault(text, len(self.texts) + 1)
-        mark = f" [{number}]"
-        keep = max(room - len(mark), 12)
-        first = text.split(". ", 1)[0].split("; ", 1)[0]
-        if len(first) > keep and ": " in first:  # "weights unavailable: <file> from <url>: ..." -> "weights unavailable"
-            first = first.split(": ", 1)[0]
-            if first.count("(") > first.count(")"):
-                first = first.rsplit(" (", 1)[0]
-        if len(first) > keep:
-            first = first[: keep - 1].rstrip() + "…"
-        return first + mark
+class _Notes(Notes):
+    """Numbered full texts under the table (:class:`zoo.views.notes.Notes`), printed once."""
 
     def print(self, console: Console) -> None:
         for text, number in self.texts.items():
@@ -164,15 +149,27 @@ def _table_width(rows: list[ClaimRow]) -> int:
     return sum(whole) + 22 + 28 + 30 + 3 * len(_COLUMNS) + 1  # claimed, measured and why wide enough to read
 
 
+def _value_widths(model: ModelView, rows: list[ClaimRow], width: int, unclaimed: bool) -> dict[str, int]:
+    """Widths for the claimed and measured columns: at least 22 and 28, and as wide as their
+    longest value where the terminal has the room (a file name is not folded mid-hash while
+    the why column keeps its 30)."""
+    measured = [_measured(r) for r in rows] + [f"{m.value} {m.uncertainty}".strip() for m in (_unclaimed(model) if unclaimed else [])]
+    natural = {"claimed": max([len(r.claimed or "") for r in rows] + [22]), "measured": max([len(t) for t in measured] + [28])}
+    spare = width - (_table_width(rows) - 22 - 28)  # what the two columns may take, the why column's 30 kept
+    claimed = min(natural["claimed"], max(22, spare - natural["measured"]), max(22, spare - 28))
+    return {"claimed": claimed, "measured": max(28, min(natural["measured"], spare - claimed))}
+
+
 def _model_table(model: ModelView, rows: list[ClaimRow], notes: _Notes, width: int, unclaimed: bool) -> Table:
     table = Table(title=f"{model.name}  ({short_source(model.source)})", title_justify="left", box=box.SQUARE)
+    values = _value_widths(model, rows, width, unclaimed)
     for column in _COLUMNS:
         whole = column in ("claim", "Δ", "verdict", "source")
         table.add_column(
             column, no_wrap=whole, overflow="fold", min_width={"why": 30}.get(column),
-            max_width={"claimed": 22, "measured": 28}.get(column), justify="right" if column == "Δ" else "left",
+            max_width=values.get(column), justify="right" if column == "Δ" else "left",
         )
-    why_width = max(30, width - (_table_width(rows) - 30))
+    why_width = max(30, width - (_table_width(rows) - 30) - (values["claimed"] - 22) - (values["measured"] - 28))
     room = 3 * why_width  # a reason may wrap over three lines of its cell before a note is clearer
     for row in rows:
         why = ("not gating: " if row.status == "drift" and not row.gating else "") + _why(row)
@@ -359,8 +356,8 @@ def print_view(view: RunView, console: Optional[Console] = None, detail: Detail 
 
 
 def print_run(record: RunRecord, console: Optional[Console] = None, detail: Detail = "auto") -> None:
-    """Print a run record's table (the exit code shown is the record's own)."""
-    print_view(run_view(record), console, detail)
+    """Print a run record's table (the exit code shown is the record's own), long names shortened."""
+    print_view(run_view(display_run(record)), console, detail)
 
 
 __all__ = ["ATTENTION", "Detail", "VERDICT_ORDER", "make_console", "print_grid", "print_run", "print_view", "summary_line", "summary_rows"]

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Optional
 
-import filelock
-
 from zoo import progress
 from zoo.atomic import write_atomic
+from zoo.file_lock import LockWaitTimeout, holding
+from zoo.json_input import JSONInputError, read_json_file
 from zoo.paths import UnsafePathError, inside, unsafe_name_reason
 from zoo.weights.errors import CacheError, NoSpaceError
 from zoo.weights.integrity import BackgroundHasher, hash_prefix_from_name, hash_stream, human_bytes
@@ -213,9 +213,9 @@ class CacheEntry:
 
     def read_partial_info(self, source: str) -> dict[str, Any]:
         """What the partial for ``source`` was downloaded from (URL, ETag, Last-Modified)."""
-        try:
-            data = json.loads(self.partial_info_path(source).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        try:  # the one bounded JSON reader: a planted note (a FIFO, deep nesting) is ignored, never a hang or a crash
+            data = read_json_file(self.partial_info_path(source), max_bytes=64 << 10)
+        except (OSError, JSONInputError):
             return {}
         return data if isinstance(data, dict) else {}
 
@@ -256,30 +256,19 @@ class CacheEntry:
 
     @contextlib.contextmanager
     def locked(self, timeout: Optional[float] = None) -> Iterator[None]:
-        """Hold this entry's inter-process lock; tell the user when waiting for another process."""
+        """Hold this entry's inter-process lock (zoo.file_lock's one rule); tell the user when waiting."""
         lock_file = self.owned(self.lock_path)
-        if lock_file.is_symlink():  # filelock opens with O_TRUNC, which a link would carry outside
-            progress.note(f"zoo: removing {lock_file}: a symlink planted at the lock's name")
-            lock_file.unlink()
-        lock = filelock.FileLock(lock_file, thread_local=False)
         try:
-            lock.acquire(timeout=0)
-        except filelock.Timeout:
-            progress.note(f"zoo: waiting for another zoo process fetching {self.file_name} (lock {lock_file})")
-            try:
-                lock.acquire(timeout=-1 if timeout is None else timeout)
-            except filelock.Timeout as exc:
-                raise CacheError(
-                    f"another process has held the lock on {self.file_name} for more than {timeout} s",
-                    done="nothing was changed in the cache",
-                    cause=f"a stuck zoo process; its lock is {lock_file}",
-                    todo="wait for it to finish or stop it, then run again",
-                    file_name=self.file_name,
-                ) from exc
-        try:
-            yield
-        finally:
-            lock.release()
+            with holding(lock_file, doing=f"fetching {self.file_name}", timeout=timeout):
+                yield
+        except LockWaitTimeout as exc:
+            raise CacheError(
+                f"another process has held the lock on {self.file_name} for more than {timeout} s",
+                done="nothing was changed in the cache",
+                cause=f"a stuck zoo process; its lock is {lock_file}",
+                todo="wait for it to finish or stop it, then run again",
+                file_name=self.file_name,
+            ) from exc
 
 
 def _open_regular(path: Path, *, truncate: bool) -> BinaryIO:

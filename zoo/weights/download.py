@@ -25,22 +25,25 @@ import urllib3.exceptions
 from zoo import __version__
 from zoo import progress
 from zoo.weights.cache import CacheEntry, PartialFile, no_space_error
-from zoo.weights.errors import (
-    BadSourceError,
-    HTTPStatusError,
-    NotFoundError,
-    TimedOutError,
-    TLSError,
-    TruncatedError,
-    UnreachableError,
-    WeightsError,
-)
+from zoo.weights.errors import WeightsError
+from zoo.weights.failures import TRANSIENT_STATUS, Failure, TransferStalled, classify, to_error
 from zoo.weights.integrity import human_bytes
 from zoo.weights.options import FetchOptions
+from zoo.weights.stall import StallRule, answer_timeout
 
 
 USER_AGENT = f"zoo/{__version__} (model-zoo checker; python-requests/{requests.__version__})"
-TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+CARD_TODO = {
+    "dns": "with no network, use --offline with a filled cache, --mirror FOLDER or --weights MODEL=PATH; behind a "
+           "proxy, set HTTPS_PROXY",
+    "tls": "set REQUESTS_CA_BUNDLE to your proxy's CA bundle, or download the file another way and pass it with "
+           "--weights MODEL=PATH",
+    "redirects": "check the URL in the card, or download the file another way and pass it with --weights MODEL=PATH",
+    "bad-url": "fix the Weights URL in the card (or the --mirror URL)",
+    "not-found": "check the URL in the card; point --mirror at a copy, or give a local file with --weights MODEL=PATH",
+    "denied": "download the file another way and pass it with --weights MODEL=PATH or --mirror FOLDER",
+}
+"""What to do next, on the card's path, for the failures that are not retried (zoo.weights.failures)."""
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
 sleep = time.sleep  # a seam for tests that want to see the backoff without waiting
@@ -84,11 +87,12 @@ class Download:
 
 
 class _Transient(Exception):
-    """A failure worth retrying; ``kind`` picks the error raised once retries run out."""
+    """A failure worth retrying; its :class:`~zoo.weights.failures.Failure` picks the error raised once retries run out."""
 
-    def __init__(self, kind: str, detail: str, retry_after: Optional[float] = None) -> None:
+    def __init__(self, kind: str, detail: str, retry_after: Optional[float] = None, status: Optional[int] = None) -> None:
         super().__init__(detail)
-        self.kind = kind  # "unreachable" | "timeout" | "stalled" | "truncated" | "status"
+        self.failure = Failure(kind, detail, status, retry_after)
+        self.kind = kind  # "connect" | "timeout" | "stalled" | "truncated" | "status"
         self.detail = detail
         self.retry_after = retry_after
 
@@ -148,10 +152,10 @@ def download(
         total = info.get("total")
         result.total = total if isinstance(total, int) else None
         return result
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         # The partial and its info are consistent: the next run resumes from here.
         partial.abandon()
-        raise
+        raise DownloadInterrupted(str(partial.path), partial.size) from exc
     except _KeepPartial as keep:
         partial.abandon()
         raise keep.error from keep.__cause__
@@ -162,6 +166,15 @@ def download(
     finally:
         if own_session:
             session.close()
+
+
+class DownloadInterrupted(KeyboardInterrupt):
+    """Ctrl-C while bytes were arriving: the partial file at ``path`` is kept for a resume."""
+
+    def __init__(self, path: str, size: int) -> None:
+        super().__init__(path)
+        self.path = path
+        self.size = size
 
 
 class _KeepPartial(Exception):
@@ -200,48 +213,16 @@ def _attempt(
         validator = validator or info.get("last_modified")
         if validator:
             headers["If-Range"] = str(validator)
+    timeout = answer_timeout(options)  # the stall rule: silence is the slowest rate (zoo.weights.stall)
     try:
-        response = session.get(
-            url, headers=headers, stream=True, timeout=(options.connect_timeout, options.read_timeout)
-        )
-    except requests.exceptions.SSLError as exc:
-        raise _tls_error(url, entry.file_name, exc) from exc
-    except requests.exceptions.ConnectTimeout as exc:
-        raise _Transient("unreachable", f"could not connect within {options.connect_timeout:g} s") from exc
-    except requests.exceptions.ReadTimeout as exc:
-        raise _Transient("timeout", f"no answer within the read timeout of {options.read_timeout:g} s") from exc
-    except requests.exceptions.ConnectionError as exc:
-        host = _unresolved_host(exc)
-        if host is not None:  # not retried: a name that does not resolve rarely starts to
-            raise UnreachableError(
-                f"{entry.file_name} from {url}: cannot resolve the host name {host!r} ({_root_cause(exc)})",
-                done="nothing was downloaded",
-                cause="no network or no DNS on this machine, or a typo in the URL",
-                todo="with no network, use --offline with a filled cache, --mirror FOLDER or "
-                "--weights MODEL=PATH; behind a proxy, set HTTPS_PROXY",
-                file_name=entry.file_name,
-                url=url,
-            ) from exc
-        raise _Transient("unreachable", f"connection failed: {_root_cause(exc)}") from exc
-    except requests.exceptions.TooManyRedirects as exc:
-        raise HTTPStatusError(
-            f"{url} redirects in a loop (more than {session.max_redirects} redirects)",
-            done="nothing was downloaded",
-            cause="a misconfigured or hostile server",
-            todo="check the URL in the card, or download the file another way and pass it with --weights MODEL=PATH",
-            file_name=entry.file_name,
-            url=url,
-        ) from exc
-    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema) as exc:
-        raise BadSourceError(
-            f"{url!r} is not a valid http(s) URL: {exc}",
-            done="nothing was downloaded",
-            todo="fix the Weights URL in the card (or the --mirror URL)",
-            file_name=entry.file_name,
-            url=url,
-        ) from exc
-    except requests.exceptions.RequestException as exc:  # bad headers, a broken redirect, ...
-        raise _Transient("unreachable", f"the request failed: {type(exc).__name__}: {_root_cause(exc)}") from exc
+        response = session.get(url, headers=headers, stream=True, timeout=(options.connect_timeout, timeout))
+    except requests.exceptions.RequestException as exc:
+        failure = classify(exc, connect_timeout=options.connect_timeout, read_timeout=timeout)
+        assert failure is not None  # every RequestException has a kind
+        if failure.retried:
+            raise _Transient(failure.kind, failure.detail) from exc
+        raise to_error(failure, f"{entry.file_name} from {url}", done="nothing was downloaded",
+                       todo=CARD_TODO.get(failure.kind, ""), file_name=entry.file_name, url=url) from exc
 
     with response:
         status = response.status_code
@@ -250,30 +231,13 @@ def _attempt(
             result.notes.append("server refused the resume range (416); started over")
             partial.restart()
             raise _Transient("status", "server refused the resume range (416)", retry_after=0)
-        if status in (404, 410):
-            raise NotFoundError(
-                f"{url} answered {status} {response.reason}: the file is not there",
-                done="nothing was downloaded",
-                cause="the file was moved or removed upstream, a typo in the card's Weights URL, or a "
-                "mirror that does not hold this file",
-                todo="check the URL in the card; point --mirror at a copy, or give a local file with "
-                "--weights MODEL=PATH",
-                file_name=entry.file_name,
-                url=url,
-            )
         if status in TRANSIENT_STATUS:
-            raise _Transient(
-                "status", f"server answered {status} {response.reason}", _retry_after(response)
-            )
+            raise _Transient("status", f"server answered {status} {response.reason}", _retry_after(response), status)
         if status >= 400:
-            raise HTTPStatusError(
-                f"{url} answered {status} {response.reason}",
-                done="nothing was downloaded",
-                cause="the server refuses this client (authentication, rate limit or geo block)",
-                todo="download the file another way and pass it with --weights MODEL=PATH or --mirror FOLDER",
-                file_name=entry.file_name,
-                url=url,
-            )
+            failure = (Failure("not-found", f"answered {status} {response.reason}: the file is not there", status)
+                       if status in (404, 410) else Failure("denied", f"answered {status} {response.reason}", status))
+            raise to_error(failure, url, done="nothing was downloaded", todo=CARD_TODO[failure.kind],
+                           file_name=entry.file_name, url=url)
         total = _expected_total(response, offset)
         if status == 206:
             start = _range_start(response)
@@ -316,20 +280,22 @@ def _stream_body(
     in messages see every byte as it lands (a plain ``read`` blocks until a whole chunk is in).
     """
     received_at_start = partial.size
-    stall = _StallRule(options, partial.size)
+    stall = StallRule(options, partial.size)
     with progress_bar(options, name, total, initial=partial.size) as bar:
         try:
             while chunk := response.raw.read1(options.chunk_size, decode_content=False):
                 partial.write(chunk)
                 bar.update(len(chunk))
                 stall.check(partial.size)
+        except TransferStalled as exc:
+            raise _Transient("stalled", str(exc)) from exc
         except urllib3.exceptions.ReadTimeoutError as exc:
             raise _Transient(
-                "timeout", f"the server sent nothing for {options.read_timeout:g} s "
+                "timeout", f"the server sent nothing for {answer_timeout(options):g} s "
                 f"after {human_bytes(partial.size)}"
             ) from exc
         except urllib3.exceptions.SSLError as exc:
-            raise _Transient("unreachable", f"TLS connection broke: {exc}") from exc
+            raise _Transient("connect", f"TLS connection broke: {exc}") from exc
         except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError, OSError) as exc:
             if isinstance(exc, OSError) and not isinstance(exc, ConnectionError):
                 raise
@@ -339,34 +305,6 @@ def _stream_body(
                 + (f" of {total} bytes" if total else " bytes")
                 + f" ({partial.size - received_at_start} this attempt)",
             ) from exc
-
-
-class _StallRule:
-    """Fails a transfer that stays under ``min_rate`` bytes/s for ``stall_seconds``.
-
-    A read timeout catches a silent server; this catches one that trickles (10 B/s never
-    trips a read timeout). Hand-written: requests and urllib3 have no minimum-rate option.
-    """
-
-    def __init__(self, options: FetchOptions, size: int) -> None:
-        self.rate, self.window = options.min_rate, options.stall_seconds
-        self.start, self.size = time.monotonic(), size
-
-    def check(self, size: int) -> None:
-        if not self.rate or not self.window:
-            return
-        now = time.monotonic()
-        elapsed = now - self.start
-        if elapsed < self.window:
-            return
-        got = size - self.size
-        if got < self.rate * elapsed:
-            raise _Transient(
-                "stalled",
-                f"the transfer stalled: {human_bytes(got)} in the last {elapsed:.0f} s, under the minimum of "
-                f"{human_bytes(self.rate)}/s (after {human_bytes(size)} in all)",
-            )
-        self.start, self.size = now, size
 
 
 def _expected_total(response: requests.Response, offset: int) -> Optional[int]:
@@ -407,44 +345,6 @@ def _check_space(entry: CacheEntry, partial: PartialFile, total: Optional[int]) 
         )
 
 
-def _root_cause(exc: BaseException) -> str:
-    """The innermost readable reason of a requests/urllib3 error ("Connection refused")."""
-    texts = [str(exc)]
-    inner: Optional[BaseException] = exc
-    while inner is not None:
-        texts.append(str(getattr(inner, "reason", "") or ""))
-        inner = inner.__cause__ or inner.__context__
-    for text in texts:
-        match = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
-        if match:
-            return match.group(1).strip()
-    return texts[0]
-
-
-def _unresolved_host(exc: BaseException) -> Optional[str]:
-    """The host name a DNS lookup failed for, if that is what ``exc`` is about."""
-    inner: Optional[BaseException] = exc
-    while inner is not None:
-        for candidate in (inner, getattr(inner, "reason", None)):
-            if isinstance(candidate, urllib3.exceptions.NameResolutionError):
-                return str(getattr(candidate.conn, "host", "") or "") or "?"
-        inner = inner.__cause__ or inner.__context__ or (inner.args[0] if inner.args and isinstance(inner.args[0], BaseException) else None)
-    return None
-
-
-def _tls_error(url: str, file_name: str, exc: BaseException) -> TLSError:
-    return TLSError(
-        f"TLS failure talking to {url}: {_root_cause(exc)}",
-        done="nothing was downloaded",
-        cause="an intercepting proxy or an outdated CA bundle, a wrong system clock, or a server "
-        "that does not speak HTTPS on that port",
-        todo="set REQUESTS_CA_BUNDLE to your proxy's CA bundle, or download the file another way and "
-        "pass it with --weights MODEL=PATH",
-        file_name=file_name,
-        url=url,
-    )
-
-
 def _give_up(exc: _Transient, where: str, file_name: str, partial: PartialFile, attempts: int) -> Exception:
     """The error once retries ran out; the partial is kept when it holds bytes worth resuming."""
     kept = (
@@ -455,28 +355,10 @@ def _give_up(exc: _Transient, where: str, file_name: str, partial: PartialFile, 
     again = "run the command again later" + (" (it resumes)" if partial.size else "") + (
         ", or use --mirror / --weights MODEL=PATH"
     )
-    tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
-    error: WeightsError
-    if exc.kind == "truncated":
-        error = TruncatedError(
-            f"{file_name} from {where}: {exc.detail} (after {tries})",
-            done=kept, cause="an unstable connection or a proxy cutting long transfers", todo=again,
-            file_name=file_name,
-        )
-    elif exc.kind in ("timeout", "stalled"):
-        error = TimedOutError(
-            f"{file_name} from {where}: {exc.detail} (after {tries})",
-            done=kept, cause="a very slow or stalled server or network",
-            todo=again + ("; --min-rate / $ZOO_MIN_RATE and --stall-seconds / $ZOO_STALL_SECONDS set the stall rule"
-                          if exc.kind == "stalled" else "; a longer read timeout may help"),
-            file_name=file_name,
-        )
-    else:
-        error = UnreachableError(
-            f"{file_name} from {where}: {exc.detail} (after {tries})",
-            done=kept, cause="no network, a firewall or proxy in the way, or the server is down",
-            todo=again + "; with no network use --offline and a filled cache", file_name=file_name,
-        )
+    extra = {"timeout": "; a longer read timeout may help", "connect": "; with no network use --offline and a filled cache",
+             "status": "; with no network use --offline and a filled cache"}.get(exc.kind, "")
+    error = to_error(exc.failure, f"{file_name} from {where}", done=kept, todo=again + extra, attempts=attempts,
+                     file_name=file_name)
     return _KeepPartial(error) if partial.size else error
 
 

@@ -26,16 +26,20 @@ A second file of the same name from another URL (a name with no hash in it, as i
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import yaml
 
 from zoo.atomic import write_atomic
 from zoo.errors import InputError
-from zoo.index.located_yaml import load_located, read_utf8
+from zoo.file_lock import updating
+from zoo.index.located_yaml import LocatedMap, error_position, error_problem, load_located, read_utf8
+from zoo.paths import unsafe_name_reason
 from zoo.records import SourceRef
+from zoo.weights.errors import LockFileError
 from zoo.weights.integrity import hash_prefix_from_name
 
 LOCK_VERSION = 1
@@ -125,19 +129,42 @@ class WeightsLock:
 
 
 def load_lock(path: Path) -> WeightsLock:
-    """Read a lock file; a missing file is an empty lock. Bad content raises InputError
-    naming the file, line and field."""
+    """Read a lock file; a missing file is an empty lock. Bad content raises
+    :class:`~zoo.weights.errors.LockFileError` naming the file, line and field."""
+    try:
+        return _load(Path(path))
+    except LockFileError:
+        raise
+    except InputError as exc:
+        raise LockFileError(exc.detail if exc.source is None else str(exc).removesuffix(f" ({exc.hint})"),
+                            todo=exc.hint) from None
+
+
+@contextmanager
+def update_lock(path: Path, *, timeout: Optional[float] = None) -> Iterator[WeightsLock]:
+    """The lock file read, changed by the block and written back, all under its inter-process lock
+    (:func:`zoo.file_lock.updating`), so concurrent ``zoo lock`` processes keep each other's pins.
+    It is written only when the block changed an entry."""
     path = Path(path)
+    with updating(path, timeout=timeout):
+        lock = load_lock(path)
+        before = dict(lock.entries)
+        yield lock
+        if lock.entries != before:
+            lock.save()
+
+
+def _load(path: Path) -> WeightsLock:
     if not path.exists():
         return WeightsLock(path=path)
     text = read_utf8(path, str(path), what="the lock file", hint="delete it and run `zoo lock` to write it again")
     try:
         data = load_located(text)  # safe, with limits on nesting and alias expansion
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        line, column = error_position(exc)
         raise InputError(
-            f"not valid YAML: {getattr(exc, 'problem', exc)}",
-            source=SourceRef(str(path), mark.line + 1 if mark else 1),
+            f"not valid YAML: {error_problem(exc)}",
+            source=SourceRef(str(path), line or 1), column=column,
             hint="fix the file, or delete it and run `zoo lock` to write it again",
         ) from exc
     data = data or {}
@@ -155,26 +182,32 @@ def load_lock(path: Path) -> WeightsLock:
             field="version",
         )
     entries = {}
-    for name, raw in (data.get("files") or {}).items():
-        entries[str(name)] = _entry(path, text, str(name), raw)
+    files = data.get("files") or {}
+    for name, raw in files.items():
+        line = files.line_of(name) if isinstance(files, LocatedMap) else _line_of(text, str(name))
+        entries[str(name)] = _entry(path, line, str(name), raw)
     return WeightsLock(path=path, entries=entries, exists=True)
 
 
-def _entry(path: Path, text: str, name: str, raw: Any) -> LockEntry:
-    where = SourceRef(str(path), _line_of(text, name))
+def _entry(path: Path, line: int, name: str, raw: Any) -> LockEntry:
+    where = SourceRef(str(path), line)
     hint = f"fix it, or remove the entry and run `zoo lock` to pin {name} again"
     if not isinstance(raw, dict):
         raise InputError(f"entry {name!r} must be a mapping", source=where, hint=hint)
+
+    def at(key: str) -> SourceRef:
+        return SourceRef(str(path), raw.line_of(key)) if isinstance(raw, LocatedMap) and key in raw else where
+
     sha = str(raw.get("sha256", "")).lower()
     if not _SHA256.match(sha):
         raise InputError(
-            f"{name}: sha256 must be 64 hex digits, got {raw.get('sha256')!r}", source=where,
+            f"{name}: sha256 must be 64 hex digits, got {raw.get('sha256')!r}", source=at("sha256"),
             field="sha256", hint=hint,
         )
     size = raw.get("size")
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise InputError(
-            f"{name}: size must be a whole number of bytes, got {size!r}", source=where,
+            f"{name}: size must be a whole number of bytes, got {size!r}", source=at("size"),
             field="size", hint=hint,
         )
     models = raw.get("models") or []
@@ -184,12 +217,41 @@ def _entry(path: Path, text: str, name: str, raw: Any) -> LockEntry:
     if commit and not (_COMMIT.match(commit) and raw.get("repo") and raw.get("file")):
         raise InputError(
             f"{name}: a Hub entry needs repo, file and a 40-hex commit, got commit {raw.get('commit')!r}",
-            source=where, field="commit", hint=hint,
+            source=at("commit"), field="commit", hint=hint,
         )
+    repo, file = (str(raw.get("repo") or ""), str(raw.get("file") or "")) if commit else ("", "")
+    # Each of these becomes a path: in the Hub cache (repo, file) or in zoo's cache (name). The
+    # lock file is input too (it arrives in pull requests), so each is checked here, where its line is known.
+    problems = [("repo", _repo_problem(repo)), ("file", _repo_path_problem(file))] if commit else []
     file_name = str(raw.get("name") or name)
-    return LockEntry(file_name, sha, size, tuple(str(m) for m in models), str(raw.get("url") or ""),
-                     str(raw.get("repo") or "") if commit else "", commit, str(raw.get("file") or "") if commit else "",
-                     name)
+    if not commit:
+        problems.append(("name" if raw.get("name") else "", unsafe_name_reason(file_name)))
+    for field_name, problem in problems:
+        if problem:
+            shown = raw.get(field_name) if field_name else name
+            raise InputError(f"{name}: {field_name or 'the key'} {shown!r} {problem}", source=at(field_name) if field_name else where,
+                             field=field_name or None, hint=hint)
+    return LockEntry(file_name, sha, size, tuple(str(m) for m in models), str(raw.get("url") or ""), repo, commit, file, name)
+
+
+_REPO = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
+
+
+def _repo_problem(repo: str) -> Optional[str]:
+    if not _REPO.fullmatch(repo) or ".." in repo:
+        return "is not a Hub repo id (ORG/NAME)"
+    return None
+
+
+def _repo_path_problem(file: str) -> Optional[str]:
+    """Why ``file`` is not a path inside a repo (``model.safetensors``, ``sub/model.bin``), or None."""
+    if not file or file.startswith("/") or "\\" in file:
+        return "is not a relative path inside the repo"
+    for part in file.split("/"):
+        problem = unsafe_name_reason(part)
+        if problem is not None:
+            return f"is not a path inside the repo: its part {part!r}: {problem}"
+    return None
 
 
 def _line_of(text: str, key: str) -> int:
@@ -200,4 +262,4 @@ def _line_of(text: str, key: str) -> int:
     return 1
 
 
-__all__ = ["LOCK_VERSION", "LockEntry", "WeightsLock", "load_lock"]
+__all__ = ["LOCK_VERSION", "LockEntry", "WeightsLock", "load_lock", "update_lock"]

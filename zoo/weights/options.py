@@ -3,48 +3,27 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping, Optional
+from typing import Mapping, Optional
 
-from zoo.flags import option
+from zoo.flags import FromEnvironment, option
 
 DEFAULT_LOCK_PATH = Path("metadata") / "weights.lock"
 WEIGHTS_SOURCES = ("card", "hub", "auto")
 """card: the card's URL (after the cache and mirrors); hub: the Hugging Face Hub; auto: card, then Hub."""
-_TRUE = {"1", "true", "yes", "on"}
 
 
 def default_cache_dir() -> Path:
-    """``$ZOO_CACHE``, else torch.hub's checkpoint folder (``$TORCH_HOME/hub/checkpoints``).
+    """torch.hub's checkpoint folder (``$TORCH_HOME/hub/checkpoints``): the cache when
+    ``--cache-dir`` and ``$ZOO_CACHE`` are not given.
 
     Sharing torch.hub's folder means files timm or torch.hub already downloaded are reused.
     """
-    if os.environ.get("ZOO_CACHE"):
-        return Path(os.environ["ZOO_CACHE"]).expanduser()
     import torch.hub
 
     return Path(torch.hub.get_dir()) / "checkpoints"
-
-
-def env_flag(name: str) -> bool:
-    """Whether the environment variable ``name`` is set to a true value (1, true, yes, on)."""
-    return os.environ.get(name, "").strip().lower() in _TRUE
-
-
-def env_number(name: str) -> float:
-    """The environment variable ``name`` as a number >= 0, or an InputError saying so."""
-    from zoo.errors import InputError
-
-    text = os.environ.get(name, "").strip()
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not (value >= 0 and value < float("inf")):
-        raise InputError(f"${name}={text!r} is not a number >= 0", hint=f"unset {name} or set it to e.g. 60")
-    return value
 
 
 def parse_mirrors(text: str) -> tuple[str, ...]:
@@ -78,18 +57,19 @@ def mirror_folder(location: str) -> Path:
 
 
 @dataclass(frozen=True)
-class FetchOptions:
+class FetchOptions(FromEnvironment):
     """How weights are fetched, verified and cached.
 
-    Build it with :meth:`from_env` so the environment variables are honoured::
+    Build it with ``from_env`` (:func:`zoo.flags.from_environment`) so the environment
+    variables are honoured::
 
         options = FetchOptions.from_env(offline=True, mirrors=("/srv/weights",))
     """
 
     cache_dir: Path = option(
         flag="--cache-dir",
-        env=("ZOO_CACHE", "TORCH_HOME"),
-        env_text="ZOO_CACHE",
+        env="ZOO_CACHE",
+        default_factory=default_cache_dir,
         kind="dir",
         default_text="$TORCH_HOME/hub/checkpoints",
         help="Weights cache folder.",
@@ -101,6 +81,7 @@ class FetchOptions:
         param="mirrors",
         env="ZOO_MIRROR",
         env_text="ZOO_MIRROR, comma-separated",
+        env_parse=lambda text: parse_mirrors(text),
         kind="mirror",
         multiple=True,
         default_text="",
@@ -134,8 +115,8 @@ class FetchOptions:
         help="Lock file pinning SHA-256 and size per weights file.",
     )
     """The lock file pinning SHA-256 and size per file; ``None`` ignores it."""
-    progress: bool = True
-    """Show a byte progress bar on stderr."""
+    progress: bool = option(True, env="ZOO_PROGRESS")
+    """Show byte progress on zoo's progress channel (bars on a terminal, lines when piped)."""
     connect_timeout: float = 10.0
     """Seconds to wait for a TCP/TLS connection."""
     read_timeout: float = 60.0
@@ -186,6 +167,9 @@ class FetchOptions:
         help="The stall rule's window in seconds.",
     )
     """The window of the stall rule, in seconds."""
+    set_by: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """Where each option that is not its default came from (field -> ``--offline``,
+    ``$HF_HUB_OFFLINE``), filled by ``from_env``; messages name what to change."""
 
     def __post_init__(self) -> None:
         # Frozen: freeze the mapping too, so options can be shared between threads safely.
@@ -197,45 +181,20 @@ class FetchOptions:
         )
         object.__setattr__(self, "mirrors", tuple(self.mirrors))
         object.__setattr__(self, "hub_repos", MappingProxyType(dict(self.hub_repos)))
+        object.__setattr__(self, "set_by", MappingProxyType(dict(self.set_by)))
         if self.source not in WEIGHTS_SOURCES:
             raise ValueError(f"weights source {self.source!r} is not one of {', '.join(WEIGHTS_SOURCES)}")
         if self.lock_path is not None:
             object.__setattr__(self, "lock_path", Path(self.lock_path))
 
-    @classmethod
-    def from_env(cls, **overrides: Any) -> "FetchOptions":
-        """Options from the environment, with ``overrides`` (``None`` values are ignored).
+    def offline_set_by(self) -> str:
+        """What made the run offline: ``--offline``, ``$ZOO_OFFLINE`` or ``$HF_HUB_OFFLINE``."""
+        return self.set_by.get("offline", "--offline")
 
-        ``ZOO_CACHE`` (else ``$TORCH_HOME/hub/checkpoints``), ``ZOO_MIRROR``,
-        ``ZOO_OFFLINE=1`` or ``HF_HUB_OFFLINE=1``, ``ZOO_LOCK`` (lock file path),
-        ``ZOO_WEIGHTS_SOURCE`` (card, hub or auto), ``ZOO_MIN_RATE`` and ``ZOO_STALL_SECONDS`` (the stall rule).
-        Progress goes to zoo's progress channel (bars on a terminal, lines when piped); ``ZOO_PROGRESS=0`` turns it off.
-        """
-        known = {f.name for f in fields(cls)}
-        unknown = set(overrides) - known
-        if unknown:
-            raise TypeError(f"unknown FetchOptions field(s): {', '.join(sorted(unknown))}")
-        values: dict[str, Any] = {
-            "cache_dir": default_cache_dir(),
-            "mirrors": parse_mirrors(os.environ.get("ZOO_MIRROR", "")),
-            "offline": env_flag("ZOO_OFFLINE") or env_flag("HF_HUB_OFFLINE"),
-            "lock_path": Path(os.environ["ZOO_LOCK"]) if os.environ.get("ZOO_LOCK") else DEFAULT_LOCK_PATH,
-            "progress": env_flag("ZOO_PROGRESS") if os.environ.get("ZOO_PROGRESS") else True,
-            "source": os.environ.get("ZOO_WEIGHTS_SOURCE", "").strip().lower() or "card",
-        }
-        for name, variable in (("min_rate", "ZOO_MIN_RATE"), ("stall_seconds", "ZOO_STALL_SECONDS")):
-            if os.environ.get(variable, "").strip():
-                values[name] = env_number(variable)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        if values["source"] not in WEIGHTS_SOURCES:
-            from zoo.errors import InputError
-
-            raise InputError(
-                f"weights source {values['source']!r} (from ZOO_WEIGHTS_SOURCE or --weights-source) is not one of "
-                f"{', '.join(WEIGHTS_SOURCES)}",
-                hint="use card, hub or auto",
-            )
-        return cls(**values)
+    def going_online(self) -> str:
+        """What to change to leave offline mode: the flag or the variable that set it."""
+        origin = self.offline_set_by()
+        return f"unset {origin.lstrip('$')}" if origin.startswith("$") else "drop --offline"
 
 
-__all__ = ["DEFAULT_LOCK_PATH", "WEIGHTS_SOURCES", "FetchOptions", "default_cache_dir", "env_flag", "is_url", "parse_mirrors"]
+__all__ = ["DEFAULT_LOCK_PATH", "WEIGHTS_SOURCES", "FetchOptions", "default_cache_dir", "is_url", "parse_mirrors"]

@@ -16,7 +16,8 @@ from zoo.records import ModelCard
 from zoo.weights.errors import WeightsError
 from zoo.weights.lockfile import WeightsLock, load_lock
 from zoo.weights.options import FetchOptions
-from zoo.weights.sources import FetchAttempt, FetchResult, fetch_weights
+from zoo.weights.results import FetchAttempt, FetchResult
+from zoo.weights.sources import fetch_weights
 
 
 def fetch_card(

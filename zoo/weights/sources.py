@@ -10,9 +10,9 @@ before they are used; bytes that fail are deleted, unless they are the user's ow
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import Optional, Sequence
 from urllib.parse import unquote, urlparse
 
 import requests
@@ -24,7 +24,6 @@ from zoo.weights.cache import CacheEntry, PartialFile
 from zoo.weights.download import download, progress_bar
 from zoo.weights.errors import (
     BadSourceError,
-    CacheError,
     NotFoundError,
     OfflineMissingError,
     UnverifiableError,
@@ -33,9 +32,7 @@ from zoo.weights.errors import (
 from zoo.weights.integrity import Expectation, hash_file
 from zoo.weights.lockfile import WeightsLock, load_lock
 from zoo.weights.options import FetchOptions, is_url, mirror_folder
-
-if TYPE_CHECKING:
-    from zoo.weights.hub import HubFile
+from zoo.weights.results import FetchAttempt, FetchResult
 
 
 @dataclass(frozen=True)
@@ -90,27 +87,6 @@ class WeightsRequest:
         )
 
 
-@dataclass(frozen=True)
-class FetchResult:
-    """A verified weights file on disk and how it was obtained."""
-
-    model: str
-    file_name: str
-    path: Path
-    source: str
-    """"cache", "mirror <url or folder>", "url" or "local <path>"."""
-    sha256: str
-    size: int
-    verified_by: str
-    """Which checks proved the bytes ("lock+name-hash", "name-hash", "file-size-claim"); "" if none."""
-    lock_status: str
-    """"pinned" (matched the lock file), "unpinned" (not in it), "no lock file", "lock off"."""
-    url: Optional[str] = None
-    notes: tuple[str, ...] = ()
-    hub: Optional["HubFile"] = None
-    """The Hub file (repo, commit, file, hash) when the Hugging Face Hub served it (zoo.weights.hub)."""
-
-
 def fetch_weights(
     card: ModelCard,
     options: FetchOptions,
@@ -121,7 +97,7 @@ def fetch_weights(
     """Get ``card``'s weights file, verified, into the cache (or use the user's local file).
 
     Raises a :class:`~zoo.weights.errors.WeightsError` subclass saying what failed and
-    what to do; :class:`zoo.errors.InputError` for an unreadable lock file.
+    what to do (:class:`~zoo.weights.errors.LockFileError` for an unusable lock file).
 
     Example::
 
@@ -143,25 +119,31 @@ def fetch_request(
     *,
     lock: Optional[WeightsLock] = None,
     session: Optional[requests.Session] = None,
+    own_file: bool = False,
 ) -> FetchResult:
-    """:func:`fetch_weights` for a request built by hand (no card needed)."""
+    """:func:`fetch_weights` for a request built by hand (no card needed).
+
+    ``own_file``: a ``--weights MODEL=PATH`` file that fails the card file's checks is still
+    returned (``FetchResult.not_card_file`` says why it is not the card's), for measuring
+    accuracy on it; otherwise (``zoo fetch``, ``zoo lock``) it is refused.
+    """
     if lock is None and options.lock_path is not None:
         lock = load_lock(options.lock_path)
     expect, lock_status = _expectation(request, lock)
     local = options.local_files.get(request.model)
     if local is not None:
-        return _use_local(request, expect, lock_status, local)
+        return _use_local(request, expect, lock_status, local, own_file=own_file)
 
     entry = CacheEntry(options.cache_dir, request.file_name, source=request.url)
     tried: list[str] = []
-    try:
-        entry.prepare()
-    except CacheError:
-        # A read-only cache (shared on a cluster, say) still serves the files it holds.
-        cached = _from_cache(request, entry, expect, lock_status, tried)
-        if cached is not None:
-            return cached
-        raise
+    # A verified file is renamed into place whole, so a cache hit needs no lock and leaves no
+    # trace; bytes that fail are left to the locked pass below, which deletes them.
+    cached = _from_cache(request, entry, expect, lock_status, tried, delete_bad=False)
+    if cached is not None:
+        return cached
+    if options.offline and not options.mirrors and not entry.path.exists():
+        raise _offline_error(request, options, tried, entry)  # nothing to fetch: no lock, no folders made
+    entry.prepare()  # a read-only cache (shared on a cluster) has served its hit above
     own_session = session is None
     session = session or requests.Session()
     try:
@@ -203,15 +185,6 @@ def fetch_request(
             session.close()
 
 
-@dataclass(frozen=True)
-class FetchAttempt:
-    """One model's outcome in :func:`zoo.weights.select.fetch_cards`: a result or the error that stopped it."""
-
-    model: str
-    result: Optional[FetchResult] = None
-    error: Optional[WeightsError] = None
-
-
 def _expectation(request: WeightsRequest, lock: Optional[WeightsLock]) -> tuple[Expectation, str]:
     entry = lock.get(request.file_name, request.url) if lock is not None else None
     if lock is None:
@@ -242,7 +215,7 @@ def _result(
     )
 
 
-def _use_local(request: WeightsRequest, expect: Expectation, lock_status: str, path: Path) -> FetchResult:
+def _use_local(request: WeightsRequest, expect: Expectation, lock_status: str, path: Path, *, own_file: bool = False) -> FetchResult:
     if not path.is_file():
         raise NotFoundError(
             f"{request.model}: the local weights file {path} does not exist",
@@ -253,19 +226,33 @@ def _use_local(request: WeightsRequest, expect: Expectation, lock_status: str, p
     try:
         expect.check(sha256, size, origin=f"the local file {path}")
     except WeightsError as err:
-        raise err.amended(done="the local file was left in place and not used") from err
+        if own_file:
+            result = _result(request, expect, lock_status, path, f"local {path}", sha256, size, [])
+            return replace(result, verified_by="", not_card_file=err.happened)
+        raise err.amended(
+            done="the local file was left in place and not used",
+            cause=f"the file given with --weights {request.model}=PATH is another checkpoint than the card's "
+            "(your own, or another version), or a damaged copy",
+            todo=f"give the card's own file, or check your checkpoint with `zoo verify {request.model} "
+            f"--weights {request.model}=PATH` (accuracy is measured on it; the card's Weights and File Size stay unverified)",
+        ) from err
     return _result(request, expect, lock_status, path, f"local {path}", sha256, size, [])
 
 
 def _from_cache(
-    request: WeightsRequest, entry: CacheEntry, expect: Expectation, lock_status: str, tried: list[str]
+    request: WeightsRequest, entry: CacheEntry, expect: Expectation, lock_status: str, tried: list[str],
+    *, delete_bad: bool = True,
 ) -> Optional[FetchResult]:
+    """The cached file when it passes the checks; ``delete_bad`` (only while holding the
+    entry's lock) deletes one that fails."""
     if not entry.path.is_file():
         return None
     sha256, size = hash_file(entry.path)
     try:
         expect.check(sha256, size, origin=f"the cache ({entry.path})")
     except WeightsError as err:
+        if not delete_bad:
+            return None
         try:
             entry.path.unlink(missing_ok=True)
             done = "the cached copy was deleted"
@@ -349,12 +336,12 @@ def _offline_error(
         where += " nor in the mirrors (" + ", ".join(options.mirrors) + ")"
     happened = f"{request.model}: {request.file_name} is not in {where}"
     if request.url:
-        happened += f", and offline mode (--offline, ZOO_OFFLINE=1 or HF_HUB_OFFLINE=1) forbids downloading it from {request.url}"
+        happened += f", and offline mode (set by {options.offline_set_by()}) forbids downloading it from {request.url}"
     todo = (
         f"To get it: run `zoo fetch {request.model}` on a machine with network, then copy "
         f"{entry.relative_path} from that machine's cache to the same place under {options.cache_dir} (or point --cache-dir / "
         f"$ZOO_CACHE at a folder holding it); or pass --mirror FOLDER holding {request.file_name}, or "
-        f"--weights {request.model}=PATH; or drop --offline"
+        f"--weights {request.model}=PATH; or {options.going_online()}"
     )
     if tried:
         todo += ". Tried: " + " | ".join(tried)

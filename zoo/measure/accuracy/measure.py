@@ -42,6 +42,7 @@ from zoo.measure.accuracy.options import NO_DATA_REASON, EvalOptions
 from zoo.runs.predictions import ARTIFACT_NAME, PREDICTIONS_FILE, ImagePredictions, write_predictions
 from zoo.measure.accuracy.stats import proportion_interval
 from zoo.measure.accuracy.transforms import EvalTransform, eval_transform
+from zoo.measure.setup import EvalSetup
 from zoo.measure import allocator
 from zoo.measure.device import DeviceUnavailable, autocast_for
 from zoo.measure.accuracy.paired import pair_predictions, refused as refused_baseline
@@ -53,14 +54,14 @@ METRICS = (Metric.TOP1.value, Metric.TOP5.value)
 
 @dataclass(frozen=True, eq=False)
 class AccuracyEntry:
-    """A model to score: its card and the model, built by timm with its weights loaded."""
+    """A model to score: its card, the model (built by its library, weights loaded) and its evaluation setup."""
 
     card: ModelCard
     model: torch.nn.Module
+    setup: EvalSetup
+    """The card's evaluation setup (its builder resolved it): the transform is built from it."""
     checkpoint_sha256: Optional[str] = None
     """The loaded checkpoint's SHA-256, to match a stored baseline."""
-    setup: Any = None
-    """The card's zoo.measure.setup.EvalSetup (resolved from the model when None)."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def measure_accuracy(
     context = distributed.setup(device)
     say = _speaker(options.progress and context.is_main)
     try:
-        dataset = open_dataset(options.data, options.labels)
+        dataset = open_dataset(options.data, options.labels, options.class_map)
     except DataUnavailableError as exc:
         return AccuracyOutcome(measurements=_for_all(names, Measurement.unavailable, str(exc)))
     report = check_dataset(dataset)
@@ -224,6 +225,9 @@ class _Scoring:
             "labels": self.report.label_source,
             "classes": self.report.classes,
             "population": self.population,
+            "population_given": options.population,
+            "imagenet_val": self.report.imagenet_val,
+            "imagenet_val_evidence": self.report.imagenet_val_why,
             "limit": options.limit,
             "subset_seed": options.seed if options.limit else None,
             "device": device_name,

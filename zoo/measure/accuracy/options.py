@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any, Optional, Union
 
 import torch
 
 from zoo.errors import InputError
-from zoo.flags import option
+from zoo.flags import FromEnvironment, option
 from zoo.measure.allocator import ALLOCATORS
 from zoo.measure.device import AMP_DTYPES, amp_dtype, resolve_device
 from zoo.runs.baselines import DEFAULT_DIR as DEFAULT_BASELINES
@@ -36,8 +36,9 @@ DEFAULT_LEVEL = 0.95
 
 
 @dataclass(frozen=True)
-class EvalOptions:
-    """Options of an accuracy evaluation; :meth:`from_env` fills them from the environment."""
+class EvalOptions(FromEnvironment):
+    """Options of an accuracy evaluation; ``from_env`` fills them from the environment
+    (:func:`zoo.flags.from_environment`)."""
 
     data: Optional[str] = option(
         None,
@@ -57,6 +58,17 @@ class EvalOptions:
         "(with the devkit's meta.mat beside it) or 'NAME LABEL' lines.",
     )
     """--data-labels / $ZOO_IMAGENET_LABELS: labels file for a flat image folder."""
+    class_map: Optional[str] = option(
+        None,
+        flag="--class-map",
+        env="ZOO_CLASS_MAP",
+        kind="file",
+        metavar="FILE",
+        help="Class names, one a line, the line number (from 0) the class index (timm's --class-map): "
+        "for class folders named by these names rather than ImageNet WordNet ids.",
+    )
+    """--class-map / $ZOO_CLASS_MAP: a text file of class names; folder NAME holds class index
+    (line of NAME - 1). See :mod:`zoo.measure.accuracy.data.class_map`."""
     limit: Optional[int] = option(
         None,
         flag="--limit",
@@ -87,6 +99,7 @@ class EvalOptions:
         "auto",
         flag="--eval-device",
         kind="device",
+        fallback="device",
         default_text="--device if given, else auto",
         help="Where to score: auto, cpu, cuda, cuda:N.",
     )
@@ -102,6 +115,7 @@ class EvalOptions:
     channels_last: bool = option(
         False,
         flag="--eval-channels-last",
+        fallback="channels_last",
         default_text="--channels-last if given, else off",
         help="NHWC memory format when scoring.",
     )
@@ -128,6 +142,7 @@ class EvalOptions:
         "tuned",
         flag="--eval-allocator",
         env=ENV_ALLOCATOR,
+        fallback="allocator",
         choices=tuple(reversed(ALLOCATORS)),  # its default first
         default_text="--allocator if given, else tuned",
         help="malloc while scoring: tuned (fastest; predictions do not depend on it) or default.",
@@ -137,6 +152,8 @@ class EvalOptions:
     baselines: Optional[str] = option(
         None,
         flag="--baselines",
+        kind="baselines",
+        cli_default=lambda: str(DEFAULT_BASELINES) if DEFAULT_BASELINES.is_dir() else None,
         metavar="DIR|none",
         default_text=f"{DEFAULT_BASELINES} when it exists",
         help="Stored baselines (zoo baseline save) to pair top-1/top-5 with; --limit then draws among their images.",
@@ -145,6 +162,8 @@ class EvalOptions:
     None: none. With a matching baseline, --limit draws its subset among the baseline's images."""
 
     def __post_init__(self) -> None:
+        if isinstance(self.baselines, str) and self.baselines.strip().lower() == "none":
+            object.__setattr__(self, "baselines", None)  # --baselines none: pair with nothing
         if self.limit is not None and self.limit < 1:
             raise InputError(f"--limit must be a positive number of images, got {self.limit}")
         if self.batch_size < 1:
@@ -164,25 +183,6 @@ class EvalOptions:
         if isinstance(self.population, int) and self.population < 1:
             raise InputError(f"population must be a positive number of images, got {self.population}")
 
-    @classmethod
-    def from_env(cls, **overrides: Any) -> "EvalOptions":
-        """Options from ``ZOO_IMAGENET``, ``ZOO_IMAGENET_LABELS``, ``ZOO_EVAL_LIMIT``,
-        ``ZOO_EVAL_WORKERS``, ``ZOO_EVAL_ALLOCATOR``; keyword arguments that are not None win."""
-        names = {f.name for f in fields(cls)}
-        unknown = set(overrides) - names
-        if unknown:
-            raise TypeError(f"unknown EvalOptions field(s): {', '.join(sorted(unknown))}")
-        values: dict[str, Any] = {
-            "data": os.environ.get(ENV_DATA) or None,
-            "labels": os.environ.get(ENV_LABELS) or None,
-            "limit": _env_int(ENV_LIMIT),
-            "workers": _env_int(ENV_WORKERS),
-            "allocator": os.environ.get(ENV_ALLOCATOR, "").strip() or None,
-        }
-        values = {k: v for k, v in values.items() if v is not None}
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
     def with_(self, **changes: Any) -> "EvalOptions":
         return replace(self, **changes)
 
@@ -198,13 +198,3 @@ class EvalOptions:
         """The device to score on (:func:`zoo.measure.device.resolve_device`, the rule throughput
         uses too; under torchrun on CUDA, this rank's GPU). Raises ``DeviceUnavailable``."""
         return resolve_device(self.device)
-
-
-def _env_int(name: str) -> Optional[int]:
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise InputError(f"${name} must be a whole number, got {text!r}") from None

@@ -1,8 +1,12 @@
-"""The eval transform of a card, built by timm exactly as timm's own validation does.
+"""The eval transform of a card, built by its library exactly as the library's own evaluation does.
 
-Image Size, Crop Pct and Interpolation come from the card (the documented evaluation);
-mean/std, and anything the card leaves out, from the model's timm ``pretrained_cfg``.
-``resolve_data_config`` + ``create_transform`` do the rest: nothing is re-implemented.
+- timm: Image Size, Crop Pct and Interpolation come from the card (the documented evaluation);
+  mean/std, and anything the card leaves out, from the model's timm ``pretrained_cfg``.
+  ``resolve_data_config`` + ``create_transform`` do the rest: nothing is re-implemented.
+- torchvision: the weights' own preset (``torchvision.transforms._presets.ImageClassification``,
+  what ``weights.transforms()`` returns) with the setup's crop, resize and interpolation (the
+  weights', unless the card states its own); its decoding form is the same resize and centre
+  crop ending in a uint8 tensor, finished (scaled, normalized) a batch at a time.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any, Callable
 import torch
 
 from zoo.errors import InputError
-from zoo.measure.setup import card_data_args
+from zoo.measure.setup import EvalSetup, card_data_args
 from zoo.records import Metric, ModelCard
 
 __all__ = ["EvalTransform", "card_data_args", "describe_transform", "eval_transform"]
@@ -75,18 +79,13 @@ class EvalTransform:
         return self._on_device[key]
 
 
-def eval_transform(card: ModelCard, model: torch.nn.Module, setup: Any = None) -> EvalTransform:
-    """The card's eval transform for ``model`` via timm's ``create_transform``.
-
-    ``setup`` is the card's resolved :class:`zoo.measure.setup.EvalSetup` (timm's
-    ``resolve_data_config`` over the matched tag's config and the card); resolved here when None.
-    """
+def eval_transform(card: ModelCard, model: torch.nn.Module, setup: EvalSetup) -> EvalTransform:
+    """The card's eval transform for ``model``, from the card's resolved :class:`~zoo.measure.setup.EvalSetup`."""
+    if setup.library == "torchvision":
+        return _torchvision_transform(setup)
     from timm.data import create_transform
 
-    from zoo.measure.setup import setup_for_model
-
     args = card_data_args(card)
-    setup = setup or setup_for_model(card, model)
     config = setup.data_config()
     try:
         transform = create_transform(**config, is_training=False)
@@ -106,6 +105,39 @@ def eval_transform(card: ModelCard, model: torch.nn.Module, setup: Any = None) -
     return EvalTransform(
         config=items, transform=transform, description=describe_transform(transform), origin=origin,
         decode=decode, mean=mean, std=std,
+    )
+
+
+def _torchvision_transform(setup: EvalSetup) -> EvalTransform:
+    """torchvision's preset for the setup, and its uint8 decoding form (see the module doc)."""
+    from torchvision.transforms import CenterCrop, Compose, InterpolationMode, PILToTensor, Resize
+    from torchvision.transforms._presets import ImageClassification
+
+    try:
+        interpolation = InterpolationMode(setup.interpolation)
+    except ValueError as exc:
+        raise InputError(
+            f"torchvision has no interpolation {setup.interpolation!r}", model=setup.model, field="Interpolation",
+            hint="use bilinear, bicubic or nearest",
+        ) from exc
+    resize = setup.resize_size or setup.image_size
+    whole = ImageClassification(
+        crop_size=setup.image_size, resize_size=resize, mean=setup.mean, std=setup.std, interpolation=interpolation,
+        antialias=setup.antialias,
+    )
+    decode = Compose([Resize(resize, interpolation=interpolation, antialias=setup.antialias), CenterCrop(setup.image_size), PILToTensor()])
+    config = (
+        ("library", "torchvision"), ("input_size", tuple(setup.input_size)), ("crop_size", setup.image_size), ("resize_size", resize), ("interpolation", setup.interpolation),
+        ("antialias", setup.antialias), ("mean", setup.mean), ("std", setup.std),
+    )
+    described = (
+        f"resize {resize} {setup.interpolation}{' antialias' if setup.antialias else ''}, center crop {setup.image_size}, "
+        f"normalize mean={tuple(round(v, 4) for v in setup.mean)} std={tuple(round(v, 4) for v in setup.std)}"
+    )
+    origin = "; ".join(f"{k}: {v}" for k, v in setup.origin)
+    return EvalTransform(
+        config=config, transform=whole, description=described, origin=origin, decode=decode,
+        mean=tuple(float(v) for v in setup.mean), std=tuple(float(v) for v in setup.std),
     )
 
 

@@ -18,6 +18,7 @@ from zoo import progress
 from zoo.measure.allocator import describe as describe_allocator
 from zoo.measure.allocator import minor_faults, use_allocator
 from zoo.measure.device import DeviceUnavailable, device_name, resolve_device
+from zoo.measure.throughput.load import load_conditions, sample as load_sample
 from zoo.measure.throughput.memory import (
     Halved,
     OutOfMemoryAtMinimum,
@@ -47,6 +48,7 @@ from zoo.measure.throughput.timing import (
     time_latency,
     time_throughput,
 )
+from zoo.measure.setup import EvalSetup
 from zoo.records import Measurement, Metric, ModelCard, Scalar, Uncertainty
 
 
@@ -63,17 +65,14 @@ class InputSize:
         return f"{self.channels}x{self.height}x{self.width}"
 
 
-def resolve_input_size(card: ModelCard, model: torch.nn.Module, setup: object = None) -> InputSize:
-    """The input size of the card's resolved evaluation setup (the card's Image Size, else timm's config)."""
-    from zoo.measure.setup import setup_for_model
-
-    resolved = setup or setup_for_model(card, model)
-    channels, height, width = resolved.input_size  # type: ignore[attr-defined]
-    source = dict(resolved.origin).get("input_size", "timm pretrained_cfg input_size")  # type: ignore[attr-defined]
+def resolve_input_size(card: ModelCard, setup: EvalSetup) -> InputSize:
+    """The input size of the card's resolved evaluation setup (the card's Image Size, else its library's config)."""
+    channels, height, width = setup.input_size
+    source = dict(setup.origin).get("input_size", "")
     claim = card.claim(Metric.IMAGE_SIZE)
     if claim is not None and source.startswith("card"):
         source = f"card {claim.field} ({claim.source})"
-    elif not source.startswith("card"):
+    elif setup.library == "timm" or not source:
         source = "timm pretrained_cfg input_size"
     return InputSize(int(channels), int(height), int(width), source)
 
@@ -92,9 +91,9 @@ def measure_throughput(
     card: ModelCard,
     model: torch.nn.Module,
     options: BenchOptions,
+    setup: EvalSetup,
     *,
     clock: Optional[Clock] = None,
-    setup: object = None,
 ) -> list[Measurement]:
     """Throughput, latency p50 and latency p90 of ``model`` under ``options``.
 
@@ -104,13 +103,13 @@ def measure_throughput(
 
     Example::
 
-        measurements = measure_throughput(card, build_model(card), BenchOptions(device="cpu"))
+        measurements = measure_throughput(card, model, BenchOptions(device="cpu"), setup)
     """
     conditions: dict[str, Scalar] = _requested_conditions(options)
     try:
         device = resolve_device(options.device)
         conditions.update(device=str(device), device_name=device_name(device))
-        input_size = resolve_input_size(card, model, setup)
+        input_size = resolve_input_size(card, setup)
         conditions.update(input_size=str(input_size), input_size_source=input_size.source)
         autocast_for(device, options.dtype)  # fail early: unusable AMP is "unavailable"
     except (DeviceUnavailable, AmpUnavailable) as exc:
@@ -143,13 +142,13 @@ class _Run:
         self.input_size = input_size
         self.conditions = conditions
         self.throughput_watch, self.latency_watch = stopwatches_for(device, clock)
-        self.progress = _progress_bar(card.name, options)
+        self.progress: progress.Task = _progress_bar(card.name, "throughput", options, enabled=False)
+        """The progress of the phase being timed (one task per phase: --rounds N shows N of N)."""
         self.faults_per_call: Optional[float] = None
 
     def measure(self) -> list[Measurement]:
         try:
             with contextlib.ExitStack() as stack:
-                stack.callback(self.progress.close)
                 allocator = stack.enter_context(use_allocator(self.options.allocator))
                 self.conditions["allocator"] = allocator
                 threads = stack.enter_context(torch_threads(self.options.threads))
@@ -223,18 +222,23 @@ class _Run:
             )
             return timing, baseline, peak_memory(self.device)
 
+        start = load_sample()
         try:
-            halved = run_halving_on_oom(attempt, requested, self.device, on_halve=self._on_halve)
+            with self._phase("throughput"):
+                halved = run_halving_on_oom(attempt, requested, self.device, on_halve=self._on_halve)
         except Exception as exc:
             return self._failure(Metric.THROUGHPUT.value, exc, requested)
-        return self._throughput_measurement(halved)
+        measurement = self._throughput_measurement(halved)
+        measurement.conditions.update(load_conditions(start, load_sample()))
+        return measurement
 
     def _latency(self, bench_model: torch.nn.Module) -> list[Measurement]:
         options = self.options
         batch_size = options.latency_batch_size
+        start = load_sample()
         try:
             x = self._input(batch_size)
-            with torch.inference_mode(), self._amp():
+            with self._phase("latency"), torch.inference_mode(), self._amp():
                 timing = time_latency(
                     _step(bench_model, x),
                     self.latency_watch,
@@ -249,7 +253,11 @@ class _Run:
             del x
         except Exception as exc:
             return [self._failure(m, exc, batch_size) for m in TIMING_METRICS[1:]]
-        return self._latency_measurements(timing)
+        load = load_conditions(start, load_sample())
+        measurements = self._latency_measurements(timing)
+        for measurement in measurements:
+            measurement.conditions.update(load)
+        return measurements
 
     # ------------------------------------------------------------------ records
 
@@ -375,6 +383,11 @@ class _Run:
 
     # ------------------------------------------------------------------ progress
 
+    def _phase(self, name: str) -> progress.Task:
+        """A progress task for one phase's rounds, the current one for :meth:`_on_round`."""
+        self.progress = _progress_bar(self.card.name, name, self.options)
+        return self.progress
+
     def _on_round(self, label: str, unit: str) -> Callable[[int, float], None]:
         def report(index: int, value: float) -> None:
             self.progress.describe(f"{label}: {value:.4g} {unit}")
@@ -409,8 +422,8 @@ def _requested_conditions(options: BenchOptions) -> dict[str, Scalar]:
     return conditions
 
 
-def _progress_bar(name: str, options: BenchOptions) -> progress.Task:
-    return progress.task(f"{name} speed", total=2 * options.rounds, unit="rounds", enabled=options.progress)
+def _progress_bar(name: str, phase: str, options: BenchOptions, *, enabled: bool = True) -> progress.Task:
+    return progress.task(f"{name} {phase}", total=options.rounds, unit="rounds", enabled=enabled and options.progress)
 
 
 def _reset_compiled_graphs() -> None:

@@ -11,13 +11,12 @@ Example::
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, fields, replace
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
 from zoo.errors import InputError
-from zoo.flags import env_vars, option
+from zoo.flags import FromEnvironment, env_vars, option
 from zoo.measure.allocator import ALLOCATORS
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -37,7 +36,7 @@ _DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
 
 @dataclass(frozen=True)
-class BenchOptions:
+class BenchOptions(FromEnvironment):
     """Options of one throughput/latency measurement (see module doc for an example)."""
 
     device: str = option(
@@ -167,31 +166,7 @@ class BenchOptions:
         """Whether the run uses autocast (bf16 or fp16)."""
         return self.dtype != "fp32"
 
-    # ------------------------------------------------------------------ construction
-
-    @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None, **overrides: Any) -> "BenchOptions":
-        """Options from ``ZOO_*`` environment variables (see :data:`ENV_VARS`), then ``overrides``.
-
-        An override of ``None`` means "not given" and leaves the env/default value.
-
-        >>> BenchOptions.from_env({"ZOO_THREADS": "2"}, dtype="bf16").threads
-        2
-        """
-        env = os.environ if environ is None else environ
-        known = {f.name: f for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for name, var in ENV_VARS.items():
-            raw = env.get(var)
-            if raw is None or raw.strip() == "":
-                continue
-            values[name] = _parse_env(var, raw.strip(), known[name].type)
-        for name, value in overrides.items():
-            if name not in known:
-                raise TypeError(f"BenchOptions has no option {name!r}")
-            if value is not None:
-                values[name] = value
-        return cls(**values)
+    # ------------------------------------------------------------------ records
 
     def as_scalars(self, prefix: str = "bench_") -> dict[str, Any]:
         """Every option as a flat ``{prefix + name: value}`` dict, for ``RunRecord.options``."""
@@ -203,34 +178,12 @@ class BenchOptions:
 
 
 ENV_VARS: dict[str, str] = env_vars(BenchOptions)
-"""The environment variable read by :meth:`BenchOptions.from_env` for each option (declared on its field)."""
+"""The environment variable declared for each option (read by ``BenchOptions.from_env``, i.e.
+:func:`zoo.flags.from_environment`)."""
 
 
 def _not_int(value: Any) -> bool:
     return isinstance(value, bool) or not isinstance(value, int)
-
-
-def _parse_env(var: str, raw: str, annotation: Any) -> Any:
-    """Turn an env var's text into the option's type, or say which variable is wrong."""
-    kind = str(annotation)
-    try:
-        if "bool" in kind:
-            lowered = raw.lower()
-            if lowered in ("1", "true", "yes", "on"):
-                return True
-            if lowered in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(raw)
-        if "int" in kind:
-            return int(raw)
-        if "float" in kind:
-            return float(raw)
-    except ValueError:
-        raise InputError(
-            f"environment variable {var}={raw!r} is not a valid {kind.replace('Optional[', '').rstrip(']')}",
-            hint=f"fix or unset {var}",
-        ) from None
-    return raw
 
 
 __all__ = [

@@ -10,6 +10,7 @@ import torch
 
 from zoo.measure.accuracy.data.base import EvalDataset
 from zoo.measure.accuracy.data.fingerprint import fingerprint
+from zoo.measure.accuracy.data.imagenet_val import imagenet_val_evidence
 from zoo.measure.accuracy.data.synsets import IMAGENET_CLASSES, IMAGENET_VAL_IMAGES
 
 SHOW_AT_MOST = 10
@@ -30,15 +31,24 @@ class DatasetReport:
     """50,000 for an ImageNet-1k dataset (the validation set); None when unknown."""
     unreadable: tuple[str, ...] = field(default_factory=tuple)
     """Images found unreadable before scoring (absent or empty files)."""
+    imagenet_val: Optional[bool] = None
+    """Whether the images are ImageNet val's (zoo.measure.accuracy.data.imagenet_val); None: not checked."""
+    imagenet_val_why: str = ""
+    """How that was decided, in words."""
 
     @property
     def is_complete_imagenet_val(self) -> bool:
-        return self.classes == IMAGENET_CLASSES and self.images == IMAGENET_VAL_IMAGES
+        return self.classes == IMAGENET_CLASSES and self.images == IMAGENET_VAL_IMAGES and self.imagenet_val is not False
 
     def notes(self) -> list[str]:
         """What a person should know about this dataset (count differences, unreadable images)."""
         notes = []
-        if self.expected_images is not None and self.images != self.expected_images:
+        if self.imagenet_val is False and self.classes == IMAGENET_CLASSES:  # ImageNet's classes, not its images
+            notes.append(
+                f"not ImageNet val ({self.imagenet_val_why}): ImageNet top-1/top-5 claims are left unverified "
+                "unless --population says this data is what they are about"
+            )
+        elif self.expected_images is not None and self.images != self.expected_images:
             notes.append(
                 f"dataset has {self.images:,} images; the ImageNet validation set has {self.expected_images:,}"
             )
@@ -54,7 +64,9 @@ class DatasetReport:
 
 
 def check_dataset(dataset: EvalDataset) -> DatasetReport:
-    """Count, fingerprint and look for plainly unreadable images (no decoding: that happens once, when scoring)."""
+    """Count, fingerprint, tell whether it is ImageNet val and look for plainly unreadable images
+    (no decoding: that happens once, when scoring)."""
+    evidence = imagenet_val_evidence(dataset)
     return DatasetReport(
         source=dataset.source,
         layout=dataset.layout,
@@ -64,6 +76,8 @@ def check_dataset(dataset: EvalDataset) -> DatasetReport:
         fingerprint=fingerprint(dataset.names, dataset.labels),
         expected_images=IMAGENET_VAL_IMAGES if dataset.num_classes == IMAGENET_CLASSES else None,
         unreadable=tuple(dataset.missing_files()),
+        imagenet_val=evidence.is_val,
+        imagenet_val_why=evidence.why,
     )
 
 

@@ -12,18 +12,27 @@ from pathlib import Path
 
 import numpy as np
 
+from typing import Optional
+
 from zoo.measure.accuracy.data.base import IMAGE_EXTENSIONS, FileImages, unique_names
+from zoo.measure.accuracy.data.class_map import folder_labels, read_class_map
 from zoo.measure.accuracy.data.synsets import IMAGENET_CLASSES, imagenet_class_index, imagenet_wnids
 from zoo.errors import InputError
 
 
-def load_class_folders(root: Path) -> FileImages:
-    """The images under ``root/<class>/``, in ImageFolder order."""
+def load_class_folders(root: Path, class_map: Optional[Path] = None) -> FileImages:
+    """The images under ``root/<class>/``, in ImageFolder order; ``class_map`` (timm's
+    ``--class-map`` file: line N names class N-1) labels folders named by their class names."""
     from torchvision.datasets.folder import find_classes, make_dataset
 
     classes, folder_index = find_classes(str(root))
     standard = imagenet_class_index()
-    if all(name in standard for name in classes):
+    if class_map is not None:
+        mapped = read_class_map(class_map)
+        class_to_idx = folder_labels(classes, mapped, class_map)
+        num_classes, class_names = len(mapped), mapped
+        label_source = f"class folders named in the class map {class_map} (line N is class N-1)"
+    elif all(name in standard for name in classes):
         class_to_idx = {name: standard[name] for name in classes}
         num_classes, class_names = IMAGENET_CLASSES, imagenet_wnids()
         label_source = "class folders named by ImageNet-1k WordNet id (standard sorted-wnid index)"

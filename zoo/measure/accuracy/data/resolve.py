@@ -26,9 +26,20 @@ HUB_PREFIX = "hf:"
 DATASETS_FILE_ENDINGS = (".parquet", ".arrow")
 
 
-def open_dataset(spec: str, labels: Optional[str] = None) -> EvalDataset:
-    """The dataset ``spec`` names (see the module docstring); ``labels`` is a labels file for a flat folder."""
+def open_dataset(spec: str, labels: Optional[str] = None, class_map: Optional[str] = None) -> EvalDataset:
+    """The dataset ``spec`` names (see the module docstring); ``labels`` is a labels file for a
+    flat folder, ``class_map`` a class-name file for class folders (timm's ``--class-map``)."""
     spec = spec.strip()
+    if class_map:
+        hub = spec.startswith(HUB_PREFIX) or spec in HUB_ALIASES
+        path = None if hub else _path_and_split(spec)[0]
+        if path is None or not path.is_dir() or not any(e.is_dir() for e in path.iterdir()):
+            raise InputError(
+                f"--class-map {class_map} applies to class folders, and {spec!r} is not a folder of class folders",
+                hint="drop --class-map (or ZOO_CLASS_MAP), or point --data at the folder whose subfolders are the classes",
+            )
+        _no_labels_file(labels, spec)
+        return load_class_folders(path, Path(class_map))
     if spec.startswith(HUB_PREFIX) or spec in HUB_ALIASES:
         _no_labels_file(labels, spec)
         repo, _, hub_split = spec.removeprefix(HUB_PREFIX).partition(":")
