@@ -16,7 +16,7 @@ from torch import nn
 
 from zoo.index.claims import METADATA_FIELDS, RESULT_FIELDS, ClaimReader, collect_claims
 from zoo.metrics import METRICS
-from zoo.index.located_yaml import load_located
+from zoo.yaml_input import load_located
 from zoo.records import ModelCard, SourceRef
 
 CARD_PATH = "metadata/tiny.yml"

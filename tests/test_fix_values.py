@@ -6,7 +6,7 @@ import pytest
 
 from zoo.fix.values import NotWritable, written_like
 from zoo.index.claims import ClaimReader
-from zoo.index.located_yaml import load_located
+from zoo.yaml_input import load_located
 from zoo.judge.compare import holds_at_precision
 from zoo.metrics import spec
 

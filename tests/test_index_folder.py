@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from index_worlds import line_of, model_yaml, write
 from zoo.index import load_index
-from zoo.index import located_yaml
+from zoo import yaml_input as located_yaml
 from click.testing import CliRunner
 
 from zoo.cli.main import cli

@@ -29,7 +29,7 @@ from zoo.atomic import write_atomic
 from zoo.errors import EXIT_BAD_INPUT, ZooError
 from zoo.fix.plan import Change, FixPlan, LeftAlone
 from zoo.index.documents import display_path, documents_in, yaml_blocks
-from zoo.index.located_yaml import LocatedMap, compose_checked
+from zoo.yaml_input import LocatedMap, compose_checked
 from zoo.paths import UnsafePathError, inside
 from zoo.records import RunRecord
 

@@ -28,7 +28,7 @@ from zoo.errors import InputError
 from zoo.fix.values import NotWritable, written_like
 from zoo.index import Index
 from zoo.index.claims import ClaimReader
-from zoo.index.located_yaml import load_located
+from zoo.yaml_input import load_located
 from zoo.judge.compare import judge_claim
 from zoo.metrics import MetricSpec, known, spec
 from zoo.records import Claim, Measurement, ModelCard, ModelResult, RunRecord, SourceRef, Verdict

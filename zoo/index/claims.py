@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from zoo.errors import InputError
-from zoo.index.located_yaml import LocatedMap
+from zoo.yaml_input import LocatedMap
 from zoo.index.values import read_number, round_float_artifact
 from zoo.metrics import MetricSpec, card_fields
 from zoo.records import CardProblem, Claim, SourceRef

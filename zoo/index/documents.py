@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from zoo.errors import InputError
-from zoo.index.located_yaml import LocatedMap, error_position, error_problem, load_located, read_utf8
+from zoo.yaml_input import LocatedMap, error_position, error_problem, load_located, read_utf8
 from zoo.records import SourceRef
 
 STRUCTURED_SUFFIXES = {".yml", ".yaml", ".json"}

@@ -41,7 +41,7 @@ from zoo.atomic import write_atomic
 from zoo.errors import InputError
 from zoo.index.documents import display_path
 from zoo.index.loader import file_digest
-from zoo.index.located_yaml import LocatedMap, read_yaml_mapping
+from zoo.yaml_input import LocatedMap, read_yaml_mapping
 from zoo.records import Convention, ConventionTable, FileDigest, SourceRef
 
 FILE_NAME = "flops-conventions.yml"

@@ -11,7 +11,7 @@ from typing import Iterable, Optional, Union
 from zoo.errors import InputError
 from zoo.index.documents import display_path
 from zoo.index.loader import file_digest
-from zoo.index.located_yaml import LocatedMap, read_yaml_mapping
+from zoo.yaml_input import LocatedMap, read_yaml_mapping
 from zoo.metrics import METRIC_NAMES, METRICS, gating_by_default
 from zoo.records import Convention, FileDigest, SourceRef, Tolerance, Waiver
 

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 from typing import Optional
 
+from zoo.weights.results import NO_CARD_FILE
 from zoo.records import Claim, Measurement, Metric
 
 OWN_FILE_METRICS = frozenset({Metric.WEIGHTS.value, Metric.FILE_SIZE.value})
 """The claims about the card's own file, which another file cannot prove."""
 ACCURACY_METRICS = frozenset({Metric.TOP1.value, Metric.TOP5.value})
-NO_CARD_FILE = "the card names no weights file"
-"""``not_card_file`` of a ``--weights`` file for a card without a Weights URL."""
 
 
 def own_checkpoint(weights: Optional[Measurement]) -> Optional[str]:

@@ -28,13 +28,12 @@ from typing import Optional
 import torch
 
 from zoo.errors import EXIT_BAD_INPUT
-from zoo.judge.scope import NO_CARD_FILE
 from zoo.records import Measurement, Metric, ModelCard, Scalar
 from zoo.weights.checkpoint import describe_state, fit_report, load_into, read_state_dict
 from zoo.weights.errors import CheckpointFitError, LockFileError, WeightsError
 from zoo.weights.options import FetchOptions
 from zoo.weights.select import fetch_card
-from zoo.weights.results import FetchResult
+from zoo.weights.results import NO_CARD_FILE, FetchResult
 from zoo.weights.sources import WeightsRequest, fetch_request
 
 FILE_SIZE_METHOD = "byte size of the fetched file after its SHA-256 was verified"

@@ -36,7 +36,7 @@ import yaml
 from zoo.atomic import write_atomic
 from zoo.errors import InputError
 from zoo.file_lock import updating
-from zoo.index.located_yaml import LocatedMap, error_position, error_problem, load_located, read_utf8
+from zoo.yaml_input import LocatedMap, error_position, error_problem, load_located, read_utf8
 from zoo.paths import unsafe_name_reason
 from zoo.records import SourceRef
 from zoo.weights.errors import LockFileError

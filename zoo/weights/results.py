@@ -11,6 +11,10 @@ from typing import Optional
 
 from zoo.weights.errors import WeightsError
 
+NO_CARD_FILE = "the card names no weights file"
+"""Why a ``--weights`` file is not the card's when the card has no Weights URL (a measurement's
+``not_card_file`` condition, read by :mod:`zoo.judge.scope`)."""
+
 
 def hub_lock_key(repo_id: str, filename: str) -> str:
     """The lock file's key for a Hub file: ``ORG/NAME/FILE`` (file names repeat across repos)."""
@@ -83,4 +87,4 @@ class FetchAttempt:
     error: Optional[WeightsError] = None
 
 
-__all__ = ["FetchAttempt", "FetchResult", "HubFile", "hub_lock_key"]
+__all__ = ["FetchAttempt", "FetchResult", "HubFile", "NO_CARD_FILE", "hub_lock_key"]

@@ -41,7 +41,7 @@ import yaml
 from zoo.errors import InputError
 from zoo.index.claims import ClaimReader, IMAGENET_NAMES, is_unclaimed, plain, problem_of
 from zoo.index.documents import display_path, front_matter
-from zoo.index.located_yaml import LocatedMap, error_position, load_located
+from zoo.yaml_input import LocatedMap, error_position, load_located
 from zoo.index.sources.base import Reading, SourceInput
 from zoo.index.sources.model_index import file_digest
 from zoo.metrics import MetricSpec, spec

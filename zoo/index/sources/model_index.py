@@ -28,7 +28,7 @@ from zoo import progress
 from zoo.errors import InputError
 from zoo.index.claims import ClaimReader, collect_claims, plain, problem_of
 from zoo.index.documents import IndexDocument, documents_in, display_path, read_documents
-from zoo.index.located_yaml import LocatedMap
+from zoo.yaml_input import LocatedMap
 from zoo.index.sources.base import Reading, SourceInput
 from zoo.records import CardProblem, FileDigest, ModelCard, SourceRef
 

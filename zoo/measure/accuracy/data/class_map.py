@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from zoo.errors import InputError
-from zoo.index.located_yaml import read_utf8
+from zoo.yaml_input import read_utf8
 from zoo.records import SourceRef
 
 

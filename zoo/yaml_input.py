@@ -1,4 +1,4 @@
-"""YAML that remembers where each key was written.
+"""YAML that remembers where each key was written: the one reader of the YAML files zoo reads.
 
 PyYAML's safe loader drops line numbers once values are constructed; claims must keep
 theirs, so mappings are built as :class:`LocatedMap` carrying the line of every key and
