@@ -262,4 +262,4 @@ def test_a_bad_file_elsewhere_in_the_index_fails_the_gate_as_bad_input_and_is_na
     (world / "metadata" / "extra.yml").write_text("Models:\n- Name: [unclosed\n", encoding="utf-8")
     result = _run_and_gate(world, _outcomes())
     assert result.exit_code == 2, result.output
-    assert "36 pass" in result.output and "extra.yml:3" in result.output and "malformed model-index YAML" in result.output
+    assert "36 pass" in result.output and "extra.yml:2:9" in result.output and "malformed model-index YAML" in result.output

@@ -110,6 +110,12 @@ def read_json_file(path: Union[str, Path], *, max_bytes: int, max_depth: int = M
 
     ``OSError`` (missing, unreadable) passes through for the caller to name.
     """
+    return read_json(read_regular_file(path, max_bytes=max_bytes), max_depth=max_depth)
+
+
+def read_regular_file(path: Union[str, Path], *, max_bytes: int) -> bytes:
+    """The bytes of ``path`` when it is a regular file of at most ``max_bytes`` (a FIFO is never
+    opened, so never waited on), else :class:`JSONInputError`; ``OSError`` passes through."""
     path = Path(path)
     info = os.stat(path)
     if not stat.S_ISREG(info.st_mode):
@@ -118,7 +124,7 @@ def read_json_file(path: Union[str, Path], *, max_bytes: int, max_depth: int = M
         data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise JSONInputError(f"it is more than the {max_bytes:,} bytes accepted")
-    return read_json(data, max_depth=max_depth)
+    return data
 
 
 def _check_depth(value: Any, limit: int) -> None:
@@ -153,4 +159,4 @@ def _at(value: Any, path: JSONPath) -> Any:
     return value
 
 
-__all__ = ["JSONInputError", "JSONPath", "MAX_DEPTH", "describe_path", "read_json", "read_json_file"]
+__all__ = ["JSONInputError", "JSONPath", "MAX_DEPTH", "describe_path", "read_json", "read_json_file", "read_regular_file"]

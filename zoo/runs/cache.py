@@ -37,6 +37,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
+from zoo.json_input import read_json
+
 CACHE_ENV = "ZOO_HISTORY_CACHE"
 OFF = ("off", "0", "no", "false")
 FORMAT = 1
@@ -174,7 +176,7 @@ class DerivedCache:
         found: dict[str, Any] = {}
         for rows in self._select("SELECT sha256, header FROM headers WHERE sha256 IN ({})", sorted(set(sha256s)),
                                  touch="UPDATE headers SET used = ? WHERE used < ? AND sha256 IN ({})"):
-            found.update({sha: json.loads(text) for sha, text in rows})
+            found.update({sha: read_json(text) for sha, text in rows})  # the bounded reader: a planted entry drops the cache
         return found
 
     def _select(self, sql: str, keys: list[str], touch: Optional[str] = None) -> Iterator[list[Any]]:
@@ -223,7 +225,7 @@ class DerivedCache:
                 return None
             if row[1] < self.now - 24 * 3600:  # mark as used, at most once a day
                 self.connection.execute(f"UPDATE {table} SET used = ? WHERE {where}", (self.now, *args))
-            return json.loads(row[0])
+            return read_json(row[0])
 
         return self._guard(read)
 

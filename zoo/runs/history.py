@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
 
 from zoo.errors import InputError
+from zoo.json_input import JSONInputError, read_json, read_regular_file
 from zoo.records import RunRecord, from_json_dict, to_json_dict
 from zoo.runs.cache import DerivedCache, file_stamp
 from zoo.runs.merge import group_runs, latest_shard_set, merge_runs
 from zoo.runs.schema import upgrade
-from zoo.runs.store import load_run, run_file
+from zoo.runs.store import RECORD_MAX_BYTES, load_run, run_file
 
 
 @dataclass(frozen=True)
@@ -70,10 +70,13 @@ class StoredRun:
 
 
 def _read(path: Path) -> bytes:
+    """The record's bytes, read as :func:`~zoo.runs.store.load_run` reads them (a regular file of
+    bounded size); anything else is left to ``load_run``, whose error names the file."""
     try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read run record: {exc}", hint="check the file's permissions") from None
+        return read_regular_file(path, max_bytes=RECORD_MAX_BYTES)
+    except (OSError, JSONInputError):
+        load_run(path)  # raises the InputError that says what is wrong with the file
+        raise
 
 
 MODELS_KEY = '\n  "models": ['
@@ -106,7 +109,7 @@ def _header_of_file(path: Path, content: Optional[bytes] = None) -> RunRecord:
     field) is left to :func:`~zoo.runs.store.load_run`, whose errors name the file and field.
     """
     try:
-        data: Any = json.loads(header_text((path.read_bytes() if content is None else content).decode("utf-8")))
+        data: Any = read_json(header_text((_read(path) if content is None else content).decode("utf-8")))
         if isinstance(data, dict):
             data = upgrade(data)
             if isinstance(data, dict):

@@ -136,8 +136,9 @@ def load_lock(path: Path) -> WeightsLock:
     except LockFileError:
         raise
     except InputError as exc:
-        raise LockFileError(exc.detail if exc.source is None else str(exc).removesuffix(f" ({exc.hint})"),
-                            todo=exc.hint) from None
+        error = LockFileError(exc.detail if exc.source is None else str(exc).removesuffix(f" ({exc.hint})"), todo=exc.hint)
+        error.source, error.column = exc.source, exc.column  # the place stays readable, as on every InputError
+        raise error from None
 
 
 @contextmanager
