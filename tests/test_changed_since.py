@@ -207,3 +207,34 @@ def test_the_example_workflow_measures_changes_on_pull_requests_and_everything_o
     assert jobs["verify-changed"]["if"] == "github.event_name == 'pull_request'"
     assert "zoo verify --changed-since FETCH_HEAD $last" in changed and "--event schedule" in changed
     assert set(jobs["gate"]["needs"]) == {"verify", "verify-changed"} and jobs["gate"]["if"] == "always()"
+
+
+def test_a_card_that_builds_or_loads_another_model_with_the_same_claims_is_measured_again(
+    repo: Path, origin: tuple[Path, str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Same claims, but the card now names another Hub repo for its weights: what is measured changed.
+    edit(repo / "cards" / "mobilenet-v2.yml", "- Name: mobilenetv2_140\n  In Collection: MobileNet V2\n",
+         "- Name: mobilenetv2_140\n  In Collection: MobileNet V2\n  Weights Hub: someone/mobilenetv2_140.retrained\n")
+    done, measured = verify(monkeypatch, "--changed-since", "HEAD", "--index", "cards", *KINDS, "--no-record", f"runs/{origin[1]}")
+    assert done.exit_code == 0, (done.output, done.exception)
+    assert measured == ["mobilenetv2_140"]
+    assert "mobilenetv2_140 (what is built changed: Weights Hub)" in done.stderr
+
+
+@pytest.mark.parametrize("key, value, flag", [
+    ("local_weights", "('mobilenetv2_100', PosixPath('/tmp/own.pth'))", "--weights"),  # issue #21: an own checkpoint
+    ("class_map", "/tmp/class_map.txt", "--class-map"),  # issue #21: another labelling of the folders
+    ("weights_source", "hub", "--weights-source"),
+    ("hub_repos", "('mobilenetv2_100', 'someone/mobilenetv2_100')", "--hub-repo"),
+])
+def test_a_last_run_made_with_another_checkpoint_class_map_or_weights_source_carries_nothing(
+    repo: Path, origin: tuple[Path, str], monkeypatch: pytest.MonkeyPatch, key: str, value: str, flag: str,
+) -> None:
+    record = repo / "runs" / origin[1] / "run.json"
+    data = json.loads(record.read_text(encoding="utf-8"))
+    data["options"][key] = value
+    record.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    done, measured = verify(monkeypatch, "--changed-since", "HEAD", "--index", "cards", *KINDS, "--no-record", f"runs/{origin[1]}")
+    assert done.exit_code == 0, (done.output, done.exception)
+    assert sorted(measured) == sorted(MODELS)
+    assert f"measured with other options: {flag} {value!r} there, None here" in done.stderr

@@ -1,17 +1,19 @@
 """``zoo verify --changed-since REF RUN...``: measure only what changed, carry the rest over.
 
 A model is measured again when, between REF (:mod:`zoo.verify.at_ref`) and now, its claims
-changed (compared claim by claim as zoo reads them, not as text), a tolerance of a metric it
-claims changed, a waiver naming it changed, the pinned FLOPs convention its collection is held
-to changed, or its weights lock entry changed; when it is new; or when the given run did not
+changed (compared claim by claim as zoo reads them, not as text), what its card builds or loads
+changed (library, ``hf-hub:`` model, ``Weights Hub`` key), a tolerance of a metric it claims
+changed, a waiver naming it changed, the pinned FLOPs convention its collection is held to
+changed, or its weights lock entry changed; when it is new; or when the given run did not
 measure it. Every other model's measurements are taken from the given run (the last full run),
 and every model is judged again, together, against the zoo data of today.
 
 Measurements carry over only from a run made where they would be made the same way: the same
 torch, timm, torchvision and zoo versions, the same CUDA and GPUs (and, for throughput, the same
 CPU, threads and allocator), the kinds asked for measured there, and the same measuring options
-(data, image count, device, dtype, batch size, ...). Otherwise every model is measured and the
-output says why. The run record names the models carried, the run they came from, and why each
+(data, class map, image count, own checkpoint, weights source, device, dtype, batch size, ...).
+Otherwise every model is measured and the output says why. The run record names the models
+carried, the run they came from, and why each
 other model was measured (:class:`zoo.records.CarriedOver`).
 """
 
@@ -31,12 +33,28 @@ if TYPE_CHECKING:
     from zoo.weights.lockfile import WeightsLock
 
 MEASURING_OPTIONS = (
-    "data", "data_labels", "limit", "eval_device", "amp", "eval_channels_last", "interval", "population",
+    "data", "data_labels", "class_map", "limit", "eval_device", "amp", "eval_channels_last", "interval", "population",
     "device", "dtype", "channels_last", "compile", "compile_mode", "threads", "batch_size", "rounds", "allocator",
+    "local_weights", "weights_source", "hub_repos",
 )
-"""Options that change what a measurement is (the data scored, the device, the precision, ...).
-Seeds, baselines, caches, mirrors and output options are left out: a subset seed only draws
-which images the changed models are scored on."""
+"""Options that change what a measurement is (the data scored and its labels, the checkpoint
+measured, the device, the precision, ...). Seeds, baselines, caches, mirrors and output options
+are left out: a subset seed only draws which images the changed models are scored on, and a
+mirror or cache serves the same verified bytes."""
+
+
+def _flag(key: str) -> str:
+    """The command-line flag an option key is given by (``local_weights`` is ``--weights``)."""
+    from zoo.flags import flag_fields
+    from zoo.measure.accuracy.options import EvalOptions
+    from zoo.measure.throughput.options import BenchOptions
+    from zoo.weights.options import FetchOptions
+
+    for cls in (FetchOptions, EvalOptions, BenchOptions):
+        for _, meta in flag_fields(cls):
+            if meta.name == key and meta.flag:
+                return meta.flag
+    return f"--{key.replace('_', '-')}"
 
 
 def environment_facts(environment: Environment, kinds: Sequence[str]) -> dict[str, Any]:
@@ -64,7 +82,7 @@ def why_everything(last: RunRecord, here: Environment, kinds: Sequence[str], opt
     if missing:
         return f"run {last.run_id} did not measure {', '.join(missing)} (it measured {', '.join(last.measurements_requested) or 'nothing'})"
     changed = [
-        f"--{key.replace('_', '-')} {last.options.get(key)!r} there, {options.get(key)!r} here"
+        f"{_flag(key)} {last.options.get(key)!r} there, {options.get(key)!r} here"
         for key in MEASURING_OPTIONS if _plain(last.options.get(key)) != _plain(options.get(key))
     ]
     if changed:
@@ -84,6 +102,17 @@ def _plain(value: Any) -> Any:
 def _claims(card: ModelCard) -> dict[str, tuple[Any, ...]]:
     """The card's claims as zoo reads them (field, value, text, unit), without their places."""
     return {metric: (claim.field, repr(claim.value), claim.raw, claim.unit) for metric, claim in card.claims.items()}
+
+
+def _built(card: ModelCard) -> tuple[str, str, Any]:
+    """What is built and loaded for the card besides its claims: the library, what it builds
+    (``hf-hub:ORG/NAME``) and the Hub repo its card key names for the weights."""
+    from zoo.verify.builders import library_of
+    from zoo.weights.hub.refs import CARD_KEY
+
+    nested = card.metadata.get("Metadata")
+    hub = card.metadata.get(CARD_KEY, nested.get(CARD_KEY) if isinstance(nested, dict) else None)
+    return library_of(card), card.builds, None if hub is None else str(hub)
 
 
 def _bounds(policy: "Policy", metric: str) -> tuple[float, float]:
@@ -119,6 +148,10 @@ def change_reasons(
     fields = sorted({(new.get(m) or old.get(m))[0] for m in set(old) | set(new) if old.get(m) != new.get(m)})  # type: ignore[index]
     if fields:
         reasons.append(f"claims changed: {', '.join(fields)}")
+    if _built(before) != _built(card):
+        was, now = _built(before), _built(card)
+        what = [label for label, a, b in zip(("library", "builds", "Weights Hub"), was, now) if a != b]
+        reasons.append(f"what is built changed: {', '.join(what)}")
     if before.collection != card.collection:
         reasons.append(f"collection changed: {before.collection} -> {card.collection}")
     tolerances = sorted(m for m in card.claims if _bounds(then.policy, m) != _bounds(policy, m))
