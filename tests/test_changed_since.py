@@ -238,3 +238,22 @@ def test_a_last_run_made_with_another_checkpoint_class_map_or_weights_source_car
     assert done.exit_code == 0, (done.output, done.exception)
     assert sorted(measured) == sorted(MODELS)
     assert f"measured with other options: {flag} {value!r} there, None here" in done.stderr
+
+
+def test_measuring_options_set_by_environment_variables_are_compared_too(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The example workflow sets the data by $ZOO_IMAGENET, not --data: a full run on one data set
+    # must not lend its measurements to a run on another.
+    before = {p.name for p in (repo / "runs").iterdir()}
+    monkeypatch.setenv("ZOO_IMAGENET", "/data/imagenet-subset")
+    done, _ = verify(monkeypatch, "--all", "--index", "cards", *KINDS, "--results", "runs", "-q")
+    assert done.exit_code == 0, (done.output, done.exception)
+    full = latest_record(repo, before)
+    assert full.options["data"] == "/data/imagenet-subset"
+    monkeypatch.setenv("ZOO_IMAGENET", "/data/imagenet")
+    done, measured = verify(monkeypatch, "--changed-since", "HEAD", "--index", "cards", *KINDS, "--no-record", f"runs/{full.run_id}")
+    assert done.exit_code == 0, (done.output, done.exception)
+    assert sorted(measured) == sorted(MODELS)
+    assert "measured with other options: --data '/data/imagenet-subset' there, '/data/imagenet' here" in done.stderr
+    monkeypatch.setenv("ZOO_IMAGENET", "/data/imagenet-subset")  # the same data: everything is carried over
+    done, measured = verify(monkeypatch, "--changed-since", "HEAD", "--index", "cards", *KINDS, "--no-record", f"runs/{full.run_id}")
+    assert done.exit_code == 0 and measured == []

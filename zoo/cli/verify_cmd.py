@@ -71,6 +71,25 @@ def _plain_option(value: Any) -> Any:
     return str(value)
 
 
+def recorded_options(kw: dict[str, Any]) -> dict[str, Any]:
+    """The options as the run record keeps them: each as given, and each measuring option that
+    only its environment variable set (``ZOO_IMAGENET``, ``ZOO_DEVICE``, ...) with that value, read
+    by the one reader of the declared variables (:func:`zoo.flags.read_environment`), so
+    ``--changed-since`` compares what the measurements were made with, not only what was typed."""
+    from zoo.flags import flag_fields, read_environment
+    from zoo.verify.changed import MEASURING_OPTIONS
+
+    options = {k: _plain_option(v) for k, v in kw.items()}
+    for cls in (FetchOptions, EvalOptions, BenchOptions):
+        names = {field.name: meta.name for field, meta in flag_fields(cls)}
+        values, _ = read_environment(cls)
+        for field_name, value in values.items():
+            key = names.get(field_name)
+            if key in MEASURING_OPTIONS and key in kw and options.get(key) is None:
+                options[key] = _plain_option(value)
+    return options
+
+
 def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     """Build the request from parsed options, run it, print the table, exit with the verdicts' code."""
     progress.configure(quiet=kw["quiet"])  # notes and progress on stderr: bars, lines when piped, or nothing
@@ -124,7 +143,7 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
         bench=options_from(BenchOptions, kw) if "throughput" in kinds else None,
         shard=shard,
         reference_tables=zoo.reference_tables,
-        options={k: _plain_option(v) for k, v in kw.items()},
+        options=recorded_options(kw),
         today=dt.date.today(),
         zoo=zoo,
         index_cards=index.models,
@@ -162,7 +181,7 @@ def _plan_changes(ref: str, cards: list, last: Any, index: Any, zoo: Any, kinds:
         ref, kw["index_paths"] or index.roots, [d.path for d in index.digests], tolerances=kw["tolerances"],
         conventions=kw["conventions"] or os.environ.get(CONVENTIONS_ENV) or None, lock=str(lock),
     )
-    options = {k: _plain_option(v) for k, v in kw.items()}
+    options = recorded_options(kw)
     return plan_changes(
         cards, then, last, here=fingerprint(allocator=describe_allocator()), kinds=kinds, options=options,
         policy=zoo.policy, conventions=zoo.conventions, lock=zoo.lock,

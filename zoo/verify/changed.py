@@ -13,8 +13,7 @@ torch, timm, torchvision and zoo versions, the same CUDA and GPUs (and, for thro
 CPU, threads and allocator), the kinds asked for measured there, and the same measuring options
 (data, class map, image count, own checkpoint, weights source, device, dtype, batch size, ...).
 Otherwise every model is measured and the output says why. The run record names the models
-carried, the run they came from, and why each
-other model was measured (:class:`zoo.records.CarriedOver`).
+carried, the run they came from, and why each other model was measured (:class:`zoo.records.CarriedOver`).
 """
 
 from __future__ import annotations
