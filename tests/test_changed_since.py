@@ -257,3 +257,18 @@ def test_measuring_options_set_by_environment_variables_are_compared_too(repo: P
     monkeypatch.setenv("ZOO_IMAGENET", "/data/imagenet-subset")  # the same data: everything is carried over
     done, measured = verify(monkeypatch, "--changed-since", "HEAD", "--index", "cards", *KINDS, "--no-record", f"runs/{full.run_id}")
     assert done.exit_code == 0 and measured == []
+
+
+def test_a_changed_entry_of_the_lock_file_given_by_flag_is_seen(repo: Path, origin: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    entry = ("version: 1\nfiles:\n  mobilenetv2_100.pth:\n    sha256: {sha}\n    size: 10\n    models: [mobilenetv2_100]\n"
+             "    url: https://example.invalid/mobilenetv2_100.pth\n")
+    for name in ("metadata/weights.lock", "locks/weights.lock"):  # the default lock and the one the run is given, alike
+        (repo / name).parent.mkdir(exist_ok=True)
+        (repo / name).write_text(entry.format(sha="a" * 64), encoding="utf-8")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "locks")
+    (repo / "locks" / "weights.lock").write_text(entry.format(sha="b" * 64), encoding="utf-8")  # re-pinned since
+    done, measured = verify(monkeypatch, "--changed-since", "HEAD", "--index", "cards", *KINDS, "--lock-file", "locks/weights.lock",
+                            "--no-record", f"runs/{origin[1]}")
+    assert done.exit_code == 0, (done.output, done.exception)
+    assert measured == ["mobilenetv2_100"] and "mobilenetv2_100 (weights lock entry changed)" in done.stderr

@@ -122,6 +122,7 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
         policy = policy.with_gate_metrics(parse_gate_metrics(kw["gate_metrics"]))
     zoo = load_zoo_data(
         index.roots, index.digests, conventions=kw["conventions"], tables=kw["reference_tables"], policy=policy,
+        lock=kw.get("lock_file"),  # the lock the weights are fetched with ($ZOO_LOCK or the default when not given)
     )
     carry = None
     if changed_since:
