@@ -221,3 +221,14 @@ def test_cards_zoo_cannot_build_are_listed_and_judged_unverified_naming_why(tmp_
     assert result.exit_code == 3, result.output
     assert "no builder for transformers models: its library_name names transformers" in result.output
     assert "the card names no library (library_name)" in result.output
+
+
+@pytest.mark.parametrize("sha", [None, "main", "../../../outside"])
+def test_a_hub_answer_naming_no_commit_for_the_card_is_refused(hub, sha):
+    """The weights path refuses a model_info that names no 40-hex commit (issue #20); so does the card's,
+    whose claims would otherwise name "@main" or a made-up place, and whose ref would be recorded."""
+    hub.repo(REPO).commit("v1", {"README.md": MOBILENET_README.encode()})
+    hub.info_override = json.dumps({"id": REPO, "sha": sha, "siblings": [{"rfilename": "README.md"}]}).encode()
+    result = listed("--index", f"hf:{REPO}", "--format", "json")
+    assert result.exit_code == 3, result.output
+    assert "names no commit" in result.output and "internal error" not in result.output

@@ -122,7 +122,7 @@ def _cached(ref: "HubRef", revision: str, settings: "HubSettings") -> Path:
 def _fetch(ref: "HubRef", revision: str, settings: "HubSettings", options: "FetchOptions") -> FetchedCard:
     from huggingface_hub import HfApi, hf_hub_download
 
-    from zoo.weights.hub import hub_errors, remember_ref
+    from zoo.weights.hub import checked_commit, hub_errors, remember_ref
 
     with hub_errors(f"model card {README}", ref, f"{ref.repo_id}@{revision}"):
         if settings.offline:
@@ -130,7 +130,8 @@ def _fetch(ref: "HubRef", revision: str, settings: "HubSettings", options: "Fetc
             commit = path.parent.name
         else:
             info = HfApi(endpoint=settings.endpoint).model_info(ref.repo_id, revision=revision, timeout=options.read_timeout)
-            commit = str(info.sha or revision)
+            # The commit names the snapshot and every claim's place: one the Hub does not name is refused.
+            commit = checked_commit(getattr(info, "sha", None), f"{ref.repo_id}@{revision}")
             path = Path(hf_hub_download(
                 ref.repo_id, README, revision=commit, cache_dir=settings.cache_dir, endpoint=settings.endpoint,
                 etag_timeout=options.read_timeout,

@@ -5,7 +5,7 @@ settings), ``fetch`` (model_info, hf_hub_download, the hash check, the offline c
 (zoo's hooks inside huggingface_hub's HTTP client: answers checked, the stall rule, size limits).
 """
 
-from zoo.weights.hub.fetch import fetch_hub, hub_errors, remember_ref
+from zoo.weights.hub.fetch import checked_commit, fetch_hub, hub_errors, remember_ref
 from zoo.weights.hub.guard import transfer
 from zoo.weights.hub.refs import CARD_KEY, HubRef, HubRefError, HubSettings, candidate_files, hub_ref_for, parse_hub_ref
 from zoo.weights.results import HubFile, hub_lock_key
@@ -17,6 +17,7 @@ __all__ = [
     "HubRefError",
     "HubSettings",
     "candidate_files",
+    "checked_commit",
     "fetch_hub",
     "hub_ref_for",
     "hub_errors",

@@ -434,4 +434,7 @@ hub_errors = _hub_errors
 remember_ref = _remember_ref
 """Record ``revision -> commit`` in the Hub cache, so an offline run finds a file by branch name."""
 
-__all__ = ["fetch_hub", "hub_errors", "remember_ref"]
+checked_commit = _checked_commit
+"""The 40-hex commit a Hub answer names, or :class:`UnreachableError` (for other Hub reads: model cards)."""
+
+__all__ = ["checked_commit", "fetch_hub", "hub_errors", "remember_ref"]
