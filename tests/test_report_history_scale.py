@@ -384,3 +384,14 @@ def test_changed_zoo_data_is_judged_again(world: list[str], tmp_path: Path, monk
     shown = report(world, tmp_path / "pinned", monkeypatch)
     assert runs_table(shown["page"]) == expected_table(reference(world))
     assert shown["drawn"] == expected_series(reference(world))
+
+
+def test_the_note_on_an_unusable_cache_is_printed_inert(world: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # $ZOO_HISTORY_CACHE names a damaged file in a folder whose name holds an escape sequence (OSC: set the title).
+    cache = tmp_path / "cache\x1b]0;pwned\x07" / "history.sqlite"
+    cache.parent.mkdir()
+    cache.write_bytes(b"this is not a database" * 100)
+    monkeypatch.setenv("ZOO_HISTORY_CACHE", str(cache))
+    shown = report(world, tmp_path / "out", monkeypatch)
+    assert "not used" in shown["stderr"] and "cache\u241b]0;pwned\u2407" in shown["stderr"]
+    assert "\x1b" not in shown["stderr"] and "\x07" not in shown["stderr"]

@@ -37,6 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
+from zoo.inert import inert_text
 from zoo.json_input import read_json
 
 CACHE_ENV = "ZOO_HISTORY_CACHE"
@@ -46,6 +47,11 @@ FORMAT = 1
 COMMIT_SECONDS = 2.0
 KEEP_SECONDS = 90 * 24 * 3600
 """Entries not read for this long are dropped (records deleted, policies changed)."""
+
+
+def _note(text: str) -> None:
+    """A note on stderr, printed inert (:func:`zoo.inert.inert_text`): the path comes from the environment."""
+    print(inert_text(text), file=sys.stderr)
 
 
 def cache_path(environ: Optional[dict[str, str]] = None) -> Optional[Path]:
@@ -147,8 +153,7 @@ class DerivedCache:
             return action(*args)
         except (sqlite3.Error, OSError, ValueError) as exc:
             if self.connection is not None or self.path is not None:
-                print(f"note: the history cache {self.path} is not used ({exc}); set {CACHE_ENV}=off to skip it",
-                      file=sys.stderr)
+                _note(f"note: the history cache {self.path} is not used ({exc}); set {CACHE_ENV}=off to skip it")
             self._drop()
             return None
 
@@ -259,7 +264,7 @@ class DerivedCache:
                 connection.execute("COMMIT")
             connection.close()
         except sqlite3.Error as exc:
-            print(f"note: the history cache {self.path} could not be written ({exc})", file=sys.stderr)
+            _note(f"note: the history cache {self.path} could not be written ({exc})")
         self.connection = None
 
     def __enter__(self) -> "DerivedCache":
