@@ -232,3 +232,23 @@ def test_a_hub_answer_naming_no_commit_for_the_card_is_refused(hub, sha):
     result = listed("--index", f"hf:{REPO}", "--format", "json")
     assert result.exit_code == 3, result.output
     assert "names no commit" in result.output and "internal error" not in result.output
+
+
+@pytest.mark.parametrize("command", ["verify", "fetch", "lock"])
+def test_the_commands_offline_flag_holds_for_an_hf_card_too(hub, tmp_path, monkeypatch, command):
+    """``--offline`` given as a flag (not HF_HUB_OFFLINE) keeps the card's README off the network too:
+    the index is read with the command's own fetch options."""
+    from zoo.cli import fetch_cmd, lock_cmd, verify_cmd
+
+    hub.repo(REPO).commit("v1", {"README.md": MOBILENET_README.encode()})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("ZOO_OFFLINE", raising=False)
+    args = ["--all", "--index", f"hf:{REPO}", "--offline"]
+    if command == "verify":
+        args += ["--only", "config", "--no-record"]
+    elif command == "lock":
+        args += ["--lock-file", str(tmp_path / "weights.lock")]
+    result = CliRunner().invoke({"verify": verify_cmd, "fetch": fetch_cmd, "lock": lock_cmd}[command].command, args)
+    assert hub.log == [], result.output  # nothing asked of the Hub
+    assert result.exit_code == 3 and "not in the Hub cache" in result.output and "--offline" in result.output, result.output

@@ -31,9 +31,9 @@ def command(models: Sequence[str], all_models: bool, index_paths: Sequence[str],
     can then verify with --offline, given this cache (copy it, or point ZOO_CACHE at it).
     With --source hub the Hub files go to huggingface_hub's cache (HF_HUB_CACHE).
     """
-    index = load_index(index_paths)
-    cards = index.select(models, all_models)
     options = options_from(FetchOptions, kw)
+    index = load_index(index_paths, fetch=options)  # an hf: card obeys --offline and the stall rule too
+    cards = index.select(models, all_models)
     attempts = fetch_cards(cards, options)
     for attempt in attempts:
         echo(_line(attempt))

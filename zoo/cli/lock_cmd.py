@@ -37,9 +37,9 @@ def command(models: Sequence[str], all_models: bool, update: bool, index_paths: 
     a new file is pinned once it passes every other check. Later fetches, `zoo fetch`
     and `zoo verify`, are checked against the lock file.
     """
-    index = load_index(index_paths)
-    cards = index.select(models, all_models)
     options = options_from(FetchOptions, kw)
+    index = load_index(index_paths, fetch=options)  # an hf: card obeys --offline and the stall rule too
+    cards = index.select(models, all_models)
     if options.lock_path is None:
         raise InputError("no lock file to write", hint="pass --lock-file PATH")
     lock = load_lock(options.lock_path)

@@ -31,7 +31,6 @@ from zoo.runs.shard import parse_shard
 from zoo.verify.shard import default_run_group, select_shard
 from zoo.verify.pipeline import VerifyRequest, is_main_process, run_verify
 from zoo.verify.repeat import CHILD_ENV, write_child_record
-from zoo.errors import InputError
 from zoo.verify.changed import last_full_run
 
 
@@ -93,7 +92,7 @@ def recorded_options(kw: dict[str, Any]) -> dict[str, Any]:
 def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     """Build the request from parsed options, run it, print the table, exit with the verdicts' code."""
     progress.configure(quiet=kw["quiet"])  # notes and progress on stderr: bars, lines when piped, or nothing
-    index = load_index(kw["index_paths"])
+    index = load_index(kw["index_paths"], fetch=options_from(FetchOptions, kw))  # an hf: card obeys --offline etc.
     if index.from_folder:  # a folder without a root file: say which cards it stood for
         echo(f"zoo: {index.describe_files()}", err=True)
     changed_since = kw.get("changed_since")

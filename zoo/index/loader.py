@@ -14,13 +14,16 @@ import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence, Union
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence, Union
 
 from zoo.errors import InputError, UnknownModelError
 from zoo.index.documents import display_path, read_text
 from zoo.index.sources import ClaimSource, Reading, SourceInput, source_of_file, source_of_spec
 from zoo.index.sources.model_index import MAX_IMPORT_ENTRIES, expand_import, file_digest
 from zoo.records import FileDigest, ModelCard, SourceRef
+
+if TYPE_CHECKING:
+    from zoo.weights.options import FetchOptions
 
 ROOT_NAMES = ("model-index.yml", "model-index.yaml", "model-index.json")
 DEFAULT_INDEX = Path("metadata")
@@ -160,8 +163,11 @@ def model_folder_cards(folder: Path) -> list[Path]:
     return sorted(p / MODEL_FOLDER_CARD for p in folder.iterdir() if p.is_dir() and (p / MODEL_FOLDER_CARD).is_file())
 
 
-def load_index(paths: Iterable[Union[str, Path]] = ()) -> Index:
+def load_index(paths: Iterable[Union[str, Path]] = (), *, fetch: Optional["FetchOptions"] = None) -> Index:
     """Read every model card reachable from ``paths`` (files, folders or ``hf:`` forms; default ``metadata/``).
+
+    ``fetch``: the command's fetch options, for a source that fetches its cards (``hf:``);
+    without them, that source reads its options from the environment.
 
     A path that does not exist, or a folder with nothing to read, raises :class:`InputError`; bad
     input inside the files is collected in :attr:`Index.problems` and the cards' ``problems``.
@@ -181,7 +187,7 @@ def load_index(paths: Iterable[Union[str, Path]] = ()) -> Index:
     for text in given:
         spec_source = source_of_spec(text)
         if spec_source is not None:
-            offer(spec_source, SourceInput(text))
+            offer(spec_source, SourceInput(text, fetch=fetch))
             shown.append(text)
             continue
         path = Path(text)

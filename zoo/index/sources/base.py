@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Protocol, Sequence
+from typing import TYPE_CHECKING, Optional, Protocol, Sequence
 
 from zoo.errors import InputError
 from zoo.records import FileDigest, ModelCard
+
+if TYPE_CHECKING:
+    from zoo.weights.options import FetchOptions
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,9 @@ class SourceInput:
     """The file's text (read once, as UTF-8, by the loader)."""
     optional: bool = False
     """Found in a folder without a root file: a file without the source's data is skipped, not an error."""
+    fetch: Optional["FetchOptions"] = None
+    """How a source that fetches (``hf:``) reaches the Hub: the command's fetch options
+    (``--offline``, ``--cache-dir``, the stall rule); None: read from the environment."""
 
 
 @dataclass

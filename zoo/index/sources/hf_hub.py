@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from zoo.errors import InputError
 from zoo.index.sources.base import Reading, SourceInput
@@ -60,7 +60,7 @@ class HubCardSource:
     def read(self, inputs: Sequence[SourceInput]) -> Reading:
         reading = Reading()
         for item in inputs:
-            fetched = fetch_card(item.given)
+            fetched = fetch_card(item.given, item.fetch)
             reading.files.append(fetched.shown)
             reading.digests.append(FileDigest(fetched.shown, fetched.sha256))
             cards, problems = cards_from_text(fetched.text, fetched.shown, repo_id=fetched.repo_id, revision=fetched.commit)
@@ -69,7 +69,7 @@ class HubCardSource:
         return reading
 
 
-def fetch_card(given: str) -> FetchedCard:
+def fetch_card(given: str, options: Optional["FetchOptions"] = None) -> FetchedCard:
     """README.md of the repo ``given`` names (``hf:ORG/NAME[@REV]``), at the commit its revision points to.
 
     Raises :class:`InputError` for a malformed name, and zoo's weights errors (naming the repo and
@@ -82,7 +82,7 @@ def fetch_card(given: str) -> FetchedCard:
         ref = parse_hub_ref(given[len(PREFIX):], origin=f"--index {given}")
     except ValueError as exc:
         raise InputError(f"--index {given}: {exc}", field="--index", hint="write hf:ORG/NAME or hf:ORG/NAME@REVISION") from None
-    options = FetchOptions.from_env()
+    options = options if options is not None else FetchOptions.from_env()
     settings = HubSettings.current(options)
     revision = ref.revision or "main"
     try:
