@@ -6,6 +6,7 @@ rows keep (``ClaimRow.verdict``), so text and data never disagree.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -234,13 +235,21 @@ def source_href(source: SourceRef, link_template: Optional[str], out_dir: Option
         if "{path}" in link_template:
             return safe_href(link_template.replace("{path}", path).replace("{line}", str(source.line)))
         return safe_href(f"{link_template.rstrip('/')}/{path}#L{source.line}")
-    target = Path(source.path)
+    return safe_href(f"{_relative_to(source.path, None if out_dir is None else str(out_dir), os.getcwd())}#L{source.line}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _relative_to(path: str, out_dir: Optional[str], cwd: str) -> str:
+    """``path`` relative to ``out_dir`` (as given when None), once per card file and working folder
+    (``cwd``, which relative paths resolve against): a report links every claim of a card to the
+    same file, and resolving it costs two walks of the file system."""
+    target = Path(path)
     if out_dir is not None:
         try:
             target = Path(os.path.relpath(target.resolve(), Path(out_dir).resolve()))
         except ValueError:  # another drive on Windows: keep the absolute path
             target = target.resolve()
-    return safe_href(f"{target.as_posix()}#L{source.line}")
+    return target.as_posix()
 
 
 LINK_SCHEMES = ("http", "https")
