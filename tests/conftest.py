@@ -218,3 +218,15 @@ class StandInBuilder:
 
     def setup(self, card: ModelCard, target, model: nn.Module):  # type: ignore[no-untyped-def]
         return setup_of(card, model)
+
+
+@pytest.fixture()
+def hub(tmp_path, monkeypatch):
+    """A loopback stand-in for the Hugging Face Hub (tests/hub_world.py), with HF_ENDPOINT and the
+    Hub's cache folders pointed at it and at ``tmp_path``."""
+    from hub_world import HubStandIn, hub_env
+
+    with HubStandIn() as stand_in:
+        for key, value in hub_env(stand_in, tmp_path).items():
+            monkeypatch.setenv(key, value)
+        yield stand_in

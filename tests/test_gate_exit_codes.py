@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from fixtures.runs.world import CLAIMS, TODAY, Outcome, make_run, write_index, write_tolerances
+from fixtures.runs.world import CLAIMS, TODAY, Outcome, enter_world, make_run, write_index, write_tolerances
 
 from zoo.cli import gate_cmd
 from zoo.judge.gate import run_exit_code
@@ -24,12 +24,7 @@ NO_DATA = "no ImageNet data configured (set ZOO_IMAGENET)"
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An index and tolerances under tmp_path/metadata, with tmp_path as the working folder."""
-    write_index(tmp_path)
-    write_tolerances(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("ZOO_INDEX", raising=False)
-    monkeypatch.delenv("ZOO_RESULTS", raising=False)
-    return tmp_path
+    return enter_world(tmp_path, monkeypatch)
 
 
 def _outcomes(**changes: Outcome) -> dict[str, Outcome]:

@@ -9,7 +9,6 @@ import pytest
 from click.testing import CliRunner
 
 from hf_cards_world import MOBILENET_README, line_of, readme, write_card
-from hub_world import HubStandIn, hub_env
 from zoo.cli import list_cmd, show_cmd
 from zoo.index import load_index
 from zoo.index.sources.hf_card import metric_of
@@ -19,14 +18,6 @@ REPO = "timm/mobilenetv2_100.ra_in1k"
 
 def listed(*args: str):
     return CliRunner().invoke(list_cmd.command, list(args))
-
-
-@pytest.fixture()
-def hub(tmp_path, monkeypatch):
-    with HubStandIn() as stand_in:
-        for key, value in hub_env(stand_in, tmp_path).items():
-            monkeypatch.setenv(key, value)
-        yield stand_in
 
 
 def test_the_mobilenet_readme_is_listed_with_each_claims_line(tmp_path):

@@ -13,21 +13,13 @@ from click.testing import CliRunner
 
 from conftest import card as make_card
 from conftest import fast_fetch_options
-from hub_world import HubStandIn, commit_id, hub_env, safetensors_bytes
+from hub_world import commit_id, safetensors_bytes
 from weights_world import trained_state
 from zoo.cli import fetch_cmd
 from zoo.weights.errors import WeightsError
 from zoo.weights.hub import fetch_hub
 
 REPO = "timm/tiny.hub_in1k"
-
-
-@pytest.fixture()
-def hub(tmp_path, monkeypatch):
-    with HubStandIn() as stand_in:
-        for key, value in hub_env(stand_in, tmp_path).items():
-            monkeypatch.setenv(key, value)
-        yield stand_in
 
 
 @pytest.fixture()

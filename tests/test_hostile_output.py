@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from fixtures.runs.world import CLAIMS, Outcome, make_run, write_index, write_tolerances
+from fixtures.runs.world import CLAIMS, Outcome, enter_world, make_run
 
 from zoo.cli import baseline_cmd, diff_cmd, fetch_cmd, gate_cmd, list_cmd, report_cmd, show_cmd, verify_cmd
 from zoo.records import ModelResult, RunRecord
@@ -47,12 +47,7 @@ def raw_escapes(text: str) -> list[str]:
 
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in ("ZOO_RESULTS", "ZOO_SOURCE_URL", "ZOO_INDEX", "ZOO_LOCK"):
-        monkeypatch.delenv(name, raising=False)
-    write_index(tmp_path)
-    write_tolerances(tmp_path)
-    return tmp_path
+    return enter_world(tmp_path, monkeypatch)
 
 
 def renamed(run: RunRecord, names: dict[str, str]) -> RunRecord:

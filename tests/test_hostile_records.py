@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from fixtures.runs.world import CLAIMS, Outcome, make_run, write_index, write_tolerances
+from fixtures.runs.world import CLAIMS, Outcome, enter_world, make_run
 
 from hostile_world import snapshot
 from zoo.cli import diff_cmd, gate_cmd, report_cmd
@@ -28,12 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in ("ZOO_RESULTS", "ZOO_SOURCE_URL", "ZOO_INDEX", "ZOO_LOCK"):
-        monkeypatch.delenv(name, raising=False)
-    write_index(tmp_path)
-    write_tolerances(tmp_path)
-    return tmp_path
+    return enter_world(tmp_path, monkeypatch)
 
 
 def saved_run(world: Path, run_id: str = "20250601T120000Z-abc123") -> Path:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fixtures.runs.world import CLAIMS, Outcome, make_run, write_index, write_tolerances
+from fixtures.runs.world import CLAIMS, Outcome, enter_world, make_run
 
 from hostile_world import snapshot
 from zoo.cli import gate_cmd, report_cmd
@@ -21,11 +21,7 @@ IMG = "<img src=x onerror=alert(1)>"
 
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in ("ZOO_RESULTS", "ZOO_SOURCE_URL", "ZOO_INDEX"):
-        monkeypatch.delenv(name, raising=False)
-    write_index(tmp_path)
-    write_tolerances(tmp_path)
+    enter_world(tmp_path, monkeypatch)
     cards = tmp_path / "metadata" / "zoo.yml"
     text = cards.read_text(encoding="utf-8")
     cards.write_text(text.replace("Interpolation: bicubic", f"Interpolation: '{IMG}'", 1), encoding="utf-8")
@@ -172,7 +168,6 @@ def test_run_group_defaults_to_the_ci_run_id():
 def test_rich_markup_in_card_text_prints_as_itself(world, tmp_path):
     import io
 
-    from rich.console import Console
 
     from zoo.cli import list_cmd
     from zoo.views import terminal

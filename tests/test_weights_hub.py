@@ -27,14 +27,6 @@ REPO = "timm/tiny.hub_in1k"
 
 
 @pytest.fixture()
-def hub(tmp_path, monkeypatch):
-    with HubStandIn() as stand_in:
-        for key, value in hub_env(stand_in, tmp_path).items():
-            monkeypatch.setenv(key, value)
-        yield stand_in
-
-
-@pytest.fixture()
 def state():
     return trained_state(seed=5)
 
