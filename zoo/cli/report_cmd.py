@@ -19,7 +19,7 @@ from zoo.views.export import render_csv, render_model_index_json
 from zoo.views.markdown import render_markdown
 from zoo.atomic import write_atomic
 from zoo.runs.cache import open_cache
-from zoo.views.history_data import collect_history, every_run
+from zoo.views.history_data import RunDigest, collect_history, every_run
 
 HF_MODEL_INDEX = "hf-model-index"
 
@@ -92,9 +92,9 @@ def command(
     with open_cache(use=len(runs) != 1) as cache:
         stored = stored_runs(runs, results, cache)
         history = collect_history(stored, gate, cache)
-    for digest in history.runs:
-        for note in digest.notes:
-            echo(f"zoo: run {digest.run_id}: {note}", err=True)
+    for note, run_ids in _notes_by_text(history.runs).items():  # a note of many runs is said once
+        who = f"run {run_ids[0]}" if len(run_ids) == 1 else f"{len(run_ids)} runs ({run_ids[0]} .. {run_ids[-1]})"
+        echo(f"zoo: {who}: {note}", err=True)
     current = history.current
     shown = display_history(history)  # for people: long names shortened; CSV and JSON keep them whole
     if fmt == HF_MODEL_INDEX:
@@ -120,6 +120,17 @@ def command(
         _emit(csv_file, _csv_of_all(every_run(stored, history, gate)), "CSV")
     if json_file:
         _emit(json_file, render_model_index_json(current), "model-index JSON")
+
+
+def _notes_by_text(digests: Iterable[RunDigest]) -> dict[str, list[str]]:
+    """Each note the judging of the runs left -> the runs it is about, in order. A note names its
+    run's own facts ("fitted over the 250 FLOPs claims of run X") as a whole sentence, so notes
+    that read alike are alike."""
+    found: dict[str, list[str]] = {}
+    for digest in digests:
+        for note in digest.notes:
+            found.setdefault(note, []).append(digest.run_id)
+    return found
 
 
 def _csv_of_all(records: Iterable[RunRecord]) -> str:

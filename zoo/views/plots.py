@@ -153,6 +153,8 @@ def _label_groups(points: Sequence[tuple[str, float, float]], x_span: float, y_s
 MAX_NAMES = 20
 """Beyond this many points a plot names only the models that did not pass (a zoo of
 hundreds of models would otherwise be a blot of labels)."""
+MAX_MARKED_RUNS = 60
+"""Longest history whose runs are drawn as points on its lines (beyond, only the lines)."""
 MAX_LINES = 12
 """A history plot draws at most this many models: those that changed the most."""
 
@@ -300,7 +302,7 @@ def accuracy_throughput_plot(run: RunRecord) -> Optional[Plot]:
     notes = []
     if only_claimed:
         notes.append(
-            f"Hollow points are the cards' claimed top-1, not measured in this run"
+            "Hollow points are the cards' claimed top-1, not measured in this run"
             + ("" if len(only_claimed) == len(points) else f" ({', '.join(only_claimed)} has no measured top-1)")
             + "."
         )
@@ -506,7 +508,9 @@ def _history_figure(
     for i, (model, points) in enumerate(sorted(per_model.items())):
         colour = f"C{i % 10}"
         xs, ys = zip(*points)
-        ax.plot(xs, ys, marker="o", markersize=4, linewidth=1.4, color=colour, label=model)
+        # A point per run while they can be told apart; a year of nightly runs is drawn as its line.
+        marker = "o" if len(points) <= MAX_MARKED_RUNS else None
+        ax.plot(xs, ys, marker=marker, markersize=4, linewidth=1.4, color=colour, label=model)
         if model in claims:
             ax.axhline(claims[model], color=colour, linewidth=0.9, linestyle=":", alpha=0.8)
     label = metric_label(metric)
