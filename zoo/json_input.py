@@ -36,10 +36,6 @@ MAX_DEPTH = 64
 _BIG_EXPONENT = re.compile(r"[0-9][eE]\+?[0-9]{3}")
 """A number literal with a three-digit positive exponent: the only kind that can overflow to inf."""
 
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
-"""A JSON string literal (its brackets are text, not nesting)."""
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-
 JSONPath = tuple[Union[str, int], ...]
 
 
@@ -101,8 +97,8 @@ def read_json(source: Union[str, bytes], *, max_bytes: Optional[int] = None, max
         raise JSONInputError(f"it is nested too deeply (more than {max_depth} levels of arrays and objects)") from None
     except json.JSONDecodeError as exc:
         raise JSONInputError(f"it is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    if _nests_deeper(source, max_depth):
-        raise JSONInputError(f"it is nested too deeply (more than {max_depth} levels of arrays and objects)")
+    if source.count("[") + source.count("{") > max_depth:  # else too few openings to nest deeper, strings or not
+        _check_depth(value, max_depth)
     if found:
         path = _path_of(value, lambda item: isinstance(item, _NotFinite))
         text = next(item.text for item in found) if path is None else _at(value, path).text
@@ -132,22 +128,16 @@ def read_regular_file(path: Union[str, Path], *, max_bytes: int) -> bytes:
     return data
 
 
-def _nests_deeper(text: str, limit: int) -> bool:
-    """Whether the arrays and objects of the JSON ``text`` (already parsed: it is valid) nest deeper
-    than ``limit``, counted on the text: strings taken out, then only the brackets kept (both by
-    regular expressions, in C), so a document of many values and few containers (a history of
-    figures) costs a scan, not a walk of every value in Python."""
-    if text.count("[") + text.count("{") <= limit:  # too few openings to go deeper, strings or not
-        return False
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
-    if len(brackets) <= 2 * limit:  # each level takes an opening and a closing bracket
-        return False
-    depth = 0
-    for bracket in brackets:
-        depth += 1 if bracket in "[{" else -1
+def _check_depth(value: Any, limit: int) -> None:
+    """Walk the containers (iteratively: the walk itself must not recurse) and stop past ``limit``."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
         if depth > limit:
-            return True
-    return False
+            raise JSONInputError(f"it is nested too deeply (more than {limit} levels of arrays and objects)")
+        for item in node.values() if isinstance(node, dict) else node if isinstance(node, list) else ():
+            if isinstance(item, (dict, list)):
+                stack.append((item, depth + 1))
 
 
 def _path_of(value: Any, wanted: Any) -> Optional[JSONPath]:
