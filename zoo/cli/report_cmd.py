@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Iterator, Optional, Sequence
 from urllib.parse import urlsplit
 
 import click
@@ -17,7 +17,7 @@ from zoo.records import RunRecord
 from zoo.views.display import display_history
 from zoo.views.export import render_csv, render_model_index_json
 from zoo.views.markdown import render_markdown
-from zoo.atomic import write_atomic
+from zoo.atomic import atomic_open, write_atomic
 from zoo.runs.cache import open_cache
 from zoo.views.history_data import RunDigest, collect_history, every_run
 
@@ -117,7 +117,7 @@ def command(
     if markdown_file:
         _emit(markdown_file, markdown, "Markdown")
     if csv_file:
-        _emit(csv_file, _csv_of_all(every_run(stored, history, gate)), "CSV")
+        _emit_parts(csv_file, _csv_parts(every_run(stored, history, gate)), "CSV")
     if json_file:
         _emit(json_file, render_model_index_json(current), "model-index JSON")
 
@@ -133,10 +133,24 @@ def _notes_by_text(digests: Iterable[RunDigest]) -> dict[str, list[str]]:
     return found
 
 
-def _csv_of_all(records: Iterable[RunRecord]) -> str:
-    """One CSV for every run given, header once (rows carry their run_id)."""
-    parts = [render_csv(run) for run in records]
-    return parts[0] + "".join(part.split("\n", 1)[1] for part in parts[1:])
+def _csv_parts(records: Iterable[RunRecord]) -> Iterator[str]:
+    """One CSV for every run given, header once (rows carry their run_id), a run at a time: the
+    CSV keeps every name whole, so a year of runs is not held in memory at once."""
+    for number, run in enumerate(records):
+        text = render_csv(run)
+        yield text if number == 0 else text.split("\n", 1)[1]
+
+
+def _emit_parts(target: str, parts: Iterable[str], what: str) -> None:
+    """:func:`_emit` of a document written part by part (to stdout, or atomically to ``target``)."""
+    if target == "-":
+        for part in parts:
+            out(part)
+        return
+    with atomic_open(Path(target), "w", newline="") as stream:
+        for part in parts:
+            stream.write(part)
+    echo(f"{what}: {target}", err=True)
 
 
 def _emit(target: str, text: str, what: str) -> None:
