@@ -36,11 +36,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -61,6 +59,7 @@ from zoo.views.export import render_csv, render_model_index_json  # noqa: E402
 from zoo.views.html import write_html_report  # noqa: E402
 from zoo.views.junit import junit_xml  # noqa: E402
 from zoo.views.markdown import render_markdown  # noqa: E402
+from zoo_process import run_zoo_process  # noqa: E402
 
 POLICY = Policy(tolerances={
     "parameters": Tolerance("parameters"), "flops": Tolerance("flops", relative=0.02),
@@ -121,46 +120,17 @@ def best_of(runs: int, work: Callable[[], object]) -> tuple[float, object]:
 
 # --------------------------------------------------------------------------- history at scale
 
-_CHILD = """
-import json, os, resource, runpy, sys, time
-cap = int(os.environ.get("BENCH_MEMORY_CAP") or 0)
-if cap:
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-started = time.perf_counter()
-sys.argv = ["zoo", *sys.argv[1:]]
-code = 0
-try:
-    runpy.run_module("zoo", run_name="__main__")
-except SystemExit as exc:
-    code = exc.code if isinstance(exc.code, int) else 1
-except MemoryError:
-    code = "out of memory"
-usage, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-print("BENCH " + json.dumps({"wall": time.perf_counter() - started, "cpu": usage.ru_utime + usage.ru_stime,
-      "children_cpu": children.ru_utime + children.ru_stime, "peak_mb": usage.ru_maxrss / 1024,
-      "children_peak_mb": children.ru_maxrss / 1024, "code": code}), file=sys.stderr)
-"""
-"""Runs ``zoo`` in a fresh interpreter that reports its own CPU time and peak RSS at exit."""
-
-
 def run_zoo(tree: Path, cwd: Path, args: list[str], cap_gb: float = 0.0, cache: str = "off") -> dict:
     """One ``zoo ARGS`` process with ``tree`` first on the path, in ``cwd``: its wall, CPU and peak RSS
     (those of processes it started, e.g. to draw plots, counted in: CPU added, the larger peak).
 
     ``cap_gb`` caps its address space (a shared machine must not run out of memory); a process
     that reaches it reports exit "out of memory". ``cache``: ``$ZOO_HISTORY_CACHE``."""
-    env = {**os.environ, "PYTHONPATH": str(tree), "ZOO_PROGRESS": "0", "BENCH_MEMORY_CAP": str(int(cap_gb * 2**30)),
-           "ZOO_HISTORY_CACHE": cache}
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _CHILD, *args], cwd=cwd, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    line = next((l for l in done.stderr.splitlines() if l.startswith("BENCH ")), None)
-    if line is None:
-        raise SystemExit(f"zoo {args[0]} with {tree} reported nothing:\n{done.stderr[-3000:]}")
-    figures = json.loads(line[6:])
+    env = {"ZOO_PROGRESS": "0", "BENCH_MEMORY_CAP": str(int(cap_gb * 2**30)), "ZOO_HISTORY_CACHE": cache}
+    figures, stderr = run_zoo_process(tree, args, cwd=cwd, env=env)
     if figures["code"] not in (0, 1, 3, "out of memory"):
-        raise SystemExit(f"zoo {args[0]} with {tree} exited {figures['code']}:\n{done.stderr[-3000:]}")
-    return {"wall_s": wall, "cpu_s": figures["cpu"] + figures["children_cpu"],
+        raise SystemExit(f"zoo {args[0]} with {tree} exited {figures['code']}:\n{stderr[-3000:]}")
+    return {"wall_s": figures["process_wall"], "cpu_s": figures["cpu"] + figures["children_cpu"],
             "peak_mb": max(figures["peak_mb"], figures["children_peak_mb"]), "exit": figures["code"]}
 
 

@@ -16,43 +16,18 @@ Each command runs in a fresh interpreter that reports its own peak RSS and CPU t
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
+
+from zoo_process import run_zoo_process  # a sibling module: this folder is on the path when a script runs
 
 ROOT = Path(__file__).resolve().parents[1]
 
-_CHILD = """
-import json, resource, runpy, sys, time
-started = time.perf_counter()
-sys.argv = ["zoo", *sys.argv[1:]]
-code = 0
-try:
-    runpy.run_module("zoo", run_name="__main__")
-except SystemExit as exc:
-    code = exc.code if isinstance(exc.code, int) else 1
-usage = resource.getrusage(resource.RUSAGE_SELF)
-print("BENCH " + json.dumps({"wall": time.perf_counter() - started, "cpu": usage.ru_utime + usage.ru_stime,
-      "peak_mb": usage.ru_maxrss / 1024, "torch": "torch" in sys.modules, "code": code}), file=sys.stderr)
-"""
-
-
 def run_zoo(tree: Path, args: list[str]) -> dict:
     """One ``zoo ARGS`` run with ``tree`` first on the path; its own figures."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _CHILD, *args], cwd=tempfile.gettempdir(), env=env, capture_output=True, text=True)
-    line = next((l for l in done.stderr.splitlines() if l.startswith("BENCH ")), None)
-    if line is None:
-        raise SystemExit(f"zoo {' '.join(args)} in {tree} reported nothing:\n{done.stderr[-2000:]}")
-    figures = json.loads(line[6:])
-    figures["process_wall"] = time.perf_counter() - started
-    return figures
+    return run_zoo_process(tree, args, cwd=tempfile.gettempdir())[0]
 
 
 def bench_list(tree: Path, index: str, repeats: int) -> dict:
