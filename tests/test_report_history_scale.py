@@ -157,6 +157,19 @@ def expected_series(runs: list[RunRecord]) -> dict[str, dict[str, list[float]]]:
     return {metric: per_model for metric, per_model in series.items() if max(map(len, per_model.values())) > 1}
 
 
+def counting_into(validated: list[str]) -> Any:
+    """``store.from_json_dict`` that appends the run id of each record validated whole (with its
+    models) to ``validated``."""
+    validate = store.from_json_dict
+
+    def counting(kind: Any, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("models"):
+            validated.append(data["run_id"])
+        return validate(kind, data)
+
+    return counting
+
+
 def report(folders: list[str], out: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """``zoo report FOLDERS --html --markdown`` in this process: its page, Markdown, the series
     each history plot drew, and how many run records it validated whole."""
@@ -168,16 +181,9 @@ def report(folders: list[str], out: Path, monkeypatch: pytest.MonkeyPatch) -> di
         return draw(metric, per_model, *args)
 
     validated: list[str] = []
-    validate = store.from_json_dict
-
-    def counting(kind: Any, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("models"):
-            validated.append(data["run_id"])
-        return validate(kind, data)
-
     with monkeypatch.context() as patch:
         patch.setattr(plots, "_history_plot", recording)
-        patch.setattr(store, "from_json_dict", counting)
+        patch.setattr(store, "from_json_dict", counting_into(validated))
         result = CliRunner().invoke(report_cmd.command, [*folders, "--html", str(out), "--markdown", str(out / "summary.md")],
                                     catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -262,15 +268,8 @@ def test_the_cache_holds_no_record_text(world: list[str], tmp_path: Path, monkey
 
 def gate(folders: list[str], monkeypatch: pytest.MonkeyPatch, *extra: str) -> tuple[int, list[str], list[str]]:
     validated: list[str] = []
-    validate = store.from_json_dict
-
-    def counting(kind: Any, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("models"):
-            validated.append(data["run_id"])
-        return validate(kind, data)
-
     with monkeypatch.context() as patch:
-        patch.setattr(store, "from_json_dict", counting)
+        patch.setattr(store, "from_json_dict", counting_into(validated))
         result = CliRunner().invoke(gate_cmd.command, [*folders, *extra], catch_exceptions=False)
     return result.exit_code, result.stdout.splitlines(), validated
 
