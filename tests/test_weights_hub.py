@@ -359,10 +359,10 @@ def test_a_bad_weights_source_is_bad_input(tmp_path):
 
 
 def test_a_damaged_ref_in_the_hub_cache_is_written_again(tmp_path):
-    from zoo.weights.hub.fetch import _remember_ref
+    from zoo.weights.hub.fetch import remember_ref
 
     refs = tmp_path / "models--org--net" / "refs"
     refs.mkdir(parents=True)
     (refs / "main").write_bytes(b"\xff\xfe not a commit")
-    _remember_ref(tmp_path, "org/net", "main", "a" * 40)
+    remember_ref(tmp_path, "org/net", "main", "a" * 40)
     assert (refs / "main").read_text(encoding="utf-8") == "a" * 40

@@ -17,7 +17,7 @@ from zoo.records import RunRecord
 from zoo.views.display import display_history
 from zoo.views.export import render_csv, render_model_index_json
 from zoo.views.markdown import render_markdown
-from zoo.atomic import atomic_open, write_atomic
+from zoo.atomic import atomic_open
 from zoo.runs.cache import open_cache
 from zoo.views.history_data import RunDigest, collect_history, every_run
 
@@ -142,10 +142,11 @@ def _csv_parts(records: Iterable[RunRecord]) -> Iterator[str]:
 
 
 def _emit_parts(target: str, parts: Iterable[str], what: str) -> None:
-    """:func:`_emit` of a document written part by part (to stdout, or atomically to ``target``)."""
+    """A document written part by part: to stdout (printed inert; JSON keeps its data), or
+    atomically to ``target``."""
     if target == "-":
         for part in parts:
-            out(part)
+            out(part, json_text=what == "model-index JSON")
         return
     with atomic_open(Path(target), "w", newline="") as stream:
         for part in parts:
@@ -154,8 +155,4 @@ def _emit_parts(target: str, parts: Iterable[str], what: str) -> None:
 
 
 def _emit(target: str, text: str, what: str) -> None:
-    if target == "-":
-        out(text, json_text=what == "model-index JSON")
-        return
-    write_atomic(Path(target), text)
-    echo(f"{what}: {target}", err=True)
+    _emit_parts(target, (text,), what)

@@ -92,7 +92,8 @@ def recorded_options(kw: dict[str, Any]) -> dict[str, Any]:
 def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
     """Build the request from parsed options, run it, print the table, exit with the verdicts' code."""
     progress.configure(quiet=kw["quiet"])  # notes and progress on stderr: bars, lines when piped, or nothing
-    index = load_index(kw["index_paths"], fetch=options_from(FetchOptions, kw))  # an hf: card obeys --offline etc.
+    fetch = options_from(FetchOptions, kw)  # read once: the index's hf: cards and the weights obey the same flags
+    index = load_index(kw["index_paths"], fetch=fetch)
     if index.from_folder:  # a folder without a root file: say which cards it stood for
         echo(f"zoo: {index.describe_files()}", err=True)
     changed_since = kw.get("changed_since")
@@ -138,7 +139,7 @@ def run_and_exit(kinds: list[str], kw: dict[str, Any]) -> None:
         policy=policy,
         results=None if kw["no_record"] or record_to else results_dir(kw["results"]),
         index_paths=index.roots,
-        fetch=options_from(FetchOptions, kw) if "weights" in kinds else None,
+        fetch=fetch if "weights" in kinds else None,
         evaluation=evaluation,
         bench=options_from(BenchOptions, kw) if "throughput" in kinds else None,
         shard=shard,

@@ -118,9 +118,9 @@ def _from_hub(model: str, ref: HubRef, settings: HubSettings, options: FetchOpti
     target = pinned.commit if pinned is not None else asked
     api = HfApi(endpoint=settings.endpoint)
     where = f"{ref.repo_id}@{target}"
-    with _hub_errors(model, ref, where, timeout=answer_timeout(options)):
+    with hub_errors(model, ref, where, timeout=answer_timeout(options)):
         info = api.model_info(ref.repo_id, revision=target, files_metadata=True, timeout=answer_timeout(options))
-        commit = _checked_commit(getattr(info, "sha", None), where)
+        commit = checked_commit(getattr(info, "sha", None), where)
         files = {s.rfilename: s for s in (getattr(info, "siblings", None) or [])}
     names = [pinned.file] if pinned is not None else candidate_files(ref)
     name = next((n for n in names if n in files), None)
@@ -160,7 +160,7 @@ def _from_hub(model: str, ref: HubRef, settings: HubSettings, options: FetchOpti
     _check_bytes(model, name, path, settings, sha, size, expected_sha, expected_size,
                  why=f"by the Hub's LFS metadata for {ref.repo_id}@{commit} {name}", origin=origin)
     if not COMMIT.fullmatch(asked) and pinned is None:
-        _remember_ref(settings.cache_dir, ref.repo_id, asked, commit)
+        remember_ref(settings.cache_dir, ref.repo_id, asked, commit)
     hub = HubFile(ref.repo_id, asked, commit, name, sha, size, "+".join(proof), ref.origin, moved)
     url = hf_hub_url(ref.repo_id, name, revision=commit, endpoint=settings.endpoint)
     return _result(model, hub, path, _lock_status(lock, pinned), url, notes)
@@ -176,7 +176,7 @@ def _download(model: str, ref: HubRef, name: str, commit: str, settings: HubSett
     where = f"{ref.repo_id}@{commit}"
     for attempt in range(options.retries + 1):
         try:
-            with _hub_errors(model, ref, where, timeout=answer_timeout(options), attempts=attempt + 1):
+            with hub_errors(model, ref, where, timeout=answer_timeout(options), attempts=attempt + 1):
                 path = Path(hf_hub_download(
                     ref.repo_id, name, revision=commit, cache_dir=settings.cache_dir, endpoint=settings.endpoint,
                     etag_timeout=options.connect_timeout, tqdm_class=SilentBar,
@@ -201,7 +201,7 @@ def _download(model: str, ref: HubRef, name: str, commit: str, settings: HubSett
     return path
 
 
-def _remember_ref(cache_dir: Path, repo_id: str, revision: str, commit: str) -> None:
+def remember_ref(cache_dir: Path, repo_id: str, revision: str, commit: str) -> None:
     """Record ``revision -> commit`` in the Hub cache's ``refs/`` (its documented layout), so an
     offline run finds the file by branch name; zoo downloads by commit, which records no ref."""
     from huggingface_hub.file_download import repo_folder_name
@@ -307,8 +307,8 @@ def _result(model: str, hub: HubFile, path: Path, lock_status: str, url: Optiona
 def _branch_head(api: Any, model: str, ref: HubRef, revision: str, options: FetchOptions, pinned: str) -> Optional[str]:
     """The commit ``revision`` points at now, when it is not the pinned one (best effort)."""
     try:
-        with _hub_errors(model, ref, f"{ref.repo_id}@{revision}", timeout=answer_timeout(options)):
-            head = _checked_commit(getattr(api.model_info(ref.repo_id, revision=revision, timeout=answer_timeout(options)),
+        with hub_errors(model, ref, f"{ref.repo_id}@{revision}", timeout=answer_timeout(options)):
+            head = checked_commit(getattr(api.model_info(ref.repo_id, revision=revision, timeout=answer_timeout(options)),
                                            "sha", None), f"{ref.repo_id}@{revision}")
     except WeightsError as err:
         log.info("%s: could not tell where %s points now: %s", model, revision, err)
@@ -316,7 +316,8 @@ def _branch_head(api: Any, model: str, ref: HubRef, revision: str, options: Fetc
     return head if head != pinned else None
 
 
-def _checked_commit(value: Any, where: str) -> str:
+def checked_commit(value: Any, where: str) -> str:
+    """The 40-hex commit a Hub answer names, or :class:`UnreachableError` (every Hub read: weights, model cards)."""
     if not isinstance(value, str) or not COMMIT.fullmatch(value):
         raise UnreachableError(
             f"the Hub's answer for {where} names no commit (got {str(value)[:60]!r})",
@@ -396,7 +397,7 @@ def _check_space(cache_dir: Path, size: int, name: str) -> None:
         raise no_space_error(name, cache_dir, needed=size, done="nothing was downloaded")
 
 
-class _hub_errors:
+class hub_errors:
     """Turn what huggingface_hub and its transport raise into zoo's weights errors, naming the repo
     (through the one vocabulary, :func:`zoo.weights.failures.classify`)."""
 
@@ -428,13 +429,5 @@ class _hub_errors:
         attempts = self.attempts if failure.kind in ("stalled", "timeout") and self.attempts > 1 else 0
         raise to_error(failure, who, done=done, todo=todo, attempts=attempts) from exc
 
-
-hub_errors = _hub_errors
-"""Turn huggingface_hub's errors into zoo's, naming the repo (for other Hub reads: model cards)."""
-remember_ref = _remember_ref
-"""Record ``revision -> commit`` in the Hub cache, so an offline run finds a file by branch name."""
-
-checked_commit = _checked_commit
-"""The 40-hex commit a Hub answer names, or :class:`UnreachableError` (for other Hub reads: model cards)."""
 
 __all__ = ["checked_commit", "fetch_hub", "hub_errors", "remember_ref"]
